@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm test`: sets up and builds what is needed, type-checks, then runs every test suite in one mocha
+# run (unit, native, debug, e2e), ending with mocha's summary.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/ensure-ready.sh
+echo "typecheck: tsc --noEmit"
+npx --no-install tsc --noEmit -p .
+bash scripts/package.sh >/tmp/planescope-package.log 2>&1 || { cat /tmp/planescope-package.log; exit 1; }
+exec npx --no-install mocha --config test/.mocharc.json "$@"

@@ -1,0 +1,27 @@
+// Loads the DWARF decoder compiled from wasm/ (gimli) and checks its ABI version.
+import { readFileSync } from 'node:fs';
+import { distAsset } from './assets';
+
+/** Exports of planescope_dwarf.wasm; extended by the DWARF reader. */
+export interface DwarfWasmExports {
+  memory: WebAssembly.Memory;
+  ps_abi_version(): number;
+  ps_alloc(size: number): number;
+  ps_free(ptr: number, size: number): void;
+}
+
+export const DWARF_WASM_ABI = 1;
+
+let compiled: WebAssembly.Module | undefined;
+
+/** A fresh instance (its own memory), so that a trap in one never poisons another. */
+export function instantiateDwarfWasm(): DwarfWasmExports {
+  compiled ??= new WebAssembly.Module(readFileSync(distAsset('planescope_dwarf.wasm')));
+  const instance = new WebAssembly.Instance(compiled, {});
+  const exports = instance.exports as unknown as DwarfWasmExports;
+  const abi = exports.ps_abi_version();
+  if (abi !== DWARF_WASM_ABI) {
+    throw new Error(`planescope_dwarf.wasm has ABI ${abi}, this build expects ${DWARF_WASM_ABI}: run \`npm run build\``);
+  }
+  return exports;
+}
