@@ -16,9 +16,15 @@ packages=(
   git zip unzip ca-certificates
 )
 
+# One dpkg-query for all packages: those not reported as installed are missing.
 missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  installed=" $(dpkg-query -W -f='${Package}:${Status}\n' "${packages[@]}" 2>/dev/null | sed -n 's/:install ok installed$//p' | tr '\n' ' ') "
+else
+  installed=" "
+fi
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ "$installed" == *" $p "* ]] || missing+=("$p")
 done
 
 if ((${#missing[@]})); then
