@@ -1,0 +1,169 @@
+// The per-file index behind line decorations: one sorted line array per plane, a line -> record lookup,
+// and line positions that follow edits, so redrawing a file never re-queries the database.
+import type { LineRecord, Plane } from './db/api';
+
+export type DecorationClass = Plane | 'stale';
+export const DECORATION_CLASSES: readonly DecorationClass[] = ['control', 'data', 'mixed', 'stale'];
+
+/** One text change as an editor reports it (0-based lines and characters, like VS Code's). */
+export interface TextChange {
+  startLine: number;
+  startCharacter: number;
+  endLine: number;
+  endCharacter: number;
+  text: string;
+  /** Set by a caller that knows the start line's own text did not change (Enter at the end of a line). */
+  startLineUnchanged?: boolean;
+}
+
+export interface PlaneShare {
+  controlInstructions: number;
+  dataInstructions: number;
+  controlLines: number;
+  dataLines: number;
+  mixedLines: number;
+}
+
+/**
+ * The classified lines of one source file. Records keep their recorded 1-based line; `current` holds
+ * where each now is in the editor (0-based), -1 once its line was deleted; `edited` marks lines whose
+ * text changed since classification (shown as stale).
+ */
+export class FileIndex {
+  readonly records: readonly LineRecord[];
+  private readonly current: Int32Array;
+  private readonly edited: Uint8Array;
+  private byCurrentLine: Map<number, number> | undefined;
+  readonly share: PlaneShare;
+
+  constructor(records: readonly LineRecord[], sorted = false) {
+    this.records = sorted ? records : [...records].sort((a, b) => a.line - b.line);
+    this.current = new Int32Array(this.records.length);
+    this.edited = new Uint8Array(this.records.length);
+    const share: PlaneShare = { controlInstructions: 0, dataInstructions: 0, controlLines: 0, dataLines: 0, mixedLines: 0 };
+    for (let i = 0; i < this.records.length; i++) {
+      const r = this.records[i];
+      this.current[i] = r.line - 1;
+      share.controlInstructions += r.controlInstructions;
+      share.dataInstructions += r.dataInstructions;
+      if (r.plane === 'control') share.controlLines++;
+      else if (r.plane === 'data') share.dataLines++;
+      else share.mixedLines++;
+    }
+    this.share = share;
+  }
+
+  /** A fresh copy with the recorded positions, for one open document (the cached index stays pristine). */
+  live(): FileIndex {
+    return new FileIndex(this.records, true);
+  }
+
+  /** True once any edit moved or changed a classified line. */
+  get hasEdits(): boolean {
+    return this.editCount > 0;
+  }
+  private editCount = 0;
+
+  /**
+   * 0-based editor lines per decoration class. With `wholeFileStale` every surviving line is 'stale'
+   * (the file on disk differs from the classified one); otherwise only edited lines are.
+   */
+  linesByClass(wholeFileStale = false): Record<DecorationClass, number[]> {
+    const out: Record<DecorationClass, number[]> = { control: [], data: [], mixed: [], stale: [] };
+    const recs = this.records;
+    const cur = this.current;
+    const ed = this.edited;
+    for (let i = 0; i < recs.length; i++) {
+      const line = cur[i];
+      if (line < 0) continue;
+      if (wholeFileStale || ed[i]) out.stale.push(line);
+      else out[recs[i].plane].push(line);
+    }
+    return out;
+  }
+
+  /** The record now shown on 0-based editor line `line`, and whether it was edited. */
+  at(line: number): { record: LineRecord; edited: boolean } | undefined {
+    if (!this.byCurrentLine) {
+      this.byCurrentLine = new Map();
+      for (let i = 0; i < this.records.length; i++) if (this.current[i] >= 0) this.byCurrentLine.set(this.current[i], i);
+    }
+    const i = this.byCurrentLine.get(line);
+    return i === undefined ? undefined : { record: this.records[i], edited: this.edited[i] === 1 };
+  }
+
+  /** The 0-based editor line where recorded 1-based line `recordedLine` is now, or undefined if deleted. */
+  currentLineOf(recordedLine: number): number | undefined {
+    let lo = 0;
+    let hi = this.records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const l = this.records[mid].line;
+      if (l === recordedLine) return this.current[mid] >= 0 ? this.current[mid] : undefined;
+      if (l < recordedLine) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return recordedLine - 1 + this.shiftSoFar(recordedLine - 1);
+  }
+
+  // For lines without a record: the net shift of the nearest record above (good enough to reveal a line).
+  private shiftSoFar(line: number): number {
+    let shift = 0;
+    for (let i = 0; i < this.records.length && this.records[i].line - 1 <= line; i++) {
+      if (this.current[i] >= 0) shift = this.current[i] - (this.records[i].line - 1);
+    }
+    return shift;
+  }
+
+  /** Moves line positions for one text change (apply a document's changes in the order reported). */
+  applyChange(change: TextChange): void {
+    const newlines = countNewlines(change.text);
+    const delta = newlines - (change.endLine - change.startLine);
+    // A change made of whole lines (starts and ends at column 0, inserts whole lines) moves the line at
+    // its end instead of editing it: typing Enter at the start of a line or deleting full lines.
+    const wholeLines = change.startCharacter === 0 && change.endCharacter === 0 && (change.text === '' || change.text.endsWith('\n'));
+    let touched = false;
+    for (let i = 0; i < this.current.length; i++) {
+      const line = this.current[i];
+      if (line < 0 || line < change.startLine) continue;
+      if (line > change.endLine || (wholeLines && line === change.endLine)) {
+        if (delta !== 0) {
+          this.current[i] = line + delta;
+          touched = true;
+        }
+      } else if (line === change.startLine && !wholeLines) {
+        if (!change.startLineUnchanged) {
+          this.edited[i] = 1;
+          touched = true;
+        }
+      } else {
+        // Inside the replaced range: the line is gone.
+        this.current[i] = -1;
+        touched = true;
+      }
+    }
+    if (touched) {
+      this.editCount++;
+      this.byCurrentLine = undefined;
+    }
+  }
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Share of data-plane instructions (0..1) of a file or component; NaN when nothing executed. */
+export function dataShare(control: number, data: number): number {
+  return control + data === 0 ? NaN : data / (control + data);
+}
+
+/** "12.5%" with one decimal below 10% and none above; "–" for NaN. */
+export function formatPercent(fraction: number): string {
+  if (Number.isNaN(fraction)) return '–';
+  const p = fraction * 100;
+  if (p > 0 && p < 0.1) return '<0.1%';
+  return p < 10 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
+}
