@@ -1,0 +1,205 @@
+// `classify`: taint logs of one or more runs -> one classification database. The log reader and the DWARF
+// index are parameters so that tests can drive classification with synthetic logs and indexes.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { TaintLog } from '../taintLog/types';
+import { planescopeVersion } from '../assets';
+import { aggregate, attributeAll, GlobalInstructions, lineKey, SourceRegistry } from './aggregate';
+import { attribute, ModuleSource, OpenModuleIndex, openModuleSource } from './attribute';
+import { RunMerger } from './merge';
+import { rankSite } from './rankSites';
+import { ClassifiedModel, RankedSiteRow, writeDatabase } from './writeDb';
+import { PLANE_DATA } from '../db/schema';
+
+export interface ClassifyDeps {
+  readLog(path: string): Promise<TaintLog>;
+  openIndex: OpenModuleIndex;
+}
+
+export interface ClassifyOptions {
+  /** Progress lines for long work (the CLI prints them to stderr). */
+  progress?: (message: string) => void;
+  /** Warnings as they happen (they are also stored in the database). */
+  warn?: (message: string) => void;
+  /** Read source files to record their sha256 (default true). */
+  hashSources?: boolean;
+}
+
+export interface ClassifyResult {
+  bytes: Uint8Array;
+  runs: number;
+  components: number;
+  instructions: number;
+  dataInstructions: number;
+  lines: number;
+  sites: number;
+  warnings: string[];
+}
+
+function sha256File(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return '';
+  }
+}
+
+/** The run a message label's peer names: by pid (the last number in the peer text) or by component name. */
+export function resolvePeer(peer: string, runs: Array<{ id: number; pid: number; exe: string }>): number | undefined {
+  const numbers = peer.match(/\d+/g);
+  const pid = numbers ? Number(numbers[numbers.length - 1]) : NaN;
+  const byPid = runs.filter((r) => r.pid === pid);
+  if (byPid.length === 1) return byPid[0].id;
+  const byName = runs.filter((r) => peer === r.exe || peer.split(/[/:@ ]/).includes(r.exe.split('/').pop()!));
+  return byName.length === 1 ? byName[0].id : undefined;
+}
+
+export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, options: ClassifyOptions = {}): Promise<ClassifyResult> {
+  const progress = options.progress ?? (() => undefined);
+  const merger = new RunMerger();
+  for (const [i, path] of logPaths.entries()) {
+    progress(`reading log ${i + 1}/${logPaths.length}: ${path}`);
+    const log = await deps.readLog(path);
+    merger.addLog(log);
+    progress(`  ${log.instructions.length} instructions, ${log.sites.length} pointer sites, policy ${log.tool.policy}`);
+  }
+  if (merger.runs.length === 0) throw new Error('no taint logs to classify');
+  merger.finish();
+  const primary = merger.primaryPolicy();
+
+  const global = new GlobalInstructions(merger.instructions);
+  global.classify(primary);
+  progress(`${global.size} distinct instructions in ${merger.modules.length} modules from ${merger.runs.length} runs`);
+
+  const sources = new Map<number, ModuleSource>();
+  for (const module of merger.modules) {
+    const source = openModuleSource(module, deps.openIndex);
+    sources.set(module.id, source);
+    if (source.warning) options.warn?.(source.warning);
+  }
+  const registry = new SourceRegistry();
+  attributeAll(global, sources, registry, (source, offset) => attribute(source.index!.lookup(offset)), (done, total) => {
+    if (total >= 200000) progress(`  source lines: ${done}/${total} instructions`);
+  });
+  const lines = aggregate(global, registry);
+
+  const sites = rankAllSites(merger, global, registry);
+  for (const [i, s] of sites.entries()) {
+    if (s.file < 0) continue;
+    const agg = lines.get(lineKey(s.file, s.line));
+    if (!agg) continue;
+    agg.sites.push(i + 1);
+    if (s.label !== undefined) agg.labels.add(s.label);
+  }
+
+  const fileHashes = new Map<number, string>();
+  if (options.hashSources !== false) {
+    progress(`hashing ${registry.files.length} source files`);
+    registry.files.forEach((path, i) => fileHashes.set(i + 1, sha256File(path)));
+  }
+
+  const messagesPeerRun = merger.messages.map((m) => resolvePeer(m.peer, merger.runs));
+  const policies = [...merger.policies()].sort();
+  const model: ClassifiedModel = {
+    merger, global, registry, sources, lines, sites, fileHashes, messagesPeerRun,
+    meta: {
+      generator: `planescope ${planescopeVersion()}`,
+      created: new Date().toISOString(),
+      primary_policy: primary,
+      policies: policies.join(','),
+    },
+  };
+  const bytes = await writeDatabase(model, progress);
+  for (const w of merger.warnings) options.warn?.(w.text);
+  let dataInstructions = 0;
+  for (let g = 0; g < global.size; g++) if (global.plane[g] === PLANE_DATA) dataInstructions++;
+  return {
+    bytes,
+    runs: merger.runs.length,
+    components: merger.components.length,
+    instructions: global.size,
+    dataInstructions,
+    lines: lines.size,
+    sites: sites.length,
+    warnings: [...merger.warnings.map((w) => w.text), ...[...sources.values()].flatMap((s) => (s.warning ? [s.warning] : []))],
+  };
+}
+
+/** Evidence for every merged pointer site, sorted best first (rank 1 = most likely hidden data plane). */
+export function rankAllSites(merger: RunMerger, global: GlobalInstructions, registry: SourceRegistry): RankedSiteRow[] {
+  const merged = merger.sites;
+  if (merged.length === 0) return [];
+  const both = merger.policies().size === 2;
+  const primary = merger.primaryPolicy();
+
+  const globalRow = new Map<number, number>();
+  for (let g = 0; g < global.size; g++) globalRow.set(global.module[g] * 2 ** 32 + global.offset[g], g);
+
+  // Lines and functions that host sites, to gather their instructions in one pass.
+  const siteLines = new Map<number, number[]>();
+  const siteFunctions = new Map<number, { executions: number; data: number; executedBoth: number; gained: number }>();
+  const where = merged.map((s) => {
+    const g = globalRow.get(s.module * 2 ** 32 + s.offset);
+    const file = g === undefined ? -1 : global.file[g];
+    const line = g === undefined ? 0 : global.line[g];
+    const func = g === undefined ? -1 : global.func[g];
+    if (file >= 0) siteLines.set(lineKey(file, line), []);
+    if (func >= 0) siteFunctions.set(func, { executions: 0, data: 0, executedBoth: 0, gained: 0 });
+    return { file, line, func };
+  });
+  const gainedAt = (g: number) => global.execIns[g] > 0 && global.execSens[g] > 0 && global.taintIns[g] === 0 && global.taintSens[g] > 0;
+  for (let g = 0; g < global.size; g++) {
+    if (global.file[g] >= 0) siteLines.get(lineKey(global.file[g], global.line[g]))?.push(g);
+    const f = siteFunctions.get(global.func[g]);
+    if (f) {
+      f.executions += global.executions[g];
+      if (global.plane[g] === PLANE_DATA) f.data += global.executions[g];
+      if (global.execIns[g] > 0 && global.execSens[g] > 0) f.executedBoth++;
+      if (gainedAt(g)) f.gained++;
+    }
+  }
+
+  const taintedInByRun = new Map<number, number>();
+  for (const io of merger.io) if (io.direction === 'in') taintedInByRun.set(io.run, (taintedInByRun.get(io.run) ?? 0) + io.tainted);
+  const sensitiveRuns = merger.runs.some((r) => r.policy === 'sensitive');
+  const maxCount = Math.max(...merged.map((s) => s.countInsensitive + s.countSensitive));
+
+  const rows: RankedSiteRow[] = merged.map((s, i) => {
+    const { file, line, func } = where[i];
+    const count = s.countInsensitive + s.countSensitive;
+    const fn = func >= 0 ? siteFunctions.get(func) : undefined;
+    const onLine = file >= 0 ? siteLines.get(lineKey(file, line)) ?? [] : [];
+    const after = onLine.filter((g) => global.module[g] === s.module && global.offset[g] > s.offset);
+    const afterData = after.filter((g) => (sensitiveRuns ? global.taintSens[g] > 0 : global.plane[g] === PLANE_DATA)).length;
+    let bothPolicies: { executed: number; gained: number } | undefined;
+    if (both) {
+      const lineOnly = onLine.filter((g) => global.func[g] !== func);
+      bothPolicies = {
+        executed: (fn?.executedBoth ?? 0) + lineOnly.filter((g) => global.execIns[g] > 0 && global.execSens[g] > 0).length,
+        gained: (fn?.gained ?? 0) + lineOnly.filter(gainedAt).length,
+      };
+    }
+    const evidence = rankSite({
+      count,
+      maxCount,
+      access: s.access,
+      functionExecutions: fn?.executions ?? 0,
+      functionDataExecutions: fn?.data ?? 0,
+      functionName: func >= 0 ? registry.functions[func - 1].name : '??',
+      afterOnLine: after.length,
+      afterOnLineData: afterData,
+      afterPolicy: sensitiveRuns ? 'sensitive' : primary,
+      hasLine: file >= 0,
+      bothPolicies,
+      taintedBytesIn: s.runIds.reduce((sum, r) => sum + (taintedInByRun.get(r) ?? 0), 0),
+    });
+    return {
+      module: s.module, offset: s.offset, access: s.access, count, countInsensitive: s.countInsensitive,
+      countSensitive: s.countSensitive, runs: s.runs, label: s.label, file, line, func,
+      score: evidence.score, rank: 0, disagreement: evidence.disagreement, evidence: evidence.evidence,
+    };
+  });
+  rows.sort((a, b) => b.score - a.score || b.count - a.count || a.module - b.module || a.offset - b.offset);
+  rows.forEach((r, i) => (r.rank = i + 1));
+  return rows;
+}

@@ -1,0 +1,314 @@
+// Merges parsed taint logs into one in-memory model: runs, modules keyed by build-id, per-component
+// instruction counts split by pointer policy, pointer sites, labels with DB-wide ids, I/O and messages.
+// Pure: no file system, no DWARF (classification attributes source lines afterwards).
+import { basename } from 'node:path';
+import type { LabelProvenance, PointerPolicy, TaintLog } from '../taintLog/types';
+
+export type ModuleKind = 'executable' | 'own-library' | 'system-library' | 'tooling';
+
+export interface MergedModule {
+  /** 1-based, the DB id. */
+  id: number;
+  /** build-id, or `path:<path>` for an object without one. */
+  key: string;
+  buildId: string;
+  path: string;
+  kind: ModuleKind;
+}
+
+export interface MergedComponent {
+  id: number;
+  name: string;
+  exe: string;
+  mainModule?: number;
+}
+
+export interface MergedRun {
+  id: number;
+  component: number;
+  logPath: string;
+  pid: number;
+  ppid: number;
+  exe: string;
+  args: string[];
+  startMs: number;
+  policy: PointerPolicy;
+  toolVersion: string;
+  icount: number;
+  endReason: string;
+  endDetail: number | null;
+  userData: string[];
+  /** log module id -> merged module id, bias */
+  modules: Array<{ logId: number; module: number; bias: number }>;
+}
+
+export interface MergedLabel {
+  id: number;
+  run: number;
+  logId: number;
+  provenance: LabelProvenance;
+  /** For mixed labels: DB ids of the parts (those the log defined). */
+  parts: number[];
+  text: string;
+}
+
+export interface MergedSite {
+  module: number;
+  offset: number;
+  access: 'load' | 'store';
+  countInsensitive: number;
+  countSensitive: number;
+  runs: number;
+  /** DB label id of the representative label (from the run with the highest count). */
+  label?: number;
+  bestCount: number;
+  /** Runs in which the site appeared (for the per-byte rate). */
+  runIds: number[];
+}
+
+export interface MergedIo {
+  run: number;
+  kind: string;
+  direction: string;
+  tainted: number;
+  clean: number;
+}
+
+export interface MergedMessage {
+  run: number;
+  peer: string;
+  msg: number;
+  label: number;
+}
+
+const MAX_COMPONENTS = 512;
+const MAX_MODULES = 4096;
+const OFFSET_SPAN = 2 ** 32;
+
+/**
+ * Per-(component, module, offset) counts in growable typed columns: 1 M instructions stay a few tens of
+ * MB, where one object per instruction would not.
+ */
+export class InstructionTable {
+  private readonly index = new Map<number, number>();
+  size = 0;
+  component = new Uint16Array(1024);
+  module = new Uint16Array(1024);
+  offset = new Float64Array(1024);
+  execIns = new Float64Array(1024);
+  taintIns = new Float64Array(1024);
+  execSens = new Float64Array(1024);
+  taintSens = new Float64Array(1024);
+
+  static key(component: number, module: number, offset: number): number {
+    return (component * MAX_MODULES + module) * OFFSET_SPAN + offset;
+  }
+
+  add(component: number, module: number, offset: number, policy: PointerPolicy, executions: number, tainted: number): void {
+    if (offset < 0 || offset >= OFFSET_SPAN) throw new Error(`instruction offset 0x${offset.toString(16)} is outside the 4 GiB a module can span`);
+    const key = InstructionTable.key(component, module, offset);
+    let row = this.index.get(key);
+    if (row === undefined) {
+      row = this.size++;
+      if (row >= this.component.length) this.grow();
+      this.index.set(key, row);
+      this.component[row] = component;
+      this.module[row] = module;
+      this.offset[row] = offset;
+    }
+    if (policy === 'sensitive') {
+      this.execSens[row] += executions;
+      this.taintSens[row] += tainted;
+    } else {
+      this.execIns[row] += executions;
+      this.taintIns[row] += tainted;
+    }
+  }
+
+  private grow(): void {
+    const n = this.component.length * 2;
+    const growU16 = (a: Uint16Array) => { const b = new Uint16Array(n); b.set(a); return b; };
+    const growF64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    this.component = growU16(this.component);
+    this.module = growU16(this.module);
+    this.offset = growF64(this.offset);
+    this.execIns = growF64(this.execIns);
+    this.taintIns = growF64(this.taintIns);
+    this.execSens = growF64(this.execSens);
+    this.taintSens = growF64(this.taintSens);
+  }
+}
+
+export function labelText(p: LabelProvenance, parts: number): string {
+  switch (p.kind) {
+    case 'file':
+      return `${p.path} bytes ${p.start}..${p.end}`;
+    case 'msg':
+      return `message ${p.msg} from ${p.peer}${p.origin ? ` (${p.origin})` : ''}`;
+    case 'mixed':
+      return `mixed: ${parts} sources`;
+  }
+}
+
+const TOOLING = /^(vgpreload_.*|librecord\.so.*|ld-valgrind.*)$/;
+const SYSTEM_PREFIXES = ['/usr/', '/lib/', '/lib64/', '/lib32/', '/libx32/'];
+
+export function moduleKind(path: string, executables: ReadonlySet<string>): ModuleKind {
+  if (executables.has(path)) return 'executable';
+  if (TOOLING.test(basename(path)) || path.includes('/valgrind/')) return 'tooling';
+  if (SYSTEM_PREFIXES.some((p) => path.startsWith(p))) return 'system-library';
+  return 'own-library';
+}
+
+export class RunMerger {
+  readonly components: MergedComponent[] = [];
+  readonly runs: MergedRun[] = [];
+  readonly modules: MergedModule[] = [];
+  readonly labels: MergedLabel[] = [];
+  readonly io: MergedIo[] = [];
+  readonly messages: MergedMessage[] = [];
+  readonly instructions = new InstructionTable();
+  readonly warnings: Array<{ kind: string; subject: string; text: string }> = [];
+  private readonly sitesByKey = new Map<string, MergedSite>();
+  private readonly moduleByKey = new Map<string, MergedModule>();
+  private readonly componentByExe = new Map<string, MergedComponent>();
+
+  get sites(): MergedSite[] {
+    return [...this.sitesByKey.values()];
+  }
+
+  policies(): Set<PointerPolicy> {
+    return new Set(this.runs.map((r) => r.policy));
+  }
+
+  /** The policy that decides planes: insensitive (the paper's) whenever such runs exist. */
+  primaryPolicy(): PointerPolicy {
+    return this.runs.some((r) => r.policy === 'insensitive') || this.runs.length === 0 ? 'insensitive' : 'sensitive';
+  }
+
+  addLog(log: TaintLog): MergedRun {
+    let component = this.componentByExe.get(log.process.exe);
+    if (!component) {
+      if (this.components.length >= MAX_COMPONENTS) throw new Error(`more than ${MAX_COMPONENTS} distinct executables`);
+      component = { id: this.components.length + 1, name: basename(log.process.exe), exe: log.process.exe };
+      this.components.push(component);
+      this.componentByExe.set(log.process.exe, component);
+    }
+    const run: MergedRun = {
+      id: this.runs.length + 1,
+      component: component.id,
+      logPath: log.source,
+      pid: log.process.pid,
+      ppid: log.process.ppid,
+      exe: log.process.exe,
+      args: log.process.args,
+      startMs: log.process.startMs,
+      policy: log.tool.policy,
+      toolVersion: log.tool.version,
+      icount: log.icount,
+      endReason: log.end.reason,
+      endDetail: log.end.reason === 'exit' ? log.end.code : log.end.reason === 'signal' ? log.end.signal : null,
+      userData: log.userData,
+      modules: [],
+    };
+    this.runs.push(run);
+    if (log.end.reason === 'truncated') {
+      this.warnings.push({ kind: 'truncated-log', subject: log.source, text: `${log.source} was cut short (no end record): used up to its last complete flush` });
+    }
+    for (const w of log.warnings) this.warnings.push({ kind: 'log-warning', subject: log.source, text: `${log.source}: ${w}` });
+
+    const moduleOf = new Map<number, number>();
+    for (const m of log.modules) {
+      const key = m.buildId ? m.buildId : `path:${m.path}`;
+      let merged = this.moduleByKey.get(key);
+      if (!merged) {
+        if (this.modules.length >= MAX_MODULES) throw new Error(`more than ${MAX_MODULES} distinct modules`);
+        merged = { id: this.modules.length + 1, key, buildId: m.buildId, path: m.path, kind: 'own-library' };
+        this.modules.push(merged);
+        this.moduleByKey.set(key, merged);
+      }
+      moduleOf.set(m.id, merged.id);
+      run.modules.push({ logId: m.id, module: merged.id, bias: m.bias });
+    }
+    const moduleFor = (logModule: number, what: string): number | undefined => {
+      const id = moduleOf.get(logModule);
+      if (id === undefined) {
+        this.warnings.push({ kind: 'unknown-module', subject: log.source, text: `${log.source}: ${what} names module ${logModule}, which no module record declares; skipped` });
+      }
+      return id;
+    };
+
+    // Labels: log ids are per log; give each a DB-wide id, then resolve mixed parts.
+    const labelOf = new Map<number, number>();
+    const firstLabel = this.labels.length;
+    for (const label of log.labels.values()) {
+      const id = this.labels.length + 1;
+      labelOf.set(label.id, id);
+      this.labels.push({ id, run: run.id, logId: label.id, provenance: label.provenance, parts: [], text: '' });
+    }
+    for (let i = firstLabel; i < this.labels.length; i++) {
+      const label = this.labels[i];
+      const p = label.provenance;
+      if (p.kind === 'mixed') label.parts = p.of.map((part) => labelOf.get(part)).filter((x): x is number => x !== undefined);
+      if (p.kind === 'msg') this.messages.push({ run: run.id, peer: p.peer, msg: p.msg, label: label.id });
+      label.text = labelText(p, label.parts.length);
+    }
+
+    let unknownInsnModules = 0;
+    for (const insn of log.instructions) {
+      const module = moduleOf.get(insn.module);
+      if (module === undefined) {
+        unknownInsnModules++;
+        continue;
+      }
+      this.instructions.add(component.id, module, insn.offset, log.tool.policy, insn.executions, insn.taintedExecutions);
+    }
+    if (unknownInsnModules) {
+      this.warnings.push({ kind: 'unknown-module', subject: log.source, text: `${log.source}: ${unknownInsnModules} insn records name undeclared modules; skipped` });
+    }
+
+    for (const site of log.sites) {
+      const module = moduleFor(site.module, `site 0x${site.offset.toString(16)}`);
+      if (module === undefined) continue;
+      const key = `${module}:${site.offset}:${site.access}`;
+      let merged = this.sitesByKey.get(key);
+      if (!merged) {
+        merged = { module, offset: site.offset, access: site.access, countInsensitive: 0, countSensitive: 0, runs: 0, bestCount: -1, runIds: [] };
+        this.sitesByKey.set(key, merged);
+      }
+      if (log.tool.policy === 'sensitive') merged.countSensitive += site.count;
+      else merged.countInsensitive += site.count;
+      if (!merged.runIds.includes(run.id)) {
+        merged.runIds.push(run.id);
+        merged.runs++;
+      }
+      if (site.count > merged.bestCount) {
+        merged.bestCount = site.count;
+        merged.label = labelOf.get(site.label);
+      }
+    }
+
+    const ioByKey = new Map<string, MergedIo>();
+    for (const io of log.io) {
+      const key = `${io.kind}:${io.direction}`;
+      let merged = ioByKey.get(key);
+      if (!merged) {
+        merged = { run: run.id, kind: io.kind, direction: io.direction, tainted: 0, clean: 0 };
+        ioByKey.set(key, merged);
+        this.io.push(merged);
+      }
+      merged.tainted += io.taintedBytes;
+      merged.clean += io.cleanBytes;
+    }
+    return run;
+  }
+
+  /** Decides module kinds and each component's main module once every log is in. */
+  finish(): void {
+    const executables = new Set(this.components.map((c) => c.exe));
+    for (const m of this.modules) m.kind = moduleKind(m.path, executables);
+    for (const c of this.components) {
+      c.mainModule = this.modules.find((m) => m.path === c.exe)?.id ?? this.modules.find((m) => m.kind === 'executable' && basename(m.path) === c.name)?.id;
+    }
+  }
+}

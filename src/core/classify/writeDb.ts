@@ -1,0 +1,124 @@
+// Writes the classified model into a fresh sql.js database (schema in ../db/schema.ts) and returns its
+// bytes; the caller stores them.
+import type { SqlDatabase, SqlStatement, SqlValue } from '../db/sqlite';
+import { loadSqlJs } from '../db/sqlite';
+import { SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
+import type { GlobalInstructions, LineAgg, SourceRegistry } from './aggregate';
+import { decide } from './aggregate';
+import type { ModuleSource } from './attribute';
+import type { RunMerger } from './merge';
+
+export interface RankedSiteRow {
+  module: number;
+  offset: number;
+  access: string;
+  count: number;
+  countInsensitive: number;
+  countSensitive: number;
+  runs: number;
+  label?: number;
+  file: number;
+  line: number;
+  func: number;
+  score: number;
+  rank: number;
+  disagreement: boolean;
+  evidence: string[];
+}
+
+export interface ClassifiedModel {
+  merger: RunMerger;
+  global: GlobalInstructions;
+  registry: SourceRegistry;
+  sources: Map<number, ModuleSource>;
+  lines: Map<number, LineAgg>;
+  sites: RankedSiteRow[];
+  fileHashes: Map<number, string>;
+  messagesPeerRun: Array<number | undefined>;
+  meta: Record<string, string>;
+}
+
+function insertAll(db: SqlDatabase, sql: string, rows: Iterable<SqlValue[]>): void {
+  const statement: SqlStatement = db.prepare(sql);
+  try {
+    for (const row of rows) statement.run(row);
+  } finally {
+    statement.free();
+  }
+}
+
+const nil = (n: number) => (n < 0 ? null : n);
+
+export async function writeDatabase(model: ClassifiedModel, progress?: (what: string) => void): Promise<Uint8Array> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database();
+  try {
+    db.run('PRAGMA page_size = 8192');
+    db.run('PRAGMA journal_mode = OFF');
+    db.run(SCHEMA_SQL);
+    db.run('BEGIN');
+    const { merger, global, registry } = model;
+    insertAll(db, 'INSERT INTO meta VALUES (?, ?)', Object.entries(model.meta));
+    insertAll(db, 'INSERT INTO components VALUES (?, ?, ?, ?)', merger.components.map((c) => [c.id, c.name, c.exe, c.mainModule ?? null]));
+    insertAll(db, 'INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)', merger.runs.map((r) => [
+      r.id, r.component, r.logPath, r.pid, r.ppid, r.exe, JSON.stringify(r.args), r.startMs, r.policy, r.toolVersion,
+      r.icount, r.endReason, r.endDetail, JSON.stringify(r.userData),
+    ]));
+    insertAll(db, 'INSERT INTO modules VALUES (?,?,?,?,?,?,?)', merger.modules.map((m) => {
+      const source = model.sources.get(m.id);
+      return [m.id, m.key, m.buildId, m.path, m.kind, source?.status ?? 'missing', source?.debugPath ?? null];
+    }));
+    insertAll(db, 'INSERT OR REPLACE INTO run_modules VALUES (?,?,?,?)', merger.runs.flatMap((r) => r.modules.map((m) => [r.id, m.module, m.logId, m.bias])));
+    insertAll(db, 'INSERT INTO files VALUES (?,?,?,?)', registry.files.map((path, i) => [i + 1, path, model.fileHashes.get(i + 1) ?? '', path.startsWith('/usr/') ? 1 : 0]));
+    insertAll(db, 'INSERT INTO functions VALUES (?,?,?,?,?,?,?)', registry.functions.map((f) => [f.id, f.module, f.name, f.controlInsns, f.dataInsns, f.executions, f.dataExecutions]));
+
+    progress?.(`writing ${global.size} instructions`);
+    function* insnRows(): Iterable<SqlValue[]> {
+      for (let g = 0; g < global.size; g++) {
+        yield [global.module[g], global.offset[g], global.plane[g], global.executions[g], global.tainted[g], nil(global.file[g]), global.file[g] < 0 ? null : global.line[g], nil(global.func[g]), nil(global.outer[g]), global.flags[g]];
+      }
+    }
+    insertAll(db, 'INSERT INTO insns VALUES (?,?,?,?,?,?,?,?,?,?)', insnRows());
+
+    const table = merger.instructions;
+    const primary = merger.primaryPolicy();
+    function* countRows(): Iterable<SqlValue[]> {
+      for (let r = 0; r < table.size; r++) {
+        const [plane, executions] = decide(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]);
+        yield [table.component[r], table.module[r], table.offset[r], plane, executions];
+      }
+    }
+    insertAll(db, 'INSERT INTO insn_counts VALUES (?,?,?,?,?)', countRows());
+
+    progress?.(`writing ${model.lines.size} source lines`);
+    function* lineRows(): Iterable<SqlValue[]> {
+      for (const l of model.lines.values()) {
+        const functions = [...l.functions].map((f) => registry.functions[f - 1].name);
+        yield [l.file, l.line, l.controlInsns, l.dataInsns, l.executions, l.dataExecutions, JSON.stringify([...new Set(functions)]), JSON.stringify([...l.labels]), JSON.stringify(l.sites)];
+      }
+    }
+    insertAll(db, 'INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?)', lineRows());
+
+    insertAll(db, 'INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?,?,?)', merger.labels.map((l) => {
+      const p = l.provenance;
+      return [l.id, l.run, l.logId, p.kind,
+        p.kind === 'file' ? p.path : null, p.kind === 'file' ? p.start : null, p.kind === 'file' ? p.end : null,
+        p.kind === 'msg' ? p.peer : null, p.kind === 'msg' ? p.msg : null, p.kind === 'msg' ? p.origin : null, l.text];
+    }));
+    insertAll(db, 'INSERT OR IGNORE INTO label_parts VALUES (?,?)', merger.labels.flatMap((l) => l.parts.map((p) => [l.id, p])));
+    insertAll(db, 'INSERT INTO messages (run_id, peer, msg, label_id, peer_run_id) VALUES (?,?,?,?,?)',
+      merger.messages.map((m, i) => [m.run, m.peer, m.msg, m.label, model.messagesPeerRun[i] ?? null]));
+    insertAll(db, 'INSERT INTO io VALUES (?,?,?,?,?)', merger.io.map((io) => [io.run, io.kind, io.direction, io.tainted, io.clean]));
+    insertAll(db, 'INSERT INTO sites VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', model.sites.map((s, i) => [
+      i + 1, s.module, s.offset, s.access, s.count, s.countInsensitive, s.countSensitive, s.runs, s.label ?? null,
+      nil(s.file), s.file < 0 ? null : s.line, nil(s.func), s.score, s.rank, s.disagreement ? 1 : 0, JSON.stringify(s.evidence),
+    ]));
+    const warnings = [...merger.warnings, ...[...model.sources.values()].filter((s) => s.warning).map((s) => ({ kind: `debug-${s.status}`, subject: s.module.buildId || s.module.path, text: s.warning! }))];
+    insertAll(db, 'INSERT INTO warnings (kind, subject, text) VALUES (?,?,?)', warnings.map((w) => [w.kind, w.subject, w.text]));
+    db.run('COMMIT');
+    db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    return db.export();
+  } finally {
+    db.close();
+  }
+}

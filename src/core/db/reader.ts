@@ -1,0 +1,256 @@
+// Opens a classification database read-only (in memory, via sql.js) and answers the read API of api.ts,
+// plus a few extra queries the CLI, the report and the debugger use.
+import { readFileSync } from 'node:fs';
+import type { ComponentStats, LineRecord, Plane, PlanesDatabaseReader, ProvenanceStep, RankedSite, SourceFileRecord } from './api';
+import { SCHEMA_VERSION } from './schema';
+import { loadSqlJs, queryAll, queryValue, SqlDatabase } from './sqlite';
+
+/** A database written by another Planescope version (or not a database at all). */
+export class DatabaseVersionError extends Error {
+  constructor(readonly path: string, readonly found: number, message: string) {
+    super(message);
+  }
+}
+
+export interface RunRecord {
+  id: number;
+  component: string;
+  logPath: string;
+  pid: number;
+  exe: string;
+  args: string[];
+  policy: 'insensitive' | 'sensitive';
+  icount: number;
+  end: string;
+}
+
+export interface ModuleRecord {
+  id: number;
+  buildId: string;
+  path: string;
+  kind: 'executable' | 'own-library' | 'system-library' | 'tooling';
+  /** 'dwarf' when lines are available; otherwise why they are not ('none', 'missing', 'mismatch'). */
+  debug: string;
+}
+
+export interface MessageEdge {
+  /** The receiving run and process. */
+  runId: number;
+  to: string;
+  /** The peer as the message label names it, and the run it resolved to (if any). */
+  peer: string;
+  peerRunId: number | null;
+  from: string | null;
+  messages: number;
+}
+
+export interface InstructionRecord {
+  plane: 'control' | 'data';
+  executions: number;
+  tainted: number;
+  file: string | null;
+  line: number | null;
+  function: string | null;
+}
+
+const num = (v: unknown) => Number(v ?? 0);
+
+export function planeOf(control: number, data: number): Plane {
+  if (data === 0) return 'control';
+  return control === 0 ? 'data' : 'mixed';
+}
+
+export class PlanesDatabase implements PlanesDatabaseReader {
+  readonly schemaVersion: number;
+
+  constructor(readonly path: string, readonly sql: SqlDatabase) {
+    this.schemaVersion = num(queryValue(sql, 'PRAGMA user_version'));
+  }
+
+  sourceFiles(): SourceFileRecord[] {
+    return queryAll(this.sql, 'SELECT path, sha256 FROM files ORDER BY path').map((r) => ({ path: String(r.path), sha256: String(r.sha256) }));
+  }
+
+  fileLines(file: string): LineRecord[] {
+    const rows = queryAll(this.sql,
+      'SELECT line, control_insns, data_insns, executions, functions, labels, sites FROM lines WHERE file_id = (SELECT id FROM files WHERE path = ?) ORDER BY line',
+      [file]);
+    return rows.map((r) => {
+      const control = num(r.control_insns);
+      const data = num(r.data_insns);
+      return {
+        line: num(r.line),
+        plane: planeOf(control, data),
+        controlInstructions: control,
+        dataInstructions: data,
+        executions: num(r.executions),
+        functions: JSON.parse(String(r.functions)) as string[],
+        labels: JSON.parse(String(r.labels)) as number[],
+        siteIds: JSON.parse(String(r.sites)) as number[],
+      };
+    });
+  }
+
+  sites(): RankedSite[] {
+    const rows = queryAll(this.sql, `
+      SELECT s.id, s.rank, s.score, s.evidence, m.path AS module, s.offset, f.path AS file, s.line, fn.name AS function,
+             s.access, s.count, s.disagreement, l.text AS label
+      FROM sites s JOIN modules m ON m.id = s.module_id LEFT JOIN files f ON f.id = s.file_id
+      LEFT JOIN functions fn ON fn.id = s.func_id LEFT JOIN labels l ON l.id = s.label_id ORDER BY s.rank`);
+    return rows.map((r) => ({
+      id: num(r.id),
+      rank: num(r.rank),
+      score: num(r.score),
+      evidence: JSON.parse(String(r.evidence)) as string[],
+      module: String(r.module),
+      offset: num(r.offset),
+      file: r.file === null ? '' : String(r.file),
+      line: num(r.line),
+      function: r.function === null ? '??' : String(r.function),
+      access: r.access === 'store' ? 'store' : 'load',
+      count: num(r.count),
+      policyDisagreement: num(r.disagreement) === 1,
+      labelText: r.label === null ? '' : String(r.label),
+    }));
+  }
+
+  components(): ComponentStats[] {
+    const comps = queryAll(this.sql, `
+      SELECT c.id, c.name, c.exe, (SELECT COUNT(*) FROM runs r WHERE r.component_id = c.id) AS processes,
+        (SELECT COUNT(*) FROM insn_counts i JOIN modules m ON m.id = i.module_id WHERE i.component_id = c.id AND m.kind != 'tooling' AND i.plane = 0) AS control,
+        (SELECT COUNT(*) FROM insn_counts i JOIN modules m ON m.id = i.module_id WHERE i.component_id = c.id AND m.kind != 'tooling' AND i.plane = 1) AS data
+      FROM components c ORDER BY c.name, c.id`);
+    return comps.map((c) => {
+      const io = { controlIn: 0, controlOut: 0, dataIn: 0, dataOut: 0 };
+      for (const r of queryAll(this.sql, 'SELECT direction, SUM(tainted) AS t, SUM(clean) AS c FROM io JOIN runs ON runs.id = io.run_id WHERE runs.component_id = ? GROUP BY direction', [num(c.id)])) {
+        if (r.direction === 'in') {
+          io.dataIn += num(r.t);
+          io.controlIn += num(r.c);
+        } else {
+          io.dataOut += num(r.t);
+          io.controlOut += num(r.c);
+        }
+      }
+      return { name: String(c.name), exe: String(c.exe), processes: num(c.processes), controlInstructions: num(c.control), dataInstructions: num(c.data), io };
+    });
+  }
+
+  labelChain(labelId: number): ProvenanceStep[] {
+    const chain: ProvenanceStep[] = [];
+    const seen = new Set<number>();
+    const visit = (id: number) => {
+      if (seen.has(id) || chain.length >= 64) return;
+      seen.add(id);
+      const [l] = queryAll(this.sql, 'SELECT id, run_id, kind, path, start, end, peer, msg, origin, text FROM labels WHERE id = ?', [id]);
+      if (!l) return;
+      const step: ProvenanceStep = { labelId: id, text: String(l.text) };
+      if (l.kind === 'file') step.file = { path: String(l.path), start: num(l.start), end: num(l.end) };
+      if (l.kind === 'msg') step.message = { peer: String(l.peer), msg: num(l.msg) };
+      chain.push(step);
+      if (l.kind === 'mixed') {
+        for (const p of queryAll(this.sql, 'SELECT part_id FROM label_parts WHERE label_id = ? ORDER BY part_id', [id])) visit(num(p.part_id));
+      } else if (l.kind === 'msg') {
+        // Follow the message back to the sender's label with the same provenance text, when the sender ran too.
+        const sender = queryValue(this.sql, 'SELECT peer_run_id FROM messages WHERE label_id = ?', [id]);
+        if (sender !== null && sender !== undefined && l.origin) {
+          const origin = queryValue(this.sql, 'SELECT id FROM labels WHERE run_id = ? AND text = ? LIMIT 1', [num(sender), String(l.origin)]);
+          if (origin !== undefined && origin !== null) visit(num(origin));
+        }
+      }
+    };
+    visit(labelId);
+    return chain;
+  }
+
+  // ---- beyond the contract ----
+
+  meta(key: string): string | undefined {
+    const v = queryValue(this.sql, 'SELECT value FROM meta WHERE key = ?', [key]);
+    return v === undefined || v === null ? undefined : String(v);
+  }
+
+  runs(): RunRecord[] {
+    return queryAll(this.sql, 'SELECT r.*, c.name AS component FROM runs r JOIN components c ON c.id = r.component_id ORDER BY r.id').map((r) => ({
+      id: num(r.id), component: String(r.component), logPath: String(r.log_path), pid: num(r.pid), exe: String(r.exe),
+      args: JSON.parse(String(r.args)) as string[], policy: r.policy === 'sensitive' ? 'sensitive' : 'insensitive', icount: num(r.icount),
+      end: r.end_reason === 'exit' ? `exit ${num(r.end_detail)}` : r.end_reason === 'signal' ? `signal ${num(r.end_detail)}` : 'truncated',
+    }));
+  }
+
+  modules(): ModuleRecord[] {
+    return queryAll(this.sql, 'SELECT id, build_id, path, kind, debug FROM modules ORDER BY id').map((r) => ({
+      id: num(r.id), buildId: String(r.build_id), path: String(r.path), kind: String(r.kind) as ModuleRecord['kind'], debug: String(r.debug),
+    }));
+  }
+
+  warnings(): string[] {
+    return queryAll(this.sql, 'SELECT text FROM warnings ORDER BY id').map((r) => String(r.text));
+  }
+
+  /** The message graph: who sent data to whom (from the message labels of each receiving run). */
+  messageGraph(): MessageEdge[] {
+    return queryAll(this.sql, `
+      SELECT m.run_id, rc.name || '[' || r.pid || ']' AS to_name, m.peer, m.peer_run_id,
+        CASE WHEN pr.id IS NULL THEN NULL ELSE pc.name || '[' || pr.pid || ']' END AS from_name, COUNT(DISTINCT m.msg) AS n
+      FROM messages m JOIN runs r ON r.id = m.run_id JOIN components rc ON rc.id = r.component_id
+      LEFT JOIN runs pr ON pr.id = m.peer_run_id LEFT JOIN components pc ON pc.id = pr.component_id
+      GROUP BY m.run_id, m.peer ORDER BY m.run_id, m.peer`).map((r) => ({
+      runId: num(r.run_id), to: String(r.to_name), peer: String(r.peer), peerRunId: r.peer_run_id === null ? null : num(r.peer_run_id),
+      from: r.from_name === null ? null : String(r.from_name), messages: num(r.n),
+    }));
+  }
+
+  /** One static instruction by (module build-id, link-time offset), for the debugger. */
+  instruction(buildId: string, offset: number): InstructionRecord | undefined {
+    const [r] = queryAll(this.sql, `
+      SELECT i.plane, i.executions, i.tainted, f.path AS file, i.line, fn.name AS function FROM insns i
+      JOIN modules m ON m.id = i.module_id LEFT JOIN files f ON f.id = i.file_id LEFT JOIN functions fn ON fn.id = i.func_id
+      WHERE m.build_id = ? AND i.offset = ?`, [buildId, offset]);
+    if (!r) return undefined;
+    return { plane: num(r.plane) === 1 ? 'data' : 'control', executions: num(r.executions), tainted: num(r.tainted), file: r.file === null ? null : String(r.file), line: r.line === null ? null : num(r.line), function: r.function === null ? null : String(r.function) };
+  }
+
+  close(): void {
+    this.sql.close();
+  }
+}
+
+function rebuildHint(path: string): string {
+  return `rebuild it from the taint logs with \`planescope classify <trace dir>... --out ${path}\``;
+}
+
+/** Opens a database from its bytes; checks that it is a classification database of this schema version. */
+export async function openPlanesDatabaseBytes(path: string, bytes: Uint8Array): Promise<PlanesDatabase> {
+  const SQL = await loadSqlJs();
+  let sql: SqlDatabase;
+  let version: number;
+  try {
+    sql = new SQL.Database(bytes);
+    version = num(queryValue(sql, 'PRAGMA user_version'));
+  } catch (error) {
+    throw new DatabaseVersionError(path, -1, `${path} is not an SQLite database (${error instanceof Error ? error.message : String(error)}): ${rebuildHint(path)}`);
+  }
+  const isOurs = queryValue(sql, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('insns', 'lines', 'sites', 'meta')") === 4;
+  if (!isOurs && version === 0) {
+    sql.close();
+    throw new DatabaseVersionError(path, 0, `${path} is not a Planescope classification database (no schema version, no Planescope tables): ${rebuildHint(path)}`);
+  }
+  if (version !== SCHEMA_VERSION) {
+    sql.close();
+    const age = version < SCHEMA_VERSION ? 'an older' : 'a newer';
+    throw new DatabaseVersionError(path, version,
+      `${path} has classification schema version ${version}, written by ${age} Planescope; this one reads version ${SCHEMA_VERSION}: ${rebuildHint(path)}${version > SCHEMA_VERSION ? ', or update Planescope' : ''}`);
+  }
+  return new PlanesDatabase(path, sql);
+}
+
+/** Opens `*.planes.db` from disk (the whole file is read into memory; sql.js has no file I/O). */
+export async function openPlanesDatabase(path: string): Promise<PlanesDatabase> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read classification database ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  return openPlanesDatabaseBytes(path, bytes);
+}

@@ -1,0 +1,53 @@
+// The schema of a classification database (*.planes.db), documented in docs/database.md. Any change that
+// old readers cannot read bumps SCHEMA_VERSION (stored as PRAGMA user_version).
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE components (id INTEGER PRIMARY KEY, name TEXT NOT NULL, exe TEXT NOT NULL UNIQUE,
+  main_module_id INTEGER);
+CREATE TABLE runs (id INTEGER PRIMARY KEY, component_id INTEGER NOT NULL, log_path TEXT NOT NULL,
+  pid INTEGER NOT NULL, ppid INTEGER NOT NULL, exe TEXT NOT NULL, args TEXT NOT NULL, start_ms INTEGER NOT NULL,
+  policy TEXT NOT NULL, tool_version TEXT NOT NULL, icount INTEGER NOT NULL, end_reason TEXT NOT NULL,
+  end_detail INTEGER, user_data TEXT NOT NULL);
+CREATE TABLE modules (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, build_id TEXT NOT NULL, path TEXT NOT NULL,
+  kind TEXT NOT NULL, debug TEXT NOT NULL, debug_path TEXT);
+CREATE TABLE run_modules (run_id INTEGER NOT NULL, module_id INTEGER NOT NULL, log_module_id INTEGER NOT NULL,
+  bias INTEGER NOT NULL, PRIMARY KEY (run_id, log_module_id)) WITHOUT ROWID;
+CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, system INTEGER NOT NULL);
+CREATE TABLE functions (id INTEGER PRIMARY KEY, module_id INTEGER NOT NULL, name TEXT NOT NULL,
+  control_insns INTEGER NOT NULL, data_insns INTEGER NOT NULL, executions INTEGER NOT NULL,
+  data_executions INTEGER NOT NULL, UNIQUE (module_id, name));
+CREATE TABLE insns (module_id INTEGER NOT NULL, offset INTEGER NOT NULL, plane INTEGER NOT NULL,
+  executions INTEGER NOT NULL, tainted INTEGER NOT NULL, file_id INTEGER, line INTEGER, func_id INTEGER,
+  outer_func_id INTEGER, flags INTEGER NOT NULL, PRIMARY KEY (module_id, offset)) WITHOUT ROWID;
+CREATE TABLE insn_counts (component_id INTEGER NOT NULL, module_id INTEGER NOT NULL, offset INTEGER NOT NULL,
+  plane INTEGER NOT NULL, executions INTEGER NOT NULL, PRIMARY KEY (component_id, module_id, offset)) WITHOUT ROWID;
+CREATE TABLE lines (file_id INTEGER NOT NULL, line INTEGER NOT NULL, control_insns INTEGER NOT NULL,
+  data_insns INTEGER NOT NULL, executions INTEGER NOT NULL, data_executions INTEGER NOT NULL,
+  functions TEXT NOT NULL, labels TEXT NOT NULL, sites TEXT NOT NULL, PRIMARY KEY (file_id, line)) WITHOUT ROWID;
+CREATE TABLE labels (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, log_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  path TEXT, start INTEGER, end INTEGER, peer TEXT, msg INTEGER, origin TEXT, text TEXT NOT NULL,
+  UNIQUE (run_id, log_id));
+CREATE TABLE label_parts (label_id INTEGER NOT NULL, part_id INTEGER NOT NULL, PRIMARY KEY (label_id, part_id)) WITHOUT ROWID;
+CREATE TABLE messages (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, peer TEXT NOT NULL, msg INTEGER NOT NULL,
+  label_id INTEGER NOT NULL, peer_run_id INTEGER);
+CREATE TABLE io (run_id INTEGER NOT NULL, kind TEXT NOT NULL, direction TEXT NOT NULL, tainted INTEGER NOT NULL,
+  clean INTEGER NOT NULL, PRIMARY KEY (run_id, kind, direction)) WITHOUT ROWID;
+CREATE TABLE sites (id INTEGER PRIMARY KEY, module_id INTEGER NOT NULL, offset INTEGER NOT NULL, access TEXT NOT NULL,
+  count INTEGER NOT NULL, count_insensitive INTEGER NOT NULL, count_sensitive INTEGER NOT NULL, runs INTEGER NOT NULL,
+  label_id INTEGER, file_id INTEGER, line INTEGER, func_id INTEGER, score REAL NOT NULL, rank INTEGER NOT NULL,
+  disagreement INTEGER NOT NULL, evidence TEXT NOT NULL);
+CREATE TABLE warnings (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX sites_rank ON sites (rank);
+CREATE INDEX messages_run ON messages (run_id);
+`;
+
+/** insns.flags bits. */
+export const INSN_INLINED = 1;
+/** The instruction's own source (innermost frame) is a system header (under /usr/). */
+export const INSN_SYSTEM_SOURCE = 2;
+
+/** insns.plane / insn_counts.plane values. */
+export const PLANE_CONTROL = 0;
+export const PLANE_DATA = 1;
