@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyLogs, ClassifyDeps } from '../../src/core/classify/classify';
 import { openPlanesDatabaseBytes } from '../../src/core/db/reader';
+import { loadSqlJs } from '../../src/core/db/sqlite';
 import type { ModuleIndex } from '../../src/core/dwarf/types';
 import type { TaintLog } from '../../src/core/taintLog/types';
 import { fakeIndex, labels, makeLog } from './classify.helpers';
@@ -158,7 +159,6 @@ describe('classify (synthetic logs)', () => {
 
   it('rejects a database of another schema version with the version and how to rebuild', async () => {
     const { result } = await classify([makeLog({ source: 'e.taintlog', modules: [appModule] })]);
-    const { loadSqlJs } = await import('../../src/core/db/sqlite');
     const SQL = await loadSqlJs();
     const raw = new SQL.Database(result.bytes);
     raw.run('PRAGMA user_version = 99');
