@@ -1,0 +1,87 @@
+// Per open document: which database classified it, its live line index (following edits) and whether the
+// file on disk is still the classified one. Built on first need from the database cache, never re-queried.
+import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
+import type { FileIndex, TextChange } from '../core/lineIndex';
+import { compareHashes, Freshness, sha256Hex } from '../core/staleness';
+import type { DatabaseSet, FileMatch } from './databases';
+
+export interface DocumentState {
+  match: FileMatch;
+  index: FileIndex;
+  freshness: Freshness;
+  /** Text of classified lines when the document was first seen fresh, by recorded line. */
+  original: Map<number, string>;
+}
+
+export class DocumentStates implements vscode.Disposable {
+  private readonly states = new Map<string, DocumentState | null>();
+  private readonly changed = new vscode.EventEmitter<vscode.TextDocument>();
+  /** Fires when a tracked document's lines moved or changed (decorations must be redrawn). */
+  readonly onDidChangeLines = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly databases: DatabaseSet) {
+    this.subscriptions = [
+      databases.onDidChange(() => this.states.clear()),
+      vscode.workspace.onDidCloseTextDocument((d) => this.states.delete(d.uri.toString())),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+    ];
+  }
+
+  /** The state of a document, or undefined when no open database classified it. */
+  get(document: vscode.TextDocument): DocumentState | undefined {
+    const key = document.uri.toString();
+    const known = this.states.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const state = this.create(document);
+    this.states.set(key, state ?? null);
+    return state;
+  }
+
+  private create(document: vscode.TextDocument): DocumentState | undefined {
+    const match = this.databases.lookup(document.uri);
+    if (!match) return undefined;
+    const pristine = match.entry.db.fileIndex(match.recorded);
+    if (!pristine) return undefined;
+    const recordedHash = match.entry.db.sourceFiles().get(match.recorded)?.sha256 ?? '';
+    let current: string | undefined;
+    try {
+      current = sha256Hex(readFileSync(document.uri.fsPath));
+    } catch {
+      current = undefined;
+    }
+    const freshness = compareHashes(document.uri.fsPath, recordedHash, current);
+    const original = new Map<number, string>();
+    if (freshness.state !== 'stale' && !document.isDirty) {
+      for (const r of pristine.records) if (r.line - 1 < document.lineCount) original.set(r.line, document.lineAt(r.line - 1).text);
+    }
+    return { match, index: pristine.live(), freshness, original };
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    const state = this.states.get(e.document.uri.toString());
+    if (!state || e.contentChanges.length === 0) return;
+    for (const c of e.contentChanges) {
+      const change: TextChange = {
+        startLine: c.range.start.line,
+        startCharacter: c.range.start.character,
+        endLine: c.range.end.line,
+        endCharacter: c.range.end.character,
+        text: c.text,
+      };
+      // Enter at the end of a classified line leaves that line's own text as it was.
+      if (c.range.isEmpty && /^\r?\n/.test(c.text)) {
+        const at = state.index.at(c.range.start.line);
+        if (at && e.document.lineAt(c.range.start.line).text === state.original.get(at.record.line)) change.startLineUnchanged = true;
+      }
+      state.index.applyChange(change);
+    }
+    this.changed.fire(e.document);
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}

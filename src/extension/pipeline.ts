@@ -1,0 +1,110 @@
+// Runs the bundled `planescope` CLI (dist/cli.js) from the editor: argument arrays only, a cancellable
+// progress notification that kills the whole process group, output streamed to the Planescope channel.
+// Never runs in an untrusted workspace (the manifest declares limited untrusted support).
+import * as vscode from 'vscode';
+import { spawn } from 'node:child_process';
+
+export interface PipelineResult {
+  code: number | null;
+  cancelled: boolean;
+  stdout: string;
+}
+
+const KILL_GRACE_MS = 3000;
+
+export class PipelineRunner {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.OutputChannel) {}
+
+  /** False (with a message saying how to proceed) when the workspace is not trusted. */
+  checkTrust(): boolean {
+    if (vscode.workspace.isTrusted) return true;
+    void vscode.window.showErrorMessage(
+      'Planescope does not run the pipeline (valgrind, gdb, the recorded programs) in an untrusted workspace. ' +
+        'Trust this workspace ("Workspaces: Manage Workspace Trust") to run it; opening databases works without.',
+    );
+    return false;
+  }
+
+  /** Runs `planescope <args>`; resolves when it ended, was cancelled or could not start. */
+  run(title: string, args: string[], cwd: string): Promise<PipelineResult> {
+    const cli = vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.js').fsPath;
+    this.output.appendLine(`$ planescope ${args.join(' ')}   (in ${cwd})`);
+    return Promise.resolve(
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+        new Promise<PipelineResult>((resolve) => {
+          // The extension host's Node (Electron in desktop VS Code, hence ELECTRON_RUN_AS_NODE). detached:
+          // the CLI leads its own process group, so cancelling also stops valgrind and the programs.
+          const child = spawn(process.execPath, [cli, ...args], {
+            cwd,
+            detached: true,
+            env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          let cancelled = false;
+          let killTimer: NodeJS.Timeout | undefined;
+          const onText = (chunk: string, keep: boolean) => {
+            if (keep) stdout += chunk;
+            this.output.append(chunk);
+            const last = chunk.trim().split('\n').pop();
+            if (last) progress.report({ message: last.length > 90 ? last.slice(0, 87) + '…' : last });
+          };
+          child.stdout.setEncoding('utf8').on('data', (d: string) => onText(d, true));
+          child.stderr.setEncoding('utf8').on('data', (d: string) => onText(d, false));
+          const killGroup = (signal: NodeJS.Signals) => {
+            try {
+              if (child.pid) process.kill(-child.pid, signal);
+            } catch {
+              // already gone
+            }
+          };
+          const cancel = token.onCancellationRequested(() => {
+            cancelled = true;
+            this.output.appendLine('cancelled: stopping the process group');
+            killGroup('SIGTERM');
+            killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+          });
+          child.on('error', (e) => {
+            cancel.dispose();
+            this.output.appendLine(`cannot start ${process.execPath} ${cli}: ${e.message}`);
+            resolve({ code: null, cancelled, stdout });
+          });
+          child.on('close', (code, signal) => {
+            cancel.dispose();
+            clearTimeout(killTimer);
+            this.output.appendLine(`planescope ${args[0]} ended: ${signal ? `signal ${signal}` : `exit code ${code}`}`);
+            resolve({ code, cancelled, stdout });
+          });
+        }),
+      ),
+    );
+  }
+
+  /** Tells the user how a failed run ended, with a button to the output. */
+  reportFailure(what: string, result: PipelineResult): void {
+    if (result.cancelled) {
+      void vscode.window.showInformationMessage(`Planescope: ${what} cancelled.`);
+      return;
+    }
+    void vscode.window
+      .showErrorMessage(`Planescope: ${what} failed (exit code ${result.code ?? 'none'}). The output channel has the details.`, 'Show Output')
+      .then((choice) => choice && this.output.show());
+  }
+}
+
+/** The first `*.planes.db` path mentioned in a command's JSON output (any depth), if any. */
+export function findDatabasePath(json: unknown): string | undefined {
+  if (typeof json === 'string') return json.endsWith('.planes.db') ? json : undefined;
+  if (Array.isArray(json)) {
+    for (const v of json) {
+      const p = findDatabasePath(v);
+      if (p) return p;
+    }
+  } else if (json && typeof json === 'object') {
+    for (const v of Object.values(json)) {
+      const p = findDatabasePath(v);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
