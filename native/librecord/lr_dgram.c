@@ -1,0 +1,122 @@
+/* UDP message tagging: every datagram carries a 16-byte prefix (magic, kind, message id, and under
+   planegrind the sender's identity and the taint tag). The receiver peeks at the prefix and strips it;
+   a datagram without the magic came from a peer not running librecord and is delivered unchanged. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lr.h"
+
+#define IOV_LOCAL 64
+
+ssize_t lr_dgram_send(int fd, const struct msghdr *msg, int flags)
+{
+   size_t total = lr_iov_total(msg->msg_iov, msg->msg_iovlen);
+   struct lr_buf tag = {0};
+   lr_tag_build_iov(msg->msg_iov, msg->msg_iovlen, total, &tag);
+   size_t idlen = tag.len ? strlen(lr_identity) : 0;
+   uint8_t hdr[LR_DGRAM_HDR];
+   lr_put32(hdr, LR_DGRAM_MAGIC);
+   hdr[4] = tag.len ? LR_KIND_TAINTED : LR_KIND_CLEAN;
+   hdr[5] = 0;
+   lr_put16(hdr + 6, (uint16_t)idlen);
+   lr_put32(hdr + 8, lr_next_msg_id());
+   lr_put32(hdr + 12, (uint32_t)tag.len);
+
+   struct iovec local[IOV_LOCAL + 3], *v = local;
+   if (msg->msg_iovlen > IOV_LOCAL) v = malloc((msg->msg_iovlen + 3) * sizeof *v);
+   if (!v) { lr_buf_free(&tag); errno = ENOMEM; return -1; }
+   int n = 0;
+   v[n++] = (struct iovec){hdr, sizeof hdr};
+   if (idlen) v[n++] = (struct iovec){lr_identity, idlen};
+   if (tag.len) v[n++] = (struct iovec){tag.p, tag.len};
+   for (size_t i = 0; i < msg->msg_iovlen; i++) v[n++] = msg->msg_iov[i];
+   struct msghdr m = *msg;
+   m.msg_iov = v;
+   m.msg_iovlen = n;
+   ssize_t r = lr_real.sendmsg(fd, &m, flags);
+   size_t prefix = sizeof hdr + idlen + tag.len;
+   lr_buf_free(&tag);
+   if (v != local) free(v);
+   if (r < 0) return r;
+   return (size_t)r >= prefix ? (ssize_t)(r - prefix) : 0;
+}
+
+/* Copies src into the iovecs (as far as they reach) and applies the taint; returns bytes copied. */
+static size_t scatter(const struct msghdr *msg, const uint8_t *src, size_t n, struct lr_taint_runs *runs)
+{
+   size_t done = 0;
+   for (size_t i = 0; i < msg->msg_iovlen && done < n; i++) {
+      size_t take = msg->msg_iov[i].iov_len < n - done ? msg->msg_iov[i].iov_len : n - done;
+      memcpy(msg->msg_iov[i].iov_base, src + done, take);
+      if (runs) lr_taint_apply(runs, done, msg->msg_iov[i].iov_base, take);
+      done += take;
+   }
+   return done;
+}
+
+ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags)
+{
+   pthread_mutex_lock(&s->in_lock);
+   ssize_t result;
+   uint8_t hdr[LR_DGRAM_HDR];
+   struct iovec hv = {hdr, sizeof hdr};
+   struct msghdr pm = {.msg_iov = &hv, .msg_iovlen = 1};
+   ssize_t full = lr_real.recvmsg(fd, &pm, MSG_PEEK | MSG_TRUNC | (flags & MSG_DONTWAIT));
+   if (full < 0) { result = -1; goto out; }
+   if ((size_t)full < sizeof hdr || lr_get32(hdr) != LR_DGRAM_MAGIC) {
+      result = lr_real.recvmsg(fd, msg, flags); /* an untagged datagram */
+      goto out;
+   }
+   size_t idlen = lr_get16(hdr + 6), taglen = lr_get32(hdr + 12);
+   size_t prefix = sizeof hdr + idlen + taglen;
+   size_t cap = lr_iov_total(msg->msg_iov, msg->msg_iovlen);
+   if (hdr[4] == LR_KIND_CLEAN && !(flags & MSG_PEEK) && prefix == sizeof hdr) {
+      /* the common case: prefix into our buffer, payload straight into the caller's */
+      struct iovec local[IOV_LOCAL + 1], *v = local;
+      if (msg->msg_iovlen > IOV_LOCAL) v = malloc((msg->msg_iovlen + 1) * sizeof *v);
+      if (!v) { errno = ENOMEM; result = -1; goto out; }
+      v[0] = hv;
+      for (size_t i = 0; i < msg->msg_iovlen; i++) v[i + 1] = msg->msg_iov[i];
+      struct msghdr m = *msg;
+      m.msg_iov = v;
+      m.msg_iovlen = msg->msg_iovlen + 1;
+      ssize_t r = lr_real.recvmsg(fd, &m, flags);
+      if (v != local) free(v);
+      if (r < 0) { result = -1; goto out; }
+      msg->msg_namelen = m.msg_namelen;
+      msg->msg_controllen = m.msg_controllen;
+      msg->msg_flags = m.msg_flags;
+      result = (size_t)r >= sizeof hdr ? r - (ssize_t)sizeof hdr : 0;
+      goto out;
+   }
+   /* tainted, or a peek: the whole datagram into a scratch buffer */
+   uint8_t *w = malloc(full);
+   if (!w) { errno = ENOMEM; result = -1; goto out; }
+   struct iovec wv = {w, full};
+   struct msghdr m = *msg;
+   m.msg_iov = &wv;
+   m.msg_iovlen = 1;
+   ssize_t r = lr_real.recvmsg(fd, &m, flags & ~MSG_TRUNC);
+   if (r < 0 || (size_t)r < prefix) {
+      free(w);
+      result = r < 0 ? -1 : 0;
+      goto out;
+   }
+   char peer[256];
+   size_t pl = idlen < sizeof peer - 1 ? idlen : sizeof peer - 1;
+   memcpy(peer, w + sizeof hdr, pl);
+   peer[pl] = 0;
+   struct lr_taint_runs runs = {0};
+   int tainted = taglen && lr_tag_decode(w + sizeof hdr + idlen, taglen, peer, lr_get32(hdr + 8), &runs) == 0;
+   size_t payload = r - prefix;
+   size_t copied = scatter(msg, w + prefix, payload, tainted ? &runs : NULL);
+   lr_runs_free(&runs);
+   free(w);
+   msg->msg_namelen = m.msg_namelen;
+   msg->msg_controllen = m.msg_controllen;
+   msg->msg_flags = m.msg_flags | (payload > cap ? MSG_TRUNC : 0);
+   result = (flags & MSG_TRUNC) ? (ssize_t)payload : (ssize_t)copied;
+out:
+   pthread_mutex_unlock(&s->in_lock);
+   return result;
+}
