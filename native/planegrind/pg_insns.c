@@ -1,0 +1,145 @@
+/* planegrind per-static-instruction counters. Instrumented code does not count every instruction:
+   it counts executions of *segments* (runs of instructions between a block's start and its side
+   exits, which always execute together) with one inline increment; the per-instruction execution
+   counts are derived from the segments when the log is flushed. Tainted executions and tainted pointer
+   sites are counted by helpers that run only when taint is present. */
+#include "pg_include.h"
+#include "pub_tool_hashtable.h"
+#include "pub_tool_xarray.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_threadstate.h"
+
+typedef struct _Node { struct _Node *next; UWord key; PG_Insn insn; } Node;
+static VgHashTable *insns;
+static XArray *segs;                /* of PG_Seg*: every segment ever instrumented */
+static PG_Insn *dirty_list;
+
+/* icount at the last derivation from segments plus the segments' counts since */
+ULong pg_icount(void)
+{
+   ULong n = 0;
+   if (!segs) return 0;
+   for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
+      PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
+      n += s->count * s->n;
+   }
+   return n;
+}
+
+PG_Insn *pg_insn_get(Addr a)
+{
+   if (!insns) insns = VG_(HT_construct)("pg.insns");
+   Node *n = VG_(HT_lookup)(insns, a);
+   if (!n) {
+      n = PG_MALLOC("pg.insn", sizeof(Node));
+      VG_(memset)(n, 0, sizeof(Node));
+      n->key = a;
+      n->insn.addr = a;
+      VG_(HT_add_node)(insns, n);
+   }
+   return &n->insn;
+}
+
+PG_Seg *pg_seg_new(PG_Insn **list, UInt n)
+{
+   if (!segs) segs = VG_(newXA)(VG_(malloc), "pg.segs", VG_(free), sizeof(PG_Seg *));
+   PG_Seg *s = PG_MALLOC("pg.seg", sizeof(PG_Seg));
+   s->count = s->logged = 0;
+   s->n = n;
+   s->insns = PG_MALLOC("pg.seg.insns", n * sizeof(PG_Insn *));
+   VG_(memcpy)(s->insns, list, n * sizeof(PG_Insn *));
+   VG_(addToXA)(segs, &s);
+   return s;
+}
+
+static void mark_dirty(PG_Insn *in)
+{
+   if (!in->dirty) {
+      in->dirty = True;
+      in->next_dirty = dirty_list;
+      dirty_list = in;
+   }
+}
+
+VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in)
+{
+   in->tainted++;
+   mark_dirty(in);
+}
+
+VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr)
+{
+   if (is_store) in->site_store++;
+   else in->site_load++;
+   if (!in->site_label) in->site_label = pg_cur_label;
+   mark_dirty(in);
+}
+
+void pg_insns_flush(void)
+{
+   if (segs) {
+      for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
+         PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
+         ULong d = s->count - s->logged;
+         if (!d) continue;
+         s->logged = s->count;
+         for (UInt k = 0; k < s->n; k++) {
+            s->insns[k]->execs += d;
+            mark_dirty(s->insns[k]);
+         }
+      }
+   }
+   /* labels first: site records refer to them */
+   pg_labels_flush();
+   for (PG_Insn *in = dirty_list; in; in = in->next_dirty) {
+      Addr off;
+      UInt m = pg_module_id(in->addr, &off);
+      ULong t = in->tainted - in->tainted_logged;
+      if (in->execs || t)
+         pg_log_printf("insn m=%u off=0x%lx execs=%llu tainted=%llu\n", m, off, in->execs, t);
+      if (in->site_load != in->site_load_logged)
+         pg_log_printf("site m=%u off=0x%lx access=load count=%llu label=%u\n", m, off,
+                       in->site_load - in->site_load_logged, in->site_label);
+      if (in->site_store != in->site_store_logged)
+         pg_log_printf("site m=%u off=0x%lx access=store count=%llu label=%u\n", m, off,
+                       in->site_store - in->site_store_logged, in->site_label);
+      in->execs = 0;
+      in->tainted_logged = in->tainted;
+      in->site_load_logged = in->site_load;
+      in->site_store_logged = in->site_store;
+      in->dirty = False;
+   }
+   dirty_list = NULL;
+}
+
+/* After fork the child's log starts empty: what the parent counted is the parent's to report. */
+void pg_insns_forget(void)
+{
+   if (segs)
+      for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
+         PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
+         s->logged = s->count;
+      }
+   for (PG_Insn *in = dirty_list; in; in = in->next_dirty) {
+      in->execs = 0;
+      in->tainted_logged = in->tainted;
+      in->site_load_logged = in->site_load;
+      in->site_store_logged = in->site_store;
+      in->dirty = False;
+   }
+   dirty_list = NULL;
+}
+
+/* The current segment was counted as a whole when it started: subtract its instructions from the one
+   about to execute onwards. */
+ULong pg_icount_exact(ThreadId tid)
+{
+   ULong n = pg_icount();
+   PG_Seg *s = pg_cur_seg;
+   if (s && tid != VG_INVALID_THREADID) {
+      Addr ip = VG_(get_IP)(tid);
+      for (UInt k = 0; k < s->n; k++)
+         if (s->insns[k]->addr == ip) return n - (s->n - k);
+   }
+   return n;
+}

@@ -1,0 +1,266 @@
+/* planegrind taint log writer (docs/taint-log.md): a buffered line writer, the header, the module
+   table with GNU build-ids, periodic delta flushes and the `end` record. */
+#include "pg_include.h"
+#include "pub_tool_libcfile.h"
+#include "pub_tool_libcproc.h"
+#include "pub_tool_options.h"
+#include "pub_tool_clientstate.h"
+#include "pub_tool_debuginfo.h"
+#include "pub_tool_xarray.h"
+#include "pub_tool_vki.h"
+#include "pg_version.h"
+#include <elf.h>
+
+static Int    log_fd = -1;
+static HChar *log_path;
+static HChar  buf[1 << 16];
+static UInt   buf_used;
+static ULong  flush_seq;
+static UInt   last_flush_ms;
+static Bool   ended;
+
+static void write_out(void)
+{
+   UInt done = 0;
+   while (done < buf_used) {
+      Int n = VG_(write)(log_fd, buf + done, buf_used - done);
+      if (n <= 0) break;
+      done += n;
+   }
+   buf_used = 0;
+}
+
+static void put(const HChar *s, UInt n)
+{
+   if (log_fd < 0) return;
+   if (buf_used + n > sizeof buf) write_out();
+   if (n > sizeof buf) {
+      VG_(write)(log_fd, s, n);
+      return;
+   }
+   VG_(memcpy)(buf + buf_used, s, n);
+   buf_used += n;
+}
+
+void pg_log_printf(const HChar *fmt, ...)
+{
+   HChar line[1024];
+   va_list vargs;
+   va_start(vargs, fmt);
+   UInt n = VG_(vsnprintf)(line, sizeof line, fmt, vargs);
+   va_end(vargs);
+   put(line, n < sizeof line ? n : sizeof line - 1);
+}
+
+void pg_log_kv_str(const HChar *key, const HChar *value)
+{
+   static const HChar hex[] = "0123456789ABCDEF";
+   HChar out[4096];
+   UInt n = 0;
+   out[n++] = ' ';
+   for (const HChar *k = key; *k && n < 64; k++) out[n++] = *k;
+   out[n++] = '=';
+   for (const UChar *p = (const UChar *)value; *p && n < sizeof out - 4; p++) {
+      UChar c = *p;
+      if (c <= ' ' || c == '%' || c == '=' || c >= 0x7f) {
+         out[n++] = '%';
+         out[n++] = hex[c >> 4];
+         out[n++] = hex[c & 15];
+      } else {
+         out[n++] = c;
+      }
+   }
+   put(out, n);
+}
+
+/* ---- modules ---- */
+
+typedef struct { HChar *path; Addr text_avma; PtrdiffT bias; UInt id; } Module;
+static XArray *modules;
+
+static Bool pread_all(Int fd, void *b, Int n, Long off)
+{
+   SysRes r = VG_(pread)(fd, b, n, off);
+   return !sr_isError(r) && sr_Res(r) == (UWord)n;
+}
+
+/* The GNU build-id of an ELF file, as hex, from its PT_NOTE segments; "-" when it has none. */
+static void read_build_id(const HChar *path, HChar *out, SizeT size)
+{
+   VG_(strcpy)(out, "-");
+   SysRes sr = VG_(open)(path, VKI_O_RDONLY, 0);
+   if (sr_isError(sr)) return;
+   Int fd = sr_Res(sr);
+   Elf64_Ehdr eh;
+   if (pread_all(fd, &eh, sizeof eh, 0) && VG_(memcmp)(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+       eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phnum < 256) {
+      for (UInt i = 0; i < eh.e_phnum; i++) {
+         Elf64_Phdr ph;
+         if (!pread_all(fd, &ph, sizeof ph, eh.e_phoff + (ULong)i * eh.e_phentsize)) break;
+         if (ph.p_type != PT_NOTE || ph.p_filesz > 65536) continue;
+         UChar notes[ph.p_filesz];
+         if (!pread_all(fd, notes, ph.p_filesz, ph.p_offset)) continue;
+         for (ULong o = 0; o + sizeof(Elf64_Nhdr) <= ph.p_filesz;) {
+            Elf64_Nhdr *nh = (Elf64_Nhdr *)(notes + o);
+            ULong name_at = o + sizeof(Elf64_Nhdr);
+            ULong desc_at = name_at + ((nh->n_namesz + 3) & ~3UL);
+            if (desc_at + nh->n_descsz > ph.p_filesz) break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+                VG_(memcmp)(notes + name_at, "GNU", 4) == 0 && nh->n_descsz * 2 < size) {
+               for (UInt k = 0; k < nh->n_descsz; k++)
+                  VG_(sprintf)(out + 2 * k, "%02x", notes[desc_at + k]);
+               VG_(close)(fd);
+               return;
+            }
+            o = desc_at + ((nh->n_descsz + 3) & ~3UL);
+         }
+      }
+   }
+   VG_(close)(fd);
+}
+
+static void write_module(Module *m)
+{
+   HChar id[130];
+   read_build_id(m->path, id, sizeof id);
+   pg_log_printf("module id=%u build-id=%s", m->id, id);
+   pg_log_kv_str("path", m->path);
+   pg_log_printf(" bias=0x%lx\n", (Addr)m->bias);
+}
+
+UInt pg_module_id(Addr a, Addr *offset_out)
+{
+   const DebugInfo *di = VG_(find_DebugInfo)(VG_(current_DiEpoch)(), a);
+   if (!di) {
+      *offset_out = a;
+      return 0;
+   }
+   Addr avma = VG_(DebugInfo_get_text_avma)(di);
+   PtrdiffT bias = VG_(DebugInfo_get_text_bias)(di);
+   *offset_out = a - bias;
+   if (!modules) modules = VG_(newXA)(VG_(malloc), "pg.modules", VG_(free), sizeof(Module));
+   for (Word i = 0; i < VG_(sizeXA)(modules); i++) {
+      Module *m = VG_(indexXA)(modules, i);
+      if (m->text_avma == avma && m->bias == bias) return m->id;
+   }
+   Module m = { VG_(strdup)("pg.mpath", VG_(DebugInfo_get_filename)(di)), avma, bias,
+                (UInt)VG_(sizeXA)(modules) + 1 };
+   VG_(addToXA)(modules, &m);
+   write_module(&m);
+   return m.id;
+}
+
+/* ---- header, flushes, end ---- */
+
+static void write_header(void)
+{
+   pg_log_printf("version v=1\n");
+   pg_log_printf("tool name=planegrind version=%s policy=%s\n", PG_VERSION,
+                 pg_clo_policy == PG_POLICY_SENSITIVE ? "sensitive" : "insensitive");
+   pg_log_printf("process pid=%d ppid=%d", VG_(getpid)(), VG_(getppid)());
+   pg_log_kv_str("exe", VG_(args_the_exename) ? VG_(args_the_exename) : "");
+   pg_log_printf(" start-ms=%llu", (ULong)VG_(read_millisecond_timer)());
+   for (Word i = 0; VG_(args_for_client) && i < VG_(sizeXA)(VG_(args_for_client)); i++)
+      pg_log_kv_str("arg", *(HChar **)VG_(indexXA)(VG_(args_for_client), i));
+   pg_log_printf("\n");
+   for (Word i = 0; i < VG_(sizeXA)(pg_clo_user_data); i++) {
+      pg_log_printf("user-data");
+      pg_log_kv_str("glob", *(HChar **)VG_(indexXA)(pg_clo_user_data, i));
+      pg_log_printf("\n");
+   }
+   write_out();
+}
+
+static Bool open_path(const HChar *path)
+{
+   SysRes sr = VG_(open)(path, VKI_O_WRONLY | VKI_O_CREAT | VKI_O_TRUNC, 0644);
+   if (sr_isError(sr)) {
+      VG_(fmsg)("planegrind: cannot write the taint log '%s': %s; choose a writable --taint-log=PATH\n",
+                path, VG_(strerror)(sr_Err(sr)));
+      return False;
+   }
+   /* keep the log fd out of the client's way, as the core does with its own files */
+   Int fd = VG_(safe_fd)(sr_Res(sr));
+   log_fd = fd;
+   return True;
+}
+
+Bool pg_log_open(void)
+{
+   log_path = VG_(expand_file_name)("--taint-log", pg_clo_taint_log);
+   if (!open_path(log_path)) return False;
+   write_header();
+   last_flush_ms = VG_(read_millisecond_timer)();
+   return True;
+}
+
+extern void pg_insns_forget(void);
+extern void pg_labels_forget(void);
+extern void pg_io_forget(void);
+
+void pg_log_after_fork(void)
+{
+   /* the child writes its own log: same name pattern, its own pid */
+   if (log_fd >= 0) VG_(close)(log_fd);
+   log_fd = -1;
+   buf_used = 0;
+   HChar *parent_path = log_path;
+   log_path = VG_(expand_file_name)("--taint-log", pg_clo_taint_log);
+   if (VG_(strcmp)(parent_path, log_path) == 0) {
+      HChar *p = PG_MALLOC("pg.logpath", VG_(strlen)(log_path) + 16);
+      VG_(sprintf)(p, "%s.%d", log_path, VG_(getpid)());
+      log_path = p;
+   }
+   if (!open_path(log_path)) return;
+   if (modules) VG_(deleteXA)(modules);
+   modules = NULL;
+   pg_insns_forget();
+   pg_labels_forget();
+   pg_io_forget();
+   flush_seq = 0;
+   write_header();
+}
+
+void pg_log_flush(Bool final)
+{
+   if (log_fd < 0 || ended) return;
+   pg_insns_flush();
+   pg_labels_flush();
+   pg_io_flush();
+   pg_log_printf("flush seq=%llu icount=%llu\n", ++flush_seq, pg_icount());
+   write_out();
+   last_flush_ms = VG_(read_millisecond_timer)();
+}
+
+void pg_log_maybe_periodic(void)
+{
+   if (VG_(read_millisecond_timer)() - last_flush_ms >= pg_clo_flush_ms) pg_log_flush(False);
+}
+
+extern void pg_warn_unmatched_globs(void);
+
+void pg_log_end_exit(Int code)
+{
+   if (log_fd < 0 || ended) return;
+   pg_warn_unmatched_globs();
+   pg_log_printf("end reason=exit code=%d icount=%llu\n", code, pg_icount());
+   write_out();
+   ended = True;
+}
+
+void pg_log_end_signal(Int sig)
+{
+   if (log_fd < 0 || ended) return;
+   pg_warn_unmatched_globs();
+   pg_log_printf("end reason=signal signal=%d icount=%llu\n", sig, pg_icount());
+   write_out();
+   ended = True;
+}
+
+void pg_log_warning(const HChar *text)
+{
+   pg_log_printf("warning");
+   pg_log_kv_str("text", text);
+   pg_log_printf("\n");
+   VG_(umsg)("planegrind: warning: %s\n", text);
+}

@@ -1,0 +1,258 @@
+/* planegrind shadow memory: a two-level map like memcheck's. The primary map covers the low 128 GB
+   (where Valgrind places client code, heap, mmaps and stacks on amd64-linux); higher addresses go to
+   a small hash of secondaries. Each secondary covers 64 KB with one taint byte per byte (0 clean,
+   0xFF tainted: loads return these bytes directly as V-bits) and, allocated only when a tainted byte
+   is first stored, one 32-bit provenance label per byte. All untouched chunks share one clean,
+   read-only secondary, so loads never need a NULL check and clean stores to it are no-ops. */
+#include "pg_include.h"
+#include "pub_tool_aspacemgr.h"
+
+#define SEC_BITS   16
+#define SEC_SIZE   (1UL << SEC_BITS)
+#define PRIM_BITS  21                      /* 2^(21+16) = 128 GB */
+#define PRIM_SIZE  (1UL << PRIM_BITS)
+#define PRIM_LIMIT (1UL << (PRIM_BITS + SEC_BITS))
+
+typedef struct {
+   UChar v[SEC_SIZE];
+   UInt *lab;                              /* SEC_SIZE labels, or NULL while no byte was tainted */
+} Sec;
+
+static Sec   clean_sec;                    /* shared, all zero; never written */
+static Sec **primary;
+static ULong n_secs, lab_bytes;
+
+/* Secondaries above PRIM_LIMIT: open hashing on the chunk number. */
+#define AUX_BUCKETS 4096
+typedef struct Aux { struct Aux *next; Addr chunk; Sec *sec; } Aux;
+static Aux *aux[AUX_BUCKETS];
+
+PG_Label pg_cur_label;
+
+/* zero-filled memory from the address space manager's shadow area (like memcheck's secondaries) */
+static void *shadow_alloc(SizeT n, const HChar *what)
+{
+   void *p = VG_(am_shadow_alloc)(n);
+   if (!p) VG_(out_of_memory_NORETURN)(what, n);
+   return p;
+}
+
+void pg_shadow_init(void)
+{
+   primary = shadow_alloc(PRIM_SIZE * sizeof(Sec *), "primary map");
+   for (UWord i = 0; i < PRIM_SIZE; i++) primary[i] = &clean_sec;
+}
+
+static Sec *new_sec(void)
+{
+   n_secs++;
+   return shadow_alloc(sizeof(Sec), "secondary");   /* anonymous memory is zero: clean */
+}
+
+static Aux *aux_find(Addr chunk)
+{
+   for (Aux *x = aux[chunk % AUX_BUCKETS]; x; x = x->next)
+      if (x->chunk == chunk) return x;
+   return NULL;
+}
+
+static inline Sec *sec_for_read(Addr a)
+{
+   if (LIKELY(a < PRIM_LIMIT)) return primary[a >> SEC_BITS];
+   Aux *x = aux_find(a >> SEC_BITS);
+   return x ? x->sec : &clean_sec;
+}
+
+static Sec *sec_for_write(Addr a)
+{
+   if (LIKELY(a < PRIM_LIMIT)) {
+      Sec **p = &primary[a >> SEC_BITS];
+      if (*p == &clean_sec) *p = new_sec();
+      return *p;
+   }
+   Addr chunk = a >> SEC_BITS;
+   Aux *x = aux_find(chunk);
+   if (!x) {
+      x = PG_MALLOC("pg.aux", sizeof(Aux));
+      x->chunk = chunk;
+      x->sec = new_sec();
+      x->next = aux[chunk % AUX_BUCKETS];
+      aux[chunk % AUX_BUCKETS] = x;
+   }
+   return x->sec;
+}
+
+static UInt *sec_labels(Sec *s)
+{
+   if (!s->lab) {
+      s->lab = shadow_alloc(SEC_SIZE * sizeof(UInt), "labels");
+      lab_bytes += SEC_SIZE * sizeof(UInt);
+   }
+   return s->lab;
+}
+
+ULong pg_shadow_bytes_allocated(void) { return n_secs * sizeof(Sec) + lab_bytes; }
+
+/* ---- byte-level access (slow paths, client requests, syscalls) ---- */
+
+PG_Label pg_shadow_get(Addr a)
+{
+   Sec *s = sec_for_read(a);
+   UWord off = a & (SEC_SIZE - 1);
+   if (!s->v[off]) return 0;
+   return s->lab ? s->lab[off] : 0;
+}
+
+static void set_byte(Addr a, PG_Label label)
+{
+   Sec *s = sec_for_read(a);
+   UWord off = a & (SEC_SIZE - 1);
+   if (label == 0) {
+      if (s != &clean_sec) s->v[off] = 0;
+      return;
+   }
+   if (s == &clean_sec) s = sec_for_write(a);
+   s->v[off] = 0xFF;
+   sec_labels(s)[off] = label;
+}
+
+void pg_shadow_set_range(Addr a, SizeT len, PG_Label label)
+{
+   while (len > 0) {
+      UWord off = a & (SEC_SIZE - 1);
+      SizeT n = SEC_SIZE - off;
+      if (n > len) n = len;
+      Sec *s = sec_for_read(a);
+      if (label == 0) {
+         if (s != &clean_sec) VG_(memset)(&s->v[off], 0, n);
+      } else {
+         if (s == &clean_sec) s = sec_for_write(a);
+         VG_(memset)(&s->v[off], 0xFF, n);
+         UInt *l = sec_labels(s);
+         for (SizeT i = 0; i < n; i++) l[off + i] = label;
+      }
+      a += n;
+      len -= n;
+   }
+}
+
+SizeT pg_shadow_get_range(Addr a, SizeT len, UInt *out)
+{
+   SizeT tainted = 0;
+   for (SizeT i = 0; i < len; i++) {
+      PG_Label l = pg_shadow_get(a + i);
+      Sec *s = sec_for_read(a + i);
+      Bool t = s->v[(a + i) & (SEC_SIZE - 1)] != 0;
+      if (t && l == 0) l = 1;               /* tainted without a recorded label: never expected */
+      if (out) out[i] = t ? l : 0;
+      tainted += t;
+   }
+   return tainted;
+}
+
+Bool pg_shadow_any(Addr a, SizeT len)
+{
+   while (len > 0) {
+      UWord off = a & (SEC_SIZE - 1);
+      SizeT n = SEC_SIZE - off;
+      if (n > len) n = len;
+      Sec *s = sec_for_read(a);
+      if (s != &clean_sec)
+         for (SizeT i = 0; i < n; i++)
+            if (s->v[off + i]) return True;
+      a += n;
+      len -= n;
+   }
+   return False;
+}
+
+void pg_shadow_copy(Addr from, Addr to, SizeT len)
+{
+   /* mremap: the ranges may overlap only in the way memmove handles */
+   if (to > from && to < from + len) {
+      for (SizeT i = len; i-- > 0;) set_byte(to + i, pg_shadow_any(from + i, 1) ? pg_shadow_get(from + i) : 0);
+   } else {
+      for (SizeT i = 0; i < len; i++) set_byte(to + i, pg_shadow_any(from + i, 1) ? pg_shadow_get(from + i) : 0);
+   }
+}
+
+/* ---- helpers called from instrumented code ---- */
+
+static void note_tainted_load(Sec *s, UWord off, UInt n)
+{
+   if (!s->lab) return;
+   for (UInt i = 0; i < n; i++)
+      if (s->v[off + i]) { pg_cur_label = s->lab[off + i]; return; }
+}
+
+static ULong load_slow(Addr a, UInt n)
+{
+   ULong v = 0;
+   for (UInt i = 0; i < n; i++) {
+      Sec *s = sec_for_read(a + i);
+      UWord off = (a + i) & (SEC_SIZE - 1);
+      if (s->v[off]) {
+         v |= 0xFFULL << (8 * i);
+         if (s->lab) pg_cur_label = s->lab[off];
+      }
+   }
+   return v;
+}
+
+#define DEF_LOAD(N, T)                                                         \
+   VG_REGPARM(1) ULong pg_load##N(Addr a)                                      \
+   {                                                                           \
+      UWord off = a & (SEC_SIZE - 1);                                          \
+      if (LIKELY(off <= SEC_SIZE - N)) {                                       \
+         Sec *s = sec_for_read(a);                                             \
+         T v = *(const T *)&s->v[off];                                         \
+         if (UNLIKELY(v)) note_tainted_load(s, off, N);                        \
+         return v;                                                             \
+      }                                                                        \
+      return load_slow(a, N);                                                  \
+   }
+DEF_LOAD(1, UChar)
+DEF_LOAD(2, UShort)
+DEF_LOAD(4, UInt)
+DEF_LOAD(8, ULong)
+
+static void store_slow(Addr a, ULong v, UInt n)
+{
+   for (UInt i = 0; i < n; i++)
+      set_byte(a + i, ((v >> (8 * i)) & 0xFF) ? (pg_cur_label ? pg_cur_label : 1) : 0);
+}
+
+#define DEF_STORE(N, T)                                                        \
+   VG_REGPARM(2) void pg_store##N(Addr a, ULong v)                             \
+   {                                                                           \
+      UWord off = a & (SEC_SIZE - 1);                                          \
+      Sec *s = sec_for_read(a);                                                \
+      if (LIKELY(v == 0)) {                                                    \
+         if (LIKELY(s == &clean_sec)) return;                                  \
+         if (LIKELY(off <= SEC_SIZE - N)) { *(T *)&s->v[off] = 0; return; }    \
+      }                                                                        \
+      store_slow(a, v, N);                                                     \
+   }
+DEF_STORE(1, UChar)
+DEF_STORE(2, UShort)
+DEF_STORE(4, UInt)
+DEF_STORE(8, ULong)
+
+/* dirty helpers' memory effects: every byte written gets the OR of the helper's inputs */
+VG_REGPARM(3) void pg_store_range(Addr a, ULong len, ULong tainted)
+{
+   pg_shadow_set_range(a, len, tainted ? (pg_cur_label ? pg_cur_label : 1) : 0);
+}
+
+VG_REGPARM(2) ULong pg_load_any(Addr a, ULong len)
+{
+   for (ULong i = 0; i < len; i++) {
+      Sec *s = sec_for_read(a + i);
+      UWord off = (a + i) & (SEC_SIZE - 1);
+      if (s->v[off]) {
+         if (s->lab) pg_cur_label = s->lab[off];
+         return 1;
+      }
+   }
+   return 0;
+}

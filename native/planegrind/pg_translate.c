@@ -1,0 +1,928 @@
+/* planegrind VEX instrumentation. Like memcheck's V-bits, the shadow of a value of type T is a value
+   of type T (floats: the integer type of the same size) in which each byte is 0x00 (clean) or 0xFF
+   (tainted). Moves, widening, narrowing, concatenation, byte-multiple shifts and bitwise ops keep byte
+   positions exactly; every other operation is the n-ary rule: the result (per vector lane where the
+   lanes are independent) is tainted iff an operand is. The shadow of a guest register lives in
+   Valgrind's shadow guest state (at offset + guest state size); memory goes through the helpers of
+   pg_shadow.c. Per static instruction, a guarded helper call counts the executions that read or wrote
+   tainted data; executions themselves are counted per segment (see pg_insns.c). */
+#include "pg_include.h"
+#include "pub_tool_machine.h"
+#include "pub_tool_transtab.h"
+#include "pub_tool_threadstate.h"
+#include "pub_tool_gdbserver.h"
+
+#define MAX_SEG 1024
+
+typedef IRExpr IRAtom;   /* an IRExpr that is a temp or a constant (flat IR) */
+
+typedef struct {
+   IRSB    *sb;
+   IRTemp  *tmap;          /* original temp -> shadow temp */
+   Int      n_orig;
+   Int      gso;           /* offset of shadow area 1 in the guest state */
+   Int      offIP;
+   PG_Insn *insn;          /* current instruction */
+   IRAtom  *acc;           /* I1: the current instruction touched tainted data (NULL: no) */
+   PG_Insn *seg[MAX_SEG];
+   UInt     seg_n;
+   PG_Seg  *cur_seg;
+} Env;
+
+/* ---- small IR builders ---- */
+
+static void stmt(Env *e, IRStmt *s) { addStmtToIRSB(e->sb, s); }
+
+static IRAtom *assign(Env *e, IRType ty, IRExpr *x)
+{
+   IRTemp t = newIRTemp(e->sb->tyenv, ty);
+   stmt(e, IRStmt_WrTmp(t, x));
+   return IRExpr_RdTmp(t);
+}
+
+static IRType shadow_ty(IRType t)
+{
+   switch (t) {
+   case Ity_I1: case Ity_I8: case Ity_I16: case Ity_I32: case Ity_I64: case Ity_I128:
+   case Ity_V128: case Ity_V256:
+      return t;
+   case Ity_F16: return Ity_I16;
+   case Ity_F32: case Ity_D32: return Ity_I32;
+   case Ity_F64: case Ity_D64: return Ity_I64;
+   case Ity_F128: case Ity_D128: return Ity_I128;
+   default: VG_(tool_panic)("planegrind: shadow_ty");
+   }
+}
+
+static Bool is_zero(IRAtom *a)
+{
+   if (a->tag != Iex_Const) return False;
+   IRConst *c = a->Iex.Const.con;
+   switch (c->tag) {
+   case Ico_U1: return !c->Ico.U1;
+   case Ico_U8: return c->Ico.U8 == 0;
+   case Ico_U16: return c->Ico.U16 == 0;
+   case Ico_U32: return c->Ico.U32 == 0;
+   case Ico_U64: return c->Ico.U64 == 0;
+   case Ico_V128: return c->Ico.V128 == 0;
+   case Ico_V256: return c->Ico.V256 == 0;
+   default: return False;
+   }
+}
+
+static IRAtom *zero(Env *e, IRType ty)
+{
+   switch (ty) {
+   case Ity_I1: return IRExpr_Const(IRConst_U1(False));
+   case Ity_I8: return IRExpr_Const(IRConst_U8(0));
+   case Ity_I16: return IRExpr_Const(IRConst_U16(0));
+   case Ity_I32: return IRExpr_Const(IRConst_U32(0));
+   case Ity_I64: return IRExpr_Const(IRConst_U64(0));
+   case Ity_V128: return IRExpr_Const(IRConst_V128(0));
+   case Ity_V256: return IRExpr_Const(IRConst_V256(0));
+   case Ity_I128: return assign(e, Ity_I128, IRExpr_Binop(Iop_64HLto128, zero(e, Ity_I64), zero(e, Ity_I64)));
+   default: VG_(tool_panic)("planegrind: zero");
+   }
+}
+
+static IRTemp shadow_tmp(Env *e, IRTemp t)
+{
+   tl_assert(t < e->n_orig);
+   if (e->tmap[t] == IRTemp_INVALID)
+      e->tmap[t] = newIRTemp(e->sb->tyenv, shadow_ty(typeOfIRTemp(e->sb->tyenv, t)));
+   return e->tmap[t];
+}
+
+/* the shadow of an atom of the original block */
+static IRAtom *sh(Env *e, IRAtom *a)
+{
+   if (a->tag == Iex_RdTmp) return IRExpr_RdTmp(shadow_tmp(e, a->Iex.RdTmp.tmp));
+   tl_assert(a->tag == Iex_Const);
+   return zero(e, shadow_ty(typeOfIRExpr(e->sb->tyenv, a)));
+}
+
+/* any byte of a shadow tainted? -> I1 */
+static IRAtom *to1(Env *e, IRAtom *v)
+{
+   if (is_zero(v)) return IRExpr_Const(IRConst_U1(False));
+   IRType ty = typeOfIRExpr(e->sb->tyenv, v);
+   switch (ty) {
+   case Ity_I1: return v;
+   case Ity_I8: return assign(e, Ity_I1, IRExpr_Unop(Iop_CmpNEZ8, v));
+   case Ity_I16: return assign(e, Ity_I1, IRExpr_Unop(Iop_CmpNEZ16, v));
+   case Ity_I32: return assign(e, Ity_I1, IRExpr_Unop(Iop_CmpNEZ32, v));
+   case Ity_I64: return assign(e, Ity_I1, IRExpr_Unop(Iop_CmpNEZ64, v));
+   case Ity_I128: {
+      IRAtom *o = assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, v)),
+                                                   assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, v))));
+      return assign(e, Ity_I1, IRExpr_Unop(Iop_CmpNEZ64, o));
+   }
+   case Ity_V128: {
+      IRAtom *o = assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, assign(e, Ity_I64, IRExpr_Unop(Iop_V128HIto64, v)),
+                                                   assign(e, Ity_I64, IRExpr_Unop(Iop_V128to64, v))));
+      return assign(e, Ity_I1, IRExpr_Unop(Iop_CmpNEZ64, o));
+   }
+   case Ity_V256: {
+      IRAtom *o = assign(e, Ity_V128, IRExpr_Binop(Iop_OrV128, assign(e, Ity_V128, IRExpr_Unop(Iop_V256toV128_0, v)),
+                                                   assign(e, Ity_V128, IRExpr_Unop(Iop_V256toV128_1, v))));
+      return to1(e, o);
+   }
+   default: VG_(tool_panic)("planegrind: to1");
+   }
+}
+
+/* I1 -> a shadow of type ty that is all-tainted or all-clean */
+static IRAtom *from1(Env *e, IRAtom *b, IRType ty)
+{
+   if (is_zero(b)) return zero(e, ty);
+   switch (ty) {
+   case Ity_I1: return b;
+   case Ity_I8: return assign(e, ty, IRExpr_Unop(Iop_1Sto8, b));
+   case Ity_I16: return assign(e, ty, IRExpr_Unop(Iop_1Sto16, b));
+   case Ity_I32: return assign(e, ty, IRExpr_Unop(Iop_1Sto32, b));
+   case Ity_I64: return assign(e, ty, IRExpr_Unop(Iop_1Sto64, b));
+   case Ity_I128: {
+      IRAtom *w = from1(e, b, Ity_I64);
+      return assign(e, ty, IRExpr_Binop(Iop_64HLto128, w, w));
+   }
+   case Ity_V128: {
+      IRAtom *w = from1(e, b, Ity_I64);
+      return assign(e, ty, IRExpr_Binop(Iop_64HLtoV128, w, w));
+   }
+   case Ity_V256: {
+      IRAtom *w = from1(e, b, Ity_V128);
+      return assign(e, ty, IRExpr_Binop(Iop_V128HLtoV256, w, w));
+   }
+   default: VG_(tool_panic)("planegrind: from1");
+   }
+}
+
+static IRAtom *or1(Env *e, IRAtom *a, IRAtom *b)
+{
+   if (!a || is_zero(a)) return b;
+   if (!b || is_zero(b)) return a;
+   return assign(e, Ity_I1, IRExpr_Binop(Iop_Or1, a, b));
+}
+
+static IROp or_op(IRType ty)
+{
+   switch (ty) {
+   case Ity_I1: return Iop_Or1;
+   case Ity_I8: return Iop_Or8;
+   case Ity_I16: return Iop_Or16;
+   case Ity_I32: return Iop_Or32;
+   case Ity_I64: return Iop_Or64;
+   case Ity_V128: return Iop_OrV128;
+   case Ity_V256: return Iop_OrV256;
+   default: VG_(tool_panic)("planegrind: or_op");
+   }
+}
+
+static IRAtom *or_sh(Env *e, IRType ty, IRAtom *a, IRAtom *b)
+{
+   if (is_zero(a)) return b;
+   if (is_zero(b)) return a;
+   if (ty == Ity_I128) {
+      IRAtom *hi = assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, a)),
+                                                   assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, b))));
+      IRAtom *lo = assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, a)),
+                                                   assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, b))));
+      return assign(e, ty, IRExpr_Binop(Iop_64HLto128, hi, lo));
+   }
+   return assign(e, ty, IRExpr_Binop(or_op(ty), a, b));
+}
+
+/* the instruction touched tainted data if shadow v is non-zero */
+static void touch(Env *e, IRAtom *v)
+{
+   if (is_zero(v)) return;
+   e->acc = or1(e, e->acc, to1(e, v));
+}
+
+/* the n-ary rule: result of type ty tainted iff any argument is */
+static IRAtom *nary(Env *e, IRType ty, IRExpr **args, Int n)
+{
+   IRAtom *any = NULL;
+   for (Int i = 0; i < n; i++) {
+      if (!args[i] || is_IRExpr_VECRET_or_GSPTR(args[i])) continue;
+      any = or1(e, any, to1(e, sh(e, args[i])));
+   }
+   return any ? from1(e, any, shadow_ty(ty)) : zero(e, shadow_ty(ty));
+}
+
+/* ---- vector lanes ---- */
+
+/* lane size in bytes of a lane-wise vector op whose lanes depend only on the same lanes of the
+   operands (0: not such an op) */
+static Int lane_bytes(IROp op)
+{
+   switch (op) {
+   case Iop_Add8x16: case Iop_Sub8x16: case Iop_QAdd8Ux16: case Iop_QAdd8Sx16: case Iop_QSub8Ux16:
+   case Iop_QSub8Sx16: case Iop_Avg8Ux16: case Iop_Max8Ux16: case Iop_Max8Sx16: case Iop_Min8Ux16:
+   case Iop_Min8Sx16: case Iop_CmpEQ8x16: case Iop_CmpGT8Sx16: case Iop_CmpGT8Ux16:
+   case Iop_Add8x32: case Iop_Sub8x32: case Iop_QAdd8Ux32: case Iop_QAdd8Sx32: case Iop_QSub8Ux32:
+   case Iop_QSub8Sx32: case Iop_Avg8Ux32: case Iop_Max8Ux32: case Iop_Max8Sx32: case Iop_Min8Ux32:
+   case Iop_Min8Sx32: case Iop_CmpEQ8x32: case Iop_CmpGT8Sx32:
+      return 1;
+   case Iop_Add16x8: case Iop_Sub16x8: case Iop_QAdd16Ux8: case Iop_QAdd16Sx8: case Iop_QSub16Ux8:
+   case Iop_QSub16Sx8: case Iop_Avg16Ux8: case Iop_Max16Sx8: case Iop_Min16Sx8: case Iop_Max16Ux8:
+   case Iop_Min16Ux8: case Iop_Mul16x8: case Iop_MulHi16Ux8: case Iop_MulHi16Sx8: case Iop_CmpEQ16x8:
+   case Iop_CmpGT16Sx8: case Iop_ShlN16x8: case Iop_ShrN16x8: case Iop_SarN16x8:
+   case Iop_Add16x16: case Iop_Sub16x16: case Iop_QAdd16Ux16: case Iop_QAdd16Sx16: case Iop_QSub16Ux16:
+   case Iop_QSub16Sx16: case Iop_Avg16Ux16: case Iop_Max16Sx16: case Iop_Min16Sx16: case Iop_Max16Ux16:
+   case Iop_Min16Ux16: case Iop_Mul16x16: case Iop_MulHi16Ux16: case Iop_MulHi16Sx16: case Iop_CmpEQ16x16:
+   case Iop_CmpGT16Sx16: case Iop_ShlN16x16: case Iop_ShrN16x16: case Iop_SarN16x16:
+      return 2;
+   case Iop_Add32x4: case Iop_Sub32x4: case Iop_Mul32x4: case Iop_Max32Sx4: case Iop_Min32Sx4:
+   case Iop_Max32Ux4: case Iop_Min32Ux4: case Iop_CmpEQ32x4: case Iop_CmpGT32Sx4: case Iop_ShlN32x4:
+   case Iop_ShrN32x4: case Iop_SarN32x4: case Iop_CmpEQ32Fx4: case Iop_CmpLT32Fx4: case Iop_CmpLE32Fx4:
+   case Iop_CmpUN32Fx4: case Iop_Max32Fx4: case Iop_Min32Fx4:
+   case Iop_Add32x8: case Iop_Sub32x8: case Iop_Mul32x8: case Iop_Max32Sx8: case Iop_Min32Sx8:
+   case Iop_Max32Ux8: case Iop_Min32Ux8: case Iop_CmpEQ32x8: case Iop_CmpGT32Sx8: case Iop_ShlN32x8:
+   case Iop_ShrN32x8: case Iop_SarN32x8: case Iop_Max32Fx8: case Iop_Min32Fx8:
+      return 4;
+   case Iop_Add64x2: case Iop_Sub64x2: case Iop_CmpEQ64x2: case Iop_CmpGT64Sx2: case Iop_ShlN64x2:
+   case Iop_ShrN64x2: case Iop_CmpEQ64Fx2: case Iop_CmpLT64Fx2: case Iop_CmpLE64Fx2: case Iop_CmpUN64Fx2:
+   case Iop_Max64Fx2: case Iop_Min64Fx2:
+   case Iop_Add64x4: case Iop_Sub64x4: case Iop_CmpEQ64x4: case Iop_CmpGT64Sx4: case Iop_ShlN64x4:
+   case Iop_ShrN64x4: case Iop_Max64Fx4: case Iop_Min64Fx4:
+      return 8;
+   default:
+      return 0;
+   }
+}
+
+static Int fp_lane_bytes(IROp op)   /* triops: rounding mode x V x V */
+{
+   switch (op) {
+   case Iop_Add32Fx4: case Iop_Sub32Fx4: case Iop_Mul32Fx4: case Iop_Div32Fx4:
+   case Iop_Add32Fx8: case Iop_Sub32Fx8: case Iop_Mul32Fx8: case Iop_Div32Fx8:
+      return 4;
+   case Iop_Add64Fx2: case Iop_Sub64Fx2: case Iop_Mul64Fx2: case Iop_Div64Fx2:
+   case Iop_Add64Fx4: case Iop_Sub64Fx4: case Iop_Mul64Fx4: case Iop_Div64Fx4:
+      return 8;
+   default:
+      return 0;
+   }
+}
+
+/* every lane of v with a tainted byte becomes fully tainted */
+static IRAtom *lane_pcast(Env *e, IRType ty, IRAtom *v, Int lane)
+{
+   if (lane == 1 || is_zero(v)) return v;
+   IROp op;
+   if (ty == Ity_V128) op = lane == 2 ? Iop_CmpNEZ16x8 : lane == 4 ? Iop_CmpNEZ32x4 : Iop_CmpNEZ64x2;
+   else op = lane == 2 ? Iop_CmpNEZ16x16 : lane == 4 ? Iop_CmpNEZ32x8 : Iop_CmpNEZ64x4;
+   if (ty == Ity_V256 && lane == 8) {
+      /* no CmpNEZ64x4 on all hosts' back ends: do it per half */
+      IRAtom *lo = assign(e, Ity_V128, IRExpr_Unop(Iop_CmpNEZ64x2, assign(e, Ity_V128, IRExpr_Unop(Iop_V256toV128_0, v))));
+      IRAtom *hi = assign(e, Ity_V128, IRExpr_Unop(Iop_CmpNEZ64x2, assign(e, Ity_V128, IRExpr_Unop(Iop_V256toV128_1, v))));
+      return assign(e, ty, IRExpr_Binop(Iop_V128HLtoV256, hi, lo));
+   }
+   return assign(e, ty, IRExpr_Unop(op, v));
+}
+
+/* ---- expressions ---- */
+
+static IRAtom *shift_const(Env *e, IROp op, IRType ty, IRAtom *sv, UInt k)
+{
+   UInt w = sizeofIRType(ty) * 8;
+   if (k >= w) k = w - 1;
+   UInt lo = (k / 8) * 8, hi = lo + 8;
+   IRAtom *a = lo ? assign(e, ty, IRExpr_Binop(op, sv, IRExpr_Const(IRConst_U8(lo)))) : sv;
+   if (k % 8 == 0) return a;
+   if (hi >= w) {
+      Bool sar = op == Iop_Sar8 || op == Iop_Sar16 || op == Iop_Sar32 || op == Iop_Sar64;
+      if (!sar) return a;
+      hi = w - 8;
+   }
+   IRAtom *b = assign(e, ty, IRExpr_Binop(op, sv, IRExpr_Const(IRConst_U8(hi))));
+   return or_sh(e, ty, a, b);
+}
+
+/* a constant AND mask keeps only the bytes it can let through */
+static IRAtom *and_const(Env *e, IRType ty, IRAtom *sv, IRConst *c)
+{
+   ULong v;
+   switch (c->tag) {
+   case Ico_U8: v = c->Ico.U8; break;
+   case Ico_U16: v = c->Ico.U16; break;
+   case Ico_U32: v = c->Ico.U32; break;
+   case Ico_U64: v = c->Ico.U64; break;
+   default: return sv;
+   }
+   ULong m = 0;
+   for (Int i = 0; i < 8; i++)
+      if ((v >> (8 * i)) & 0xFF) m |= 0xFFULL << (8 * i);
+   IRConst *mc;
+   IROp op;
+   switch (ty) {
+   case Ity_I8: mc = IRConst_U8((UChar)m); op = Iop_And8; break;
+   case Ity_I16: mc = IRConst_U16((UShort)m); op = Iop_And16; break;
+   case Ity_I32: mc = IRConst_U32((UInt)m); op = Iop_And32; break;
+   case Ity_I64: mc = IRConst_U64(m); op = Iop_And64; break;
+   default: return sv;
+   }
+   if (m == 0) return zero(e, ty);
+   return assign(e, ty, IRExpr_Binop(op, sv, IRExpr_Const(mc)));
+}
+
+static IRAtom *sh_unop(Env *e, IROp op, IRAtom *arg, IRType rty)
+{
+   IRAtom *s = sh(e, arg);
+   IRType sty = shadow_ty(rty);
+   switch (op) {
+   /* identity on the bits: the shadow is unchanged */
+   case Iop_Not8: case Iop_Not16: case Iop_Not32: case Iop_Not64: case Iop_NotV128: case Iop_NotV256:
+   case Iop_ReinterpF64asI64: case Iop_ReinterpI64asF64: case Iop_ReinterpF32asI32: case Iop_ReinterpI32asF32:
+      return s;
+   /* byte movement: the same operation on the shadow */
+   case Iop_8Uto16: case Iop_8Uto32: case Iop_8Uto64: case Iop_16Uto32: case Iop_16Uto64: case Iop_32Uto64:
+   case Iop_8Sto16: case Iop_8Sto32: case Iop_8Sto64: case Iop_16Sto32: case Iop_16Sto64: case Iop_32Sto64:
+   case Iop_64to8: case Iop_64to16: case Iop_64to32: case Iop_32to8: case Iop_32to16: case Iop_16to8:
+   case Iop_64HIto32: case Iop_32HIto16: case Iop_16HIto8: case Iop_128to64: case Iop_128HIto64:
+   case Iop_V128to64: case Iop_V128HIto64: case Iop_V128to32: case Iop_64UtoV128: case Iop_32UtoV128:
+   case Iop_V256toV128_0: case Iop_V256toV128_1: case Iop_V256to64_0: case Iop_V256to64_1:
+   case Iop_V256to64_2: case Iop_V256to64_3: case Iop_1Sto8: case Iop_1Sto16: case Iop_1Sto32: case Iop_1Sto64:
+   case Iop_32to1: case Iop_64to1:
+      if (is_zero(s)) return zero(e, sty);
+      return assign(e, sty, IRExpr_Unop(op, s));
+   case Iop_1Uto8:
+      return from1(e, s, Ity_I8);
+   case Iop_1Uto32:
+      if (is_zero(s)) return zero(e, sty);
+      return assign(e, sty, IRExpr_Unop(Iop_8Uto32, from1(e, s, Ity_I8)));
+   case Iop_1Uto64:
+      if (is_zero(s)) return zero(e, sty);
+      return assign(e, sty, IRExpr_Unop(Iop_8Uto64, from1(e, s, Ity_I8)));
+   default: {
+      IRExpr *args[1] = { arg };
+      return nary(e, rty, args, 1);
+   }
+   }
+}
+
+static IRAtom *sh_binop(Env *e, IROp op, IRAtom *a1, IRAtom *a2, IRType rty)
+{
+   IRType sty = shadow_ty(rty);
+   /* zeroing idioms: x-x, x^x give constants */
+   if (a1->tag == Iex_RdTmp && a2->tag == Iex_RdTmp && a1->Iex.RdTmp.tmp == a2->Iex.RdTmp.tmp) {
+      switch (op) {
+      case Iop_Xor8: case Iop_Xor16: case Iop_Xor32: case Iop_Xor64: case Iop_XorV128: case Iop_XorV256:
+      case Iop_Sub8: case Iop_Sub16: case Iop_Sub32: case Iop_Sub64:
+      case Iop_Sub8x16: case Iop_Sub16x8: case Iop_Sub32x4: case Iop_Sub64x2:
+      case Iop_Sub8x32: case Iop_Sub16x16: case Iop_Sub32x8: case Iop_Sub64x4:
+      case Iop_CmpEQ8x16: case Iop_CmpEQ16x8: case Iop_CmpEQ32x4: case Iop_CmpEQ64x2:
+      case Iop_CmpGT8Sx16: case Iop_CmpGT16Sx8: case Iop_CmpGT32Sx4: case Iop_CmpGT64Sx2:
+         return zero(e, sty);
+      default: break;
+      }
+   }
+   IRAtom *s1 = sh(e, a1), *s2 = sh(e, a2);
+   switch (op) {
+   case Iop_CasCmpEQ8: case Iop_CasCmpEQ16: case Iop_CasCmpEQ32: case Iop_CasCmpEQ64:
+   case Iop_CasCmpNE8: case Iop_CasCmpNE16: case Iop_CasCmpNE32: case Iop_CasCmpNE64:
+      return zero(e, sty);   /* a CAS loop's success test is synchronisation, not data */
+   case Iop_8HLto16: case Iop_16HLto32: case Iop_32HLto64: case Iop_64HLto128: case Iop_64HLtoV128:
+   case Iop_V128HLtoV256:
+      if (is_zero(s1) && is_zero(s2)) return zero(e, sty);
+      return assign(e, sty, IRExpr_Binop(op, s1, s2));
+   case Iop_And8: case Iop_And16: case Iop_And32: case Iop_And64:
+      if (a2->tag == Iex_Const) return and_const(e, sty, s1, a2->Iex.Const.con);
+      if (a1->tag == Iex_Const) return and_const(e, sty, s2, a1->Iex.Const.con);
+      return or_sh(e, sty, s1, s2);
+   case Iop_Or8: case Iop_Or16: case Iop_Or32: case Iop_Or64: case Iop_Xor8: case Iop_Xor16: case Iop_Xor32:
+   case Iop_Xor64: case Iop_AndV128: case Iop_OrV128: case Iop_XorV128: case Iop_AndV256: case Iop_OrV256:
+   case Iop_XorV256: case Iop_Or1: case Iop_And1:
+      return or_sh(e, sty, s1, s2);
+   case Iop_Shl8: case Iop_Shl16: case Iop_Shl32: case Iop_Shl64: case Iop_Shr8: case Iop_Shr16:
+   case Iop_Shr32: case Iop_Shr64: case Iop_Sar8: case Iop_Sar16: case Iop_Sar32: case Iop_Sar64:
+      if (a2->tag == Iex_Const) {
+         if (is_zero(s1)) return zero(e, sty);
+         return shift_const(e, op, sty, s1, a2->Iex.Const.con->Ico.U8);
+      }
+      break;
+   case Iop_ShlV128: case Iop_ShrV128:
+      if (a2->tag == Iex_Const && a2->Iex.Const.con->Ico.U8 % 8 == 0) {
+         if (is_zero(s1)) return zero(e, sty);
+         return assign(e, sty, IRExpr_Binop(op, s1, a2));
+      }
+      break;
+   default:
+      break;
+   }
+   Int lane = lane_bytes(op);
+   if (lane && (sty == Ity_V128 || sty == Ity_V256)) {
+      /* vector shifts by a scalar amount: a tainted amount taints everything */
+      IRType t2 = typeOfIRExpr(e->sb->tyenv, s2);
+      IRAtom *b = t2 == sty ? s2 : from1(e, to1(e, s2), sty);
+      return lane_pcast(e, sty, or_sh(e, sty, s1, b), lane);
+   }
+   IRExpr *args[2] = { a1, a2 };
+   return nary(e, rty, args, 2);
+}
+
+static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr);
+
+static IRAtom *sh_expr(Env *e, IRExpr *x, IRType ty)
+{
+   IRType sty = shadow_ty(ty);
+   switch (x->tag) {
+   case Iex_Const:
+      return zero(e, sty);
+   case Iex_RdTmp:
+      return sh(e, x);
+   case Iex_Get:
+      return assign(e, sty, IRExpr_Get(x->Iex.Get.offset + e->gso, sty));
+   case Iex_GetI: {
+      IRRegArray *d = x->Iex.GetI.descr;
+      IRRegArray *sd = mkIRRegArray(d->base + e->gso, shadow_ty(d->elemTy), d->nElems);
+      return assign(e, sty, IRExpr_GetI(sd, x->Iex.GetI.ix, x->Iex.GetI.bias));
+   }
+   case Iex_Unop:
+      return sh_unop(e, x->Iex.Unop.op, x->Iex.Unop.arg, ty);
+   case Iex_Binop:
+      return sh_binop(e, x->Iex.Binop.op, x->Iex.Binop.arg1, x->Iex.Binop.arg2, ty);
+   case Iex_Triop: {
+      IRTriop *t = x->Iex.Triop.details;
+      Int lane = fp_lane_bytes(t->op);
+      if (lane) {
+         IRAtom *v = or_sh(e, sty, sh(e, t->arg2), sh(e, t->arg3));
+         IRAtom *rm = to1(e, sh(e, t->arg1));
+         if (!is_zero(rm)) v = or_sh(e, sty, v, from1(e, rm, sty));
+         return lane_pcast(e, sty, v, lane);
+      }
+      IRExpr *args[3] = { t->arg1, t->arg2, t->arg3 };
+      return nary(e, ty, args, 3);
+   }
+   case Iex_Qop: {
+      IRQop *q = x->Iex.Qop.details;
+      IRExpr *args[4] = { q->arg1, q->arg2, q->arg3, q->arg4 };
+      return nary(e, ty, args, 4);
+   }
+   case Iex_ITE: {
+      IRAtom *st = sh(e, x->Iex.ITE.iftrue), *sf = sh(e, x->Iex.ITE.iffalse);
+      IRAtom *r = (is_zero(st) && is_zero(sf)) ? zero(e, sty)
+                  : assign(e, sty, IRExpr_ITE(x->Iex.ITE.cond, st, sf));
+      IRAtom *c = sh(e, x->Iex.ITE.cond);
+      if (!is_zero(c)) r = or_sh(e, sty, r, from1(e, c, sty));
+      return r;
+   }
+   case Iex_CCall: {
+      Int n = 0;
+      while (x->Iex.CCall.args[n]) n++;
+      return nary(e, ty, x->Iex.CCall.args, n);
+   }
+   case Iex_Load:
+      return load_shadow(e, ty, x->Iex.Load.addr);
+   default:
+      VG_(tool_panic)("planegrind: sh_expr");
+   }
+}
+
+/* ---- memory ---- */
+
+static IRAtom *call_load(Env *e, Int size, IRAtom *addr)
+{
+   IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
+   const HChar *name;
+   void *fn;
+   switch (size) {
+   case 1: name = "pg_load1"; fn = pg_load1; break;
+   case 2: name = "pg_load2"; fn = pg_load2; break;
+   case 4: name = "pg_load4"; fn = pg_load4; break;
+   default: name = "pg_load8"; fn = pg_load8; break;
+   }
+   IRDirty *d = unsafeIRDirty_1_N(t, 1, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_1(addr));
+   stmt(e, IRStmt_Dirty(d));
+   return IRExpr_RdTmp(t);
+}
+
+static IRAtom *add_addr(Env *e, IRAtom *addr, Int k)
+{
+   if (k == 0) return addr;
+   return assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, addr, IRExpr_Const(IRConst_U64(k))));
+}
+
+static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr)
+{
+   IRType sty = shadow_ty(ty);
+   switch (sty) {
+   case Ity_I8: return assign(e, sty, IRExpr_Unop(Iop_64to8, call_load(e, 1, addr)));
+   case Ity_I16: return assign(e, sty, IRExpr_Unop(Iop_64to16, call_load(e, 2, addr)));
+   case Ity_I32: return assign(e, sty, IRExpr_Unop(Iop_64to32, call_load(e, 4, addr)));
+   case Ity_I64: return call_load(e, 8, addr);
+   case Ity_I128: {
+      IRAtom *lo = call_load(e, 8, addr), *hi = call_load(e, 8, add_addr(e, addr, 8));
+      return assign(e, sty, IRExpr_Binop(Iop_64HLto128, hi, lo));
+   }
+   case Ity_V128: {
+      IRAtom *lo = call_load(e, 8, addr), *hi = call_load(e, 8, add_addr(e, addr, 8));
+      return assign(e, sty, IRExpr_Binop(Iop_64HLtoV128, hi, lo));
+   }
+   case Ity_V256: {
+      IRAtom *q[4];
+      for (Int i = 0; i < 4; i++) q[i] = call_load(e, 8, add_addr(e, addr, 8 * i));
+      IRAtom *lo = assign(e, Ity_V128, IRExpr_Binop(Iop_64HLtoV128, q[1], q[0]));
+      IRAtom *hi = assign(e, Ity_V128, IRExpr_Binop(Iop_64HLtoV128, q[3], q[2]));
+      return assign(e, sty, IRExpr_Binop(Iop_V128HLtoV256, hi, lo));
+   }
+   default:
+      VG_(tool_panic)("planegrind: load_shadow");
+   }
+}
+
+static void call_store(Env *e, Int size, IRAtom *addr, IRAtom *v64, IRAtom *guard)
+{
+   const HChar *name;
+   void *fn;
+   switch (size) {
+   case 1: name = "pg_store1"; fn = pg_store1; break;
+   case 2: name = "pg_store2"; fn = pg_store2; break;
+   case 4: name = "pg_store4"; fn = pg_store4; break;
+   default: name = "pg_store8"; fn = pg_store8; break;
+   }
+   IRDirty *d = unsafeIRDirty_0_N(2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, v64));
+   if (guard) d->guard = guard;
+   stmt(e, IRStmt_Dirty(d));
+}
+
+/* stores shadow sv (type of the stored data's shadow) at addr */
+static void store_shadow(Env *e, IRAtom *addr, IRAtom *sv, IRAtom *guard)
+{
+   IRType sty = typeOfIRExpr(e->sb->tyenv, sv);
+   switch (sty) {
+   case Ity_I8: call_store(e, 1, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_8Uto64, sv)), guard); break;
+   case Ity_I16: call_store(e, 2, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_16Uto64, sv)), guard); break;
+   case Ity_I32: call_store(e, 4, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, sv)), guard); break;
+   case Ity_I64: call_store(e, 8, addr, sv, guard); break;
+   case Ity_I128:
+      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, sv)), guard);
+      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, sv)), guard);
+      break;
+   case Ity_V128:
+      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128to64, sv)), guard);
+      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128HIto64, sv)), guard);
+      break;
+   case Ity_V256: {
+      static const IROp part[4] = { Iop_V256to64_0, Iop_V256to64_1, Iop_V256to64_2, Iop_V256to64_3 };
+      for (Int i = 0; i < 4; i++)
+         call_store(e, 8, add_addr(e, addr, 8 * i), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(part[i], sv)), guard);
+      break;
+   }
+   default:
+      VG_(tool_panic)("planegrind: store_shadow");
+   }
+}
+
+/* a load or store through addr: records a tainted pointer site; under the sensitive policy the
+   address's taint joins the value's. Returns the address taint as I1 (or zero). */
+static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard)
+{
+   IRAtom *sa = sh(e, addr);
+   if (is_zero(sa)) return IRExpr_Const(IRConst_U1(False));
+   IRAtom *t = to1(e, sa);
+   if (guard) t = assign(e, Ity_I1, IRExpr_Binop(Iop_And1, t, guard));
+   IRDirty *d = unsafeIRDirty_0_N(3, "pg_site_hit", VG_(fnptr_to_fnentry)(pg_site_hit),
+                                  mkIRExprVec_3(mkIRExpr_HWord((HWord)e->insn), mkIRExpr_HWord(is_store), addr));
+   d->guard = t;
+   stmt(e, IRStmt_Dirty(d));
+   if (pg_clo_policy == PG_POLICY_SENSITIVE) {
+      e->acc = or1(e, e->acc, t);
+      return t;
+   }
+   return IRExpr_Const(IRConst_U1(False));
+}
+
+/* ---- per-instruction and per-segment accounting ---- */
+
+static void end_insn(Env *e)
+{
+   if (e->insn && e->acc && !is_zero(e->acc)) {
+      IRDirty *d = unsafeIRDirty_0_N(1, "pg_insn_tainted", VG_(fnptr_to_fnentry)(pg_insn_tainted),
+                                     mkIRExprVec_1(mkIRExpr_HWord((HWord)e->insn)));
+      d->guard = e->acc;
+      stmt(e, IRStmt_Dirty(d));
+   }
+   e->acc = NULL;
+}
+
+PG_Seg *pg_cur_seg = NULL;   /* the segment executing now (for exact icount at a stop) */
+ULong pg_live_icount;          /* exact count, maintained only while stop-at is armed */
+
+static void inc64(Env *e, ULong *p, ULong k)
+{
+   IRAtom *a = IRExpr_Const(IRConst_U64((HWord)p));
+   IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
+   IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, IRExpr_Const(IRConst_U64(k))));
+   stmt(e, IRStmt_Store(Iend_LE, a, w));
+}
+
+/* A segment's counter is bumped where it starts; since its instructions are known only at its end,
+   the increment is written then into four slots reserved at the start. */
+static void begin_seg(Env *e, Int *start_stmt)
+{
+   e->seg_n = 0;
+   *start_stmt = e->sb->stmts_used;
+   /* placeholders, patched by end_seg */
+   for (Int i = 0; i < 4; i++) stmt(e, IRStmt_NoOp());
+}
+
+static void end_seg(Env *e, Int start_stmt)
+{
+   if (e->seg_n == 0) return;
+   PG_Seg *s = pg_seg_new(e->seg, e->seg_n);
+   IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&s->count));
+   IRTemp v = newIRTemp(e->sb->tyenv, Ity_I64), w = newIRTemp(e->sb->tyenv, Ity_I64);
+   e->sb->stmts[start_stmt] = IRStmt_WrTmp(v, IRExpr_Load(Iend_LE, Ity_I64, a));
+   e->sb->stmts[start_stmt + 1] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(v), IRExpr_Const(IRConst_U64(1))));
+   e->sb->stmts[start_stmt + 2] = IRStmt_Store(Iend_LE, a, IRExpr_RdTmp(w));
+   e->sb->stmts[start_stmt + 3] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
+                                               IRExpr_Const(IRConst_U64((HWord)s)));
+   e->seg_n = 0;
+}
+
+static VG_REGPARM(1) void pg_stop_hit(ULong count)
+{
+   if (!pg_stop_armed || count < pg_stop_at) return;
+   pg_stop_armed = False;
+   pg_stop_at = ~0ULL;
+   VG_(gdbserver)(VG_(get_running_tid)());
+   pg_discard_all_translations();
+}
+
+void pg_discard_all_translations(void)
+{
+   VG_(discard_translations_safely)((Addr)0x1000, ~(SizeT)0x1000 - 0x1000, "planegrind");
+}
+
+/* while stop-at is armed: before each instruction, stop if `count` instructions have completed */
+static void stop_check(Env *e, Addr ip)
+{
+   IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&pg_live_icount));
+   IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
+   IRAtom *target = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
+   IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, target, v));
+   stmt(e, IRStmt_Put(e->offIP, IRExpr_Const(IRConst_U64(ip))));
+   IRDirty *d = unsafeIRDirty_0_N(1, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit), mkIRExprVec_1(v));
+   d->guard = hit;
+   d->nFxState = 1;
+   d->fxState[0].fx = Ifx_Read;
+   d->fxState[0].offset = e->offIP;
+   d->fxState[0].size = 8;
+   stmt(e, IRStmt_Dirty(d));
+   inc64(e, &pg_live_icount, 1);
+}
+
+/* ---- statements ---- */
+
+static void do_dirty(Env *e, IRStmt *st)
+{
+   IRDirty *d = st->Ist.Dirty.details;
+   IRAtom *any = NULL;
+   for (Int i = 0; d->args[i]; i++) {
+      if (is_IRExpr_VECRET_or_GSPTR(d->args[i])) continue;
+      any = or1(e, any, to1(e, sh(e, d->args[i])));
+   }
+   for (Int i = 0; i < d->nFxState; i++) {
+      if (d->fxState[i].fx == Ifx_Write) continue;
+      for (Int r = 0; r <= d->fxState[i].nRepeats; r++) {
+         Int off = d->fxState[i].offset + r * d->fxState[i].repeatLen;
+         for (Int k = 0; k < d->fxState[i].size; k += 8) {
+            Int left = d->fxState[i].size - k;
+            IRType t = left >= 8 ? Ity_I64 : left >= 4 ? Ity_I32 : left >= 2 ? Ity_I16 : Ity_I8;
+            any = or1(e, any, to1(e, assign(e, t, IRExpr_Get(off + k + e->gso, t))));
+            if (left < 8) k -= 8 - sizeofIRType(t);   /* step by the size just read */
+         }
+      }
+   }
+   if (d->mFx == Ifx_Read || d->mFx == Ifx_Modify) {
+      IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
+      IRDirty *ld = unsafeIRDirty_1_N(t, 2, "pg_load_any", VG_(fnptr_to_fnentry)(pg_load_any),
+                                      mkIRExprVec_2(d->mAddr, IRExpr_Const(IRConst_U64(d->mSize))));
+      stmt(e, IRStmt_Dirty(ld));
+      any = or1(e, any, to1(e, IRExpr_RdTmp(t)));
+   }
+   if (any) touch(e, any);
+   stmt(e, st);
+   IRAtom *taint = any ? any : IRExpr_Const(IRConst_U1(False));
+   if (d->tmp != IRTemp_INVALID) {
+      IRType ty = typeOfIRTemp(e->sb->tyenv, d->tmp);
+      stmt(e, IRStmt_WrTmp(shadow_tmp(e, d->tmp), from1(e, taint, shadow_ty(ty))));
+   }
+   for (Int i = 0; i < d->nFxState; i++) {
+      if (d->fxState[i].fx == Ifx_Read) continue;
+      for (Int r = 0; r <= d->fxState[i].nRepeats; r++) {
+         Int off = d->fxState[i].offset + r * d->fxState[i].repeatLen;
+         for (Int k = 0; k < d->fxState[i].size;) {
+            Int left = d->fxState[i].size - k;
+            IRType t = left >= 8 ? Ity_I64 : left >= 4 ? Ity_I32 : left >= 2 ? Ity_I16 : Ity_I8;
+            stmt(e, IRStmt_Put(off + k + e->gso, from1(e, taint, t)));
+            k += sizeofIRType(t);
+         }
+      }
+   }
+   if (d->mFx == Ifx_Write || d->mFx == Ifx_Modify) {
+      IRAtom *t64 = is_zero(taint) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, taint));
+      IRDirty *sd = unsafeIRDirty_0_N(3, "pg_store_range", VG_(fnptr_to_fnentry)(pg_store_range),
+                                      mkIRExprVec_3(d->mAddr, IRExpr_Const(IRConst_U64(d->mSize)), t64));
+      sd->guard = d->guard;
+      stmt(e, IRStmt_Dirty(sd));
+   }
+}
+
+static void do_cas(Env *e, IRStmt *st)
+{
+   IRCAS *c = st->Ist.CAS.details;
+   IRType ty = typeOfIRExpr(e->sb->tyenv, c->dataLo);
+   Int sz = sizeofIRType(ty);
+   IRAtom *addr_hi = c->oldHi != IRTemp_INVALID ? add_addr(e, c->addr, sz) : NULL;
+   pointer(e, c->addr, True, NULL);
+   IRAtom *old_lo = load_shadow(e, ty, c->addr);
+   IRAtom *old_hi = addr_hi ? load_shadow(e, ty, addr_hi) : NULL;
+   stmt(e, st);
+   stmt(e, IRStmt_WrTmp(shadow_tmp(e, c->oldLo), old_lo));
+   if (addr_hi) stmt(e, IRStmt_WrTmp(shadow_tmp(e, c->oldHi), old_hi));
+   IROp eq = sz == 1 ? Iop_CasCmpEQ8 : sz == 2 ? Iop_CasCmpEQ16 : sz == 4 ? Iop_CasCmpEQ32 : Iop_CasCmpEQ64;
+   IRAtom *ok = assign(e, Ity_I1, IRExpr_Binop(eq, IRExpr_RdTmp(c->oldLo), c->expdLo));
+   if (addr_hi) {
+      IRAtom *ok2 = assign(e, Ity_I1, IRExpr_Binop(eq, IRExpr_RdTmp(c->oldHi), c->expdHi));
+      ok = assign(e, Ity_I1, IRExpr_Binop(Iop_And1, ok, ok2));
+   }
+   IRAtom *sd = sh(e, c->dataLo);
+   touch(e, sd);
+   touch(e, old_lo);
+   store_shadow(e, c->addr, sd, ok);
+   if (addr_hi) {
+      IRAtom *sd2 = sh(e, c->dataHi);
+      touch(e, sd2);
+      store_shadow(e, addr_hi, sd2, ok);
+   }
+}
+
+static void do_stmt(Env *e, IRStmt *st)
+{
+   IRTypeEnv *tyenv = e->sb->tyenv;
+   switch (st->tag) {
+   case Ist_WrTmp: {
+      IRExpr *x = st->Ist.WrTmp.data;
+      IRType ty = typeOfIRTemp(tyenv, st->Ist.WrTmp.tmp);
+      IRAtom *v;
+      if (x->tag == Iex_Load) {
+         IRAtom *pt = pointer(e, x->Iex.Load.addr, False, NULL);
+         v = load_shadow(e, ty, x->Iex.Load.addr);
+         if (!is_zero(pt)) v = or_sh(e, shadow_ty(ty), v, from1(e, pt, shadow_ty(ty)));
+         touch(e, v);
+      } else {
+         v = sh_expr(e, x, ty);
+      }
+      stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.WrTmp.tmp), v));
+      stmt(e, st);
+      break;
+   }
+   case Ist_Put: {
+      IRAtom *s = sh(e, st->Ist.Put.data);
+      IRType ty = typeOfIRExpr(tyenv, st->Ist.Put.data);
+      if (is_zero(s)) s = zero(e, shadow_ty(ty));
+      stmt(e, IRStmt_Put(st->Ist.Put.offset + e->gso, s));
+      touch(e, s);
+      stmt(e, st);
+      break;
+   }
+   case Ist_PutI: {
+      IRPutI *p = st->Ist.PutI.details;
+      IRRegArray *sd = mkIRRegArray(p->descr->base + e->gso, shadow_ty(p->descr->elemTy), p->descr->nElems);
+      IRAtom *s = sh(e, p->data);
+      stmt(e, IRStmt_PutI(mkIRPutI(sd, p->ix, p->bias, s)));
+      touch(e, s);
+      stmt(e, st);
+      break;
+   }
+   case Ist_Store: {
+      IRAtom *pt = pointer(e, st->Ist.Store.addr, True, NULL);
+      IRAtom *s = sh(e, st->Ist.Store.data);
+      IRType sty = typeOfIRExpr(tyenv, s);
+      if (!is_zero(pt)) s = or_sh(e, sty, s, from1(e, pt, sty));
+      touch(e, s);
+      store_shadow(e, st->Ist.Store.addr, s, NULL);
+      stmt(e, st);
+      break;
+   }
+   case Ist_StoreG: {
+      IRStoreG *g = st->Ist.StoreG.details;
+      IRAtom *pt = pointer(e, g->addr, True, g->guard);
+      IRAtom *s = sh(e, g->data);
+      IRType sty = typeOfIRExpr(tyenv, s);
+      if (!is_zero(pt)) s = or_sh(e, sty, s, from1(e, pt, sty));
+      if (!is_zero(s)) e->acc = or1(e, e->acc, assign(e, Ity_I1, IRExpr_Binop(Iop_And1, to1(e, s), g->guard)));
+      store_shadow(e, g->addr, s, g->guard);
+      stmt(e, st);
+      break;
+   }
+   case Ist_LoadG: {
+      IRLoadG *g = st->Ist.LoadG.details;
+      IRType lty, rty;
+      typeOfIRLoadGOp(g->cvt, &rty, &lty);
+      IRAtom *pt = pointer(e, g->addr, False, g->guard);
+      IRAtom *v = load_shadow(e, lty, g->addr);
+      IROp cv = Iop_INVALID;
+      switch (g->cvt) {
+      case ILGop_16Uto32: cv = Iop_16Uto32; break;
+      case ILGop_16Sto32: cv = Iop_16Sto32; break;
+      case ILGop_8Uto32: cv = Iop_8Uto32; break;
+      case ILGop_8Sto32: cv = Iop_8Sto32; break;
+      default: break;
+      }
+      if (cv != Iop_INVALID) v = assign(e, shadow_ty(rty), IRExpr_Unop(cv, v));
+      if (!is_zero(pt)) v = or_sh(e, shadow_ty(rty), v, from1(e, pt, shadow_ty(rty)));
+      IRAtom *r = assign(e, shadow_ty(rty), IRExpr_ITE(g->guard, v, sh(e, g->alt)));
+      touch(e, r);
+      stmt(e, IRStmt_WrTmp(shadow_tmp(e, g->dst), r));
+      stmt(e, st);
+      break;
+   }
+   case Ist_CAS:
+      do_cas(e, st);
+      break;
+   case Ist_LLSC: {
+      IRType ty;
+      if (st->Ist.LLSC.storedata == NULL) {
+         ty = typeOfIRTemp(tyenv, st->Ist.LLSC.result);
+         IRAtom *v = load_shadow(e, ty, st->Ist.LLSC.addr);
+         touch(e, v);
+         stmt(e, st);
+         stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.LLSC.result), v));
+      } else {
+         stmt(e, st);
+         IRAtom *s = sh(e, st->Ist.LLSC.storedata);
+         touch(e, s);
+         store_shadow(e, st->Ist.LLSC.addr, s, IRExpr_RdTmp(st->Ist.LLSC.result));
+         stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.LLSC.result), IRExpr_Const(IRConst_U1(False))));
+      }
+      break;
+   }
+   case Ist_Dirty:
+      do_dirty(e, st);
+      break;
+   case Ist_Exit:
+      if (pg_clo_policy == PG_POLICY_SENSITIVE) touch(e, sh(e, st->Ist.Exit.guard));
+      stmt(e, st);
+      break;
+   case Ist_NoOp: case Ist_AbiHint: case Ist_MBE:
+      stmt(e, st);
+      break;
+   default:
+      ppIRStmt(st);
+      VG_(tool_panic)("planegrind: unhandled statement");
+   }
+}
+
+IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *layout,
+                    const VexGuestExtents *vge, const VexArchInfo *archinfo_host,
+                    IRType gWordTy, IRType hWordTy)
+{
+   if (gWordTy != hWordTy) VG_(tool_panic)("planegrind: host/guest word size mismatch");
+   pg_log_maybe_periodic();
+
+   Env e;
+   VG_(memset)(&e, 0, sizeof e);
+   e.sb = deepCopyIRSBExceptStmts(bb);
+   e.n_orig = bb->tyenv->types_used;
+   e.tmap = PG_MALLOC("pg.tmap", (e.n_orig ? e.n_orig : 1) * sizeof(IRTemp));
+   for (Int i = 0; i < e.n_orig; i++) e.tmap[i] = IRTemp_INVALID;
+   e.gso = layout->total_sizeB;
+   e.offIP = layout->offset_IP;
+
+   Int i = 0;
+   /* statements before the first IMark (rare) are copied with their shadows */
+   while (i < bb->stmts_used && bb->stmts[i]->tag != Ist_IMark) do_stmt(&e, bb->stmts[i++]);
+
+   Int seg_start;
+   begin_seg(&e, &seg_start);
+   for (; i < bb->stmts_used; i++) {
+      IRStmt *st = bb->stmts[i];
+      if (st->tag == Ist_IMark) {
+         end_insn(&e);
+         if (e.seg_n == MAX_SEG) { end_seg(&e, seg_start); begin_seg(&e, &seg_start); }
+         e.insn = pg_insn_get(st->Ist.IMark.addr);
+         e.seg[e.seg_n++] = e.insn;
+         stmt(&e, st);
+         if (pg_stop_armed) stop_check(&e, st->Ist.IMark.addr);
+         continue;
+      }
+      if (st->tag == Ist_Exit) {
+         if (pg_clo_policy == PG_POLICY_SENSITIVE) touch(&e, sh(&e, st->Ist.Exit.guard));
+         end_insn(&e);
+         end_seg(&e, seg_start);
+         stmt(&e, st);
+         /* an instruction counts once, in the segment where it starts */
+         begin_seg(&e, &seg_start);
+         continue;
+      }
+      do_stmt(&e, st);
+   }
+   end_insn(&e);
+   end_seg(&e, seg_start);
+   PG_FREE(e.tmap);
+   return e.sb;
+}
