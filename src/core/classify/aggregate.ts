@@ -41,7 +41,7 @@ export interface LineAgg {
 export class GlobalInstructions {
   size = 0;
   module: Uint16Array;
-  offset: Float64Array;
+  offset: Uint32Array;
   execIns: Float64Array;
   taintIns: Float64Array;
   execSens: Float64Array;
@@ -57,25 +57,50 @@ export class GlobalInstructions {
   /** InstructionTable row -> global row. */
   rowOf: Int32Array;
 
+  /** The global rows of a few (module, offset) keys, found in one pass. */
+  rowsOf(keys: Array<{ module: number; offset: number }>): Array<number | undefined> {
+    const wanted = new Map<number, Map<number, number>>();
+    for (const k of keys) {
+      if (!wanted.has(k.module)) wanted.set(k.module, new Map());
+      wanted.get(k.module)!.set(k.offset, -1);
+    }
+    for (let g = 0; g < this.size; g++) {
+      const offsets = wanted.get(this.module[g]);
+      if (offsets?.has(this.offset[g])) offsets.set(this.offset[g], g);
+    }
+    return keys.map((k) => {
+      const g = wanted.get(k.module)!.get(k.offset)!;
+      return g < 0 ? undefined : g;
+    });
+  }
+
   constructor(table: InstructionTable) {
     const n = table.size;
-    const index = new Map<number, number>();
+    // One component: every (module, offset) is already unique. Several: merge equal keys.
+    const single = table.components() <= 1;
+    const index = new Map<number, Map<number, number>>();
     this.rowOf = new Int32Array(n);
     this.module = new Uint16Array(n);
-    this.offset = new Float64Array(n);
+    this.offset = new Uint32Array(n);
     this.execIns = new Float64Array(n);
     this.taintIns = new Float64Array(n);
     this.execSens = new Float64Array(n);
     this.taintSens = new Float64Array(n);
     for (let r = 0; r < n; r++) {
-      const key = table.module[r] * 2 ** 32 + table.offset[r];
-      let g = index.get(key);
-      if (g === undefined) {
+      let g: number | undefined;
+      if (single) {
         g = this.size++;
-        index.set(key, g);
-        this.module[g] = table.module[r];
-        this.offset[g] = table.offset[r];
+      } else {
+        let rows = index.get(table.module[r]);
+        if (!rows) index.set(table.module[r], (rows = new Map()));
+        g = rows.get(table.offset[r]);
+        if (g === undefined) {
+          g = this.size++;
+          rows.set(table.offset[r], g);
+        }
       }
+      this.module[g] = table.module[r];
+      this.offset[g] = table.offset[r];
       this.rowOf[r] = g;
       this.execIns[g] += table.execIns[r];
       this.taintIns[g] += table.taintIns[r];
@@ -107,7 +132,7 @@ export class SourceRegistry {
   readonly files: string[] = [];
   readonly functions: FunctionAgg[] = [];
   private readonly fileIds = new Map<string, number>();
-  private readonly functionIds = new Map<string, number>();
+  private readonly functionIds = new Map<number, Map<string, number>>();
 
   file(path: string): number {
     let id = this.fileIds.get(path);
@@ -120,12 +145,13 @@ export class SourceRegistry {
   }
 
   fn(module: number, name: string): number {
-    const key = `${module}\0${name}`;
-    let id = this.functionIds.get(key);
+    let ids = this.functionIds.get(module);
+    if (!ids) this.functionIds.set(module, (ids = new Map()));
+    let id = ids.get(name);
     if (id === undefined) {
       id = this.functions.length + 1;
       this.functions.push({ id, module, name, controlInsns: 0, dataInsns: 0, executions: 0, dataExecutions: 0 });
-      this.functionIds.set(key, id);
+      ids.set(name, id);
     }
     return id;
   }
@@ -161,8 +187,34 @@ export function attributeAll(
   progress?.(global.size, global.size);
 }
 
-export function aggregate(global: GlobalInstructions, registry: SourceRegistry): Map<number, LineAgg> {
-  const lines = new Map<number, LineAgg>();
+/** Per-line aggregates, by file id then line. */
+export class LineTable {
+  private readonly byFile = new Map<number, Map<number, LineAgg>>();
+  size = 0;
+
+  get(file: number, line: number): LineAgg | undefined {
+    return this.byFile.get(file)?.get(line);
+  }
+
+  getOrCreate(file: number, line: number): LineAgg {
+    let lines = this.byFile.get(file);
+    if (!lines) this.byFile.set(file, (lines = new Map()));
+    let agg = lines.get(line);
+    if (!agg) {
+      agg = { file, line, controlInsns: 0, dataInsns: 0, executions: 0, dataExecutions: 0, functions: new Set(), labels: new Set(), sites: [] };
+      lines.set(line, agg);
+      this.size++;
+    }
+    return agg;
+  }
+
+  *values(): IterableIterator<LineAgg> {
+    for (const lines of this.byFile.values()) yield* lines.values();
+  }
+}
+
+export function aggregate(global: GlobalInstructions, registry: SourceRegistry): LineTable {
+  const lines = new LineTable();
   for (let g = 0; g < global.size; g++) {
     const data = global.plane[g] === PLANE_DATA;
     const f = global.func[g];
@@ -175,12 +227,7 @@ export function aggregate(global: GlobalInstructions, registry: SourceRegistry):
     }
     const file = global.file[g];
     if (file < 0) continue;
-    const key = lineKey(file, global.line[g]);
-    let agg = lines.get(key);
-    if (!agg) {
-      agg = { file, line: global.line[g], controlInsns: 0, dataInsns: 0, executions: 0, dataExecutions: 0, functions: new Set(), labels: new Set(), sites: [] };
-      lines.set(key, agg);
-    }
+    const agg = lines.getOrCreate(file, global.line[g]);
     if (data) agg.dataInsns++;
     else agg.controlInsns++;
     agg.executions += global.executions[g];
@@ -188,10 +235,6 @@ export function aggregate(global: GlobalInstructions, registry: SourceRegistry):
     if (f >= 0) agg.functions.add(f);
   }
   return lines;
-}
-
-export function lineKey(file: number, line: number): number {
-  return file * 2 ** 24 + line;
 }
 
 export { RunMerger };

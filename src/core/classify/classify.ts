@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TaintLog } from '../taintLog/types';
 import { planescopeVersion } from '../assets';
-import { aggregate, attributeAll, GlobalInstructions, lineKey, SourceRegistry } from './aggregate';
+import { aggregate, attributeAll, GlobalInstructions, SourceRegistry } from './aggregate';
 import { attribute, ModuleSource, OpenModuleIndex, openModuleSource } from './attribute';
 import { RunMerger } from './merge';
 import { rankSite } from './rankSites';
@@ -86,7 +86,7 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
   const sites = rankAllSites(merger, global, registry);
   for (const [i, s] of sites.entries()) {
     if (s.file < 0) continue;
-    const agg = lines.get(lineKey(s.file, s.line));
+    const agg = lines.get(s.file, s.line);
     if (!agg) continue;
     agg.sites.push(i + 1);
     if (s.label !== undefined) agg.labels.add(s.label);
@@ -132,24 +132,26 @@ export function rankAllSites(merger: RunMerger, global: GlobalInstructions, regi
   const both = merger.policies().size === 2;
   const primary = merger.primaryPolicy();
 
-  const globalRow = new Map<number, number>();
-  for (let g = 0; g < global.size; g++) globalRow.set(global.module[g] * 2 ** 32 + global.offset[g], g);
-
   // Lines and functions that host sites, to gather their instructions in one pass.
-  const siteLines = new Map<number, number[]>();
+  const siteLines = new Map<number, Map<number, number[]>>();
+  const onLineOf = (file: number, line: number) => siteLines.get(file)?.get(line);
   const siteFunctions = new Map<number, { executions: number; data: number; executedBoth: number; gained: number }>();
-  const where = merged.map((s) => {
-    const g = globalRow.get(s.module * 2 ** 32 + s.offset);
+  const siteRows = global.rowsOf(merged);
+  const where = merged.map((_s, i) => {
+    const g = siteRows[i];
     const file = g === undefined ? -1 : global.file[g];
     const line = g === undefined ? 0 : global.line[g];
     const func = g === undefined ? -1 : global.func[g];
-    if (file >= 0) siteLines.set(lineKey(file, line), []);
+    if (file >= 0) {
+      if (!siteLines.has(file)) siteLines.set(file, new Map());
+      siteLines.get(file)!.set(line, []);
+    }
     if (func >= 0) siteFunctions.set(func, { executions: 0, data: 0, executedBoth: 0, gained: 0 });
     return { file, line, func };
   });
   const gainedAt = (g: number) => global.execIns[g] > 0 && global.execSens[g] > 0 && global.taintIns[g] === 0 && global.taintSens[g] > 0;
   for (let g = 0; g < global.size; g++) {
-    if (global.file[g] >= 0) siteLines.get(lineKey(global.file[g], global.line[g]))?.push(g);
+    if (global.file[g] >= 0) onLineOf(global.file[g], global.line[g])?.push(g);
     const f = siteFunctions.get(global.func[g]);
     if (f) {
       f.executions += global.executions[g];
@@ -168,7 +170,7 @@ export function rankAllSites(merger: RunMerger, global: GlobalInstructions, regi
     const { file, line, func } = where[i];
     const count = s.countInsensitive + s.countSensitive;
     const fn = func >= 0 ? siteFunctions.get(func) : undefined;
-    const onLine = file >= 0 ? siteLines.get(lineKey(file, line)) ?? [] : [];
+    const onLine = file >= 0 ? onLineOf(file, line) ?? [] : [];
     const after = onLine.filter((g) => global.module[g] === s.module && global.offset[g] > s.offset);
     const afterData = after.filter((g) => (sensitiveRuns ? global.taintSens[g] > 0 : global.plane[g] === PLANE_DATA)).length;
     let bothPolicies: { executed: number; gained: number } | undefined;

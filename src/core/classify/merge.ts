@@ -90,31 +90,63 @@ const OFFSET_SPAN = 2 ** 32;
  * MB, where one object per instruction would not.
  */
 export class InstructionTable {
-  private readonly index = new Map<number, number>();
+  // One map per (component, module): offsets stay small integers, which V8 hashes fast.
+  private readonly index = new Map<number, Map<number, number>>();
   size = 0;
   component = new Uint16Array(1024);
   module = new Uint16Array(1024);
-  offset = new Float64Array(1024);
+  offset = new Uint32Array(1024);
   execIns = new Float64Array(1024);
   taintIns = new Float64Array(1024);
   execSens = new Float64Array(1024);
   taintSens = new Float64Array(1024);
 
-  static key(component: number, module: number, offset: number): number {
-    return (component * MAX_MODULES + module) * OFFSET_SPAN + offset;
+  /** How many components have rows (a single one lets classification skip merging across components). */
+  components(): number {
+    return new Set(this.component.subarray(0, this.size)).size;
+  }
+
+  // Components whose rows are not in `index` yet: a component's first log has unique keys (the parser
+  // sums a log's deltas), so its rows are appended without lookups; the index is built only when a
+  // second log of the same component arrives.
+  private readonly unindexed = new Set<number>();
+  private readonly seen = new Set<number>();
+  private appending = -1;
+
+  /** Call before the instructions of one log of `component`. */
+  beginLog(component: number): void {
+    if (!this.seen.has(component)) {
+      this.seen.add(component);
+      this.unindexed.add(component);
+      this.appending = component;
+      return;
+    }
+    this.appending = -1;
+    if (this.unindexed.delete(component)) {
+      for (let r = 0; r < this.size; r++) {
+        if (this.component[r] !== component) continue;
+        const group = component * MAX_MODULES + this.module[r];
+        let rows = this.index.get(group);
+        if (!rows) this.index.set(group, (rows = new Map()));
+        rows.set(this.offset[r], r);
+      }
+    }
   }
 
   add(component: number, module: number, offset: number, policy: PointerPolicy, executions: number, tainted: number): void {
     if (offset < 0 || offset >= OFFSET_SPAN) throw new Error(`instruction offset 0x${offset.toString(16)} is outside the 4 GiB a module can span`);
-    const key = InstructionTable.key(component, module, offset);
-    let row = this.index.get(key);
-    if (row === undefined) {
-      row = this.size++;
-      if (row >= this.component.length) this.grow();
-      this.index.set(key, row);
-      this.component[row] = component;
-      this.module[row] = module;
-      this.offset[row] = offset;
+    let row: number | undefined;
+    if (component === this.appending) {
+      row = this.newRow(component, module, offset);
+    } else {
+      const group = component * MAX_MODULES + module;
+      let rows = this.index.get(group);
+      if (!rows) this.index.set(group, (rows = new Map()));
+      row = rows.get(offset);
+      if (row === undefined) {
+        row = this.newRow(component, module, offset);
+        rows.set(offset, row);
+      }
     }
     if (policy === 'sensitive') {
       this.execSens[row] += executions;
@@ -125,13 +157,24 @@ export class InstructionTable {
     }
   }
 
+  private newRow(component: number, module: number, offset: number): number {
+    const row = this.size++;
+    if (row >= this.component.length) this.grow();
+    this.component[row] = component;
+    this.module[row] = module;
+    this.offset[row] = offset;
+    return row;
+  }
+
   private grow(): void {
     const n = this.component.length * 2;
     const growU16 = (a: Uint16Array) => { const b = new Uint16Array(n); b.set(a); return b; };
     const growF64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
     this.component = growU16(this.component);
     this.module = growU16(this.module);
-    this.offset = growF64(this.offset);
+    const offsets = new Uint32Array(n);
+    offsets.set(this.offset);
+    this.offset = offsets;
     this.execIns = growF64(this.execIns);
     this.taintIns = growF64(this.taintIns);
     this.execSens = growF64(this.execSens);
@@ -255,6 +298,7 @@ export class RunMerger {
     }
 
     let unknownInsnModules = 0;
+    this.instructions.beginLog(component.id);
     for (const insn of log.instructions) {
       const module = moduleOf.get(insn.module);
       if (module === undefined) {
