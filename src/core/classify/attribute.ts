@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo, ModuleIndex } from '../dwarf/types';
-import type { MergedModule } from './merge';
+import { ANONYMOUS_MODULE, MergedModule } from './merge';
 
 export type OpenModuleIndex = (path: string) => ModuleIndex;
 
@@ -31,6 +31,8 @@ function describe(error: unknown): string {
 }
 
 export function openModuleSource(module: MergedModule, open: OpenModuleIndex): ModuleSource {
+  // Tooling (valgrind's preloads, librecord) is left out of every figure: no need for its lines.
+  if (module.kind === 'tooling' || module.path === ANONYMOUS_MODULE) return { module, status: 'none' };
   const label = module.buildId ? `build-id ${module.buildId}` : 'no build-id';
   const candidates = [module.path, ...debugFileCandidates(module.buildId)].filter((p) => existsSync(p));
   if (!existsSync(module.path) && candidates.length === 0) {

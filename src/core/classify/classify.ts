@@ -164,6 +164,34 @@ export function rankAllSites(merger: RunMerger, global: GlobalInstructions, regi
   const taintedInByRun = new Map<number, number>();
   for (const io of merger.io) if (io.direction === 'in') taintedInByRun.set(io.run, (taintedInByRun.get(io.run) ?? 0) + io.tainted);
   const sensitiveRuns = merger.runs.some((r) => r.policy === 'sensitive');
+  // Tainted output per run, by component and policy.
+  const outBy = new Map<string, { bytes: number; runs: Set<number> }>();
+  const runById = new Map(merger.runs.map((r) => [r.id, r]));
+  for (const r of merger.runs) outBy.set(`${r.component}:${r.policy}`, outBy.get(`${r.component}:${r.policy}`) ?? { bytes: 0, runs: new Set() });
+  for (const r of merger.runs) outBy.get(`${r.component}:${r.policy}`)!.runs.add(r.id);
+  for (const io of merger.io) {
+    const r = runById.get(io.run)!;
+    if (io.direction === 'out') outBy.get(`${r.component}:${r.policy}`)!.bytes += io.tainted;
+  }
+  const outPerRun = (component: number, policy: string) => {
+    const o = outBy.get(`${component}:${policy}`);
+    return o && o.runs.size ? o.bytes / o.runs.size : undefined;
+  };
+  const taintedOutFor = (runIds: number[]) => {
+    if (!both) return undefined;
+    let insensitive = 0;
+    let sensitive = 0;
+    let any = false;
+    for (const component of new Set(runIds.map((id) => runById.get(id)!.component))) {
+      const ins = outPerRun(component, 'insensitive');
+      const sens = outPerRun(component, 'sensitive');
+      if (ins === undefined || sens === undefined) continue;
+      any = true;
+      insensitive += ins;
+      sensitive += sens;
+    }
+    return any ? { insensitive, sensitive } : undefined;
+  };
   const maxCount = Math.max(...merged.map((s) => s.countInsensitive + s.countSensitive));
 
   const rows: RankedSiteRow[] = merged.map((s, i) => {
@@ -194,6 +222,7 @@ export function rankAllSites(merger: RunMerger, global: GlobalInstructions, regi
       hasLine: file >= 0,
       bothPolicies,
       taintedBytesIn: s.runIds.reduce((sum, r) => sum + (taintedInByRun.get(r) ?? 0), 0),
+      taintedOut: taintedOutFor(s.runIds),
     });
     return {
       module: s.module, offset: s.offset, access: s.access, count, countInsensitive: s.countInsensitive,

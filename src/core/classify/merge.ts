@@ -193,6 +193,9 @@ export function labelText(p: LabelProvenance, parts: number): string {
   }
 }
 
+/** The pseudo-module of code outside every ELF object (module id 0 in a log). */
+export const ANONYMOUS_MODULE = '[outside any ELF object]';
+
 const TOOLING = /^(vgpreload_.*|librecord\.so.*|ld-valgrind.*)$/;
 const SYSTEM_PREFIXES = ['/usr/', '/lib/', '/lib64/', '/lib32/', '/libx32/'];
 
@@ -201,6 +204,14 @@ export function moduleKind(path: string, executables: ReadonlySet<string>): Modu
   if (TOOLING.test(basename(path)) || path.includes('/valgrind/')) return 'tooling';
   if (SYSTEM_PREFIXES.some((p) => path.startsWith(p))) return 'system-library';
   return 'own-library';
+}
+
+export function executablePath(log: TaintLog): string {
+  const exe = log.process.exe;
+  if (log.modules.some((m) => m.path === exe)) return exe;
+  const name = basename(exe);
+  const match = log.modules.filter((m) => basename(m.path) === name);
+  return match.length === 1 ? match[0].path : exe;
 }
 
 export class RunMerger {
@@ -230,12 +241,15 @@ export class RunMerger {
   }
 
   addLog(log: TaintLog): MergedRun {
-    let component = this.componentByExe.get(log.process.exe);
+    // The executable as loaded (absolute) when the log's exe is argv[0]-like (./server): the module of
+    // the same name; so `./server` and `/srv/bin/server` runs are one component.
+    const exe = executablePath(log);
+    let component = this.componentByExe.get(exe);
     if (!component) {
       if (this.components.length >= MAX_COMPONENTS) throw new Error(`more than ${MAX_COMPONENTS} distinct executables`);
-      component = { id: this.components.length + 1, name: basename(log.process.exe), exe: log.process.exe };
+      component = { id: this.components.length + 1, name: basename(exe), exe };
       this.components.push(component);
-      this.componentByExe.set(log.process.exe, component);
+      this.componentByExe.set(exe, component);
     }
     const run: MergedRun = {
       id: this.runs.length + 1,
@@ -300,7 +314,9 @@ export class RunMerger {
     let unknownInsnModules = 0;
     this.instructions.beginLog(component.id);
     for (const insn of log.instructions) {
-      const module = moduleOf.get(insn.module);
+      let module = moduleOf.get(insn.module);
+      // m=0: code outside every ELF object (the vDSO, trampolines, generated code): kept under one pseudo-module.
+      if (module === undefined && insn.module === 0 && !log.modules.some((m) => m.id === 0)) module = this.anonymousModule();
       if (module === undefined) {
         unknownInsnModules++;
         continue;
@@ -347,10 +363,21 @@ export class RunMerger {
     return run;
   }
 
+  private anonymousModule(): number {
+    const key = 'anonymous';
+    let merged = this.moduleByKey.get(key);
+    if (!merged) {
+      merged = { id: this.modules.length + 1, key, buildId: '', path: ANONYMOUS_MODULE, kind: 'system-library' };
+      this.modules.push(merged);
+      this.moduleByKey.set(key, merged);
+    }
+    return merged.id;
+  }
+
   /** Decides module kinds and each component's main module once every log is in. */
   finish(): void {
     const executables = new Set(this.components.map((c) => c.exe));
-    for (const m of this.modules) m.kind = moduleKind(m.path, executables);
+    for (const m of this.modules) if (m.path !== ANONYMOUS_MODULE) m.kind = moduleKind(m.path, executables);
     for (const c of this.components) {
       c.mainModule = this.modules.find((m) => m.path === c.exe)?.id ?? this.modules.find((m) => m.kind === 'executable' && basename(m.path) === c.name)?.id;
     }

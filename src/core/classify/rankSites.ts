@@ -22,6 +22,9 @@ export interface SiteEvidenceInput {
   bothPolicies?: { executed: number; gained: number };
   /** Tainted bytes read by the runs in which the site appeared. */
   taintedBytesIn: number;
+  /** Per run, tainted bytes written by the site's component(s) under each policy (when both ran): the
+   * sensitive policy tainting more output means the missed flow reaches the program's output. */
+  taintedOut?: { insensitive: number; sensitive: number };
 }
 
 export interface SiteEvidence {
@@ -36,7 +39,12 @@ export const SITE_WEIGHTS = {
   afterLoad: 1.5,
   policyGain: 1,
   perByte: 1.5,
+  outputGain: 1,
 };
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 0)}%`;
@@ -83,6 +91,12 @@ export function rankSite(s: SiteEvidenceInput): SiteEvidence {
     const rate = s.count / s.taintedBytesIn;
     score += SITE_WEIGHTS.perByte * Math.min(1, rate);
     evidence.push(`${rate >= 0.01 ? rate.toFixed(2) : rate.toExponential(1)} accesses per tainted input byte${rate >= 0.5 ? ' (per-byte work)' : ''}`);
+  }
+  if (s.taintedOut) {
+    const { insensitive, sensitive } = s.taintedOut;
+    const gain = sensitive > insensitive ? (sensitive - insensitive) / sensitive : 0;
+    score += SITE_WEIGHTS.outputGain * gain;
+    if (gain > 0) evidence.push(`its program writes ${fmt(sensitive)} tainted bytes per run under the sensitive policy, ${fmt(insensitive)} under the insensitive one`);
   }
   return { score: Math.round(score * 1000) / 1000, disagreement, evidence };
 }

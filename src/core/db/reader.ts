@@ -131,13 +131,13 @@ export class PlanesDatabase implements PlanesDatabaseReader {
 
   components(): ComponentStats[] {
     const comps = queryAll(this.sql, `
-      SELECT c.id, c.name, c.exe, (SELECT COUNT(*) FROM runs r WHERE r.component_id = c.id) AS processes,
+      SELECT c.id, c.name, c.exe, (SELECT COUNT(*) FROM decisive_runs r WHERE r.component_id = c.id) AS processes,
         (SELECT COUNT(*) FROM insn_counts i JOIN modules m ON m.id = i.module_id WHERE i.component_id = c.id AND m.kind != 'tooling' AND i.plane = 0) AS control,
         (SELECT COUNT(*) FROM insn_counts i JOIN modules m ON m.id = i.module_id WHERE i.component_id = c.id AND m.kind != 'tooling' AND i.plane = 1) AS data
       FROM components c ORDER BY c.name, c.id`);
     return comps.map((c) => {
       const io = { controlIn: 0, controlOut: 0, dataIn: 0, dataOut: 0 };
-      for (const r of queryAll(this.sql, 'SELECT direction, SUM(tainted) AS t, SUM(clean) AS c FROM io JOIN runs ON runs.id = io.run_id WHERE runs.component_id = ? GROUP BY direction', [num(c.id)])) {
+      for (const r of queryAll(this.sql, 'SELECT direction, SUM(tainted) AS t, SUM(clean) AS c FROM io JOIN decisive_runs r ON r.id = io.run_id WHERE r.component_id = ? GROUP BY direction', [num(c.id)])) {
         if (r.direction === 'in') {
           io.dataIn += num(r.t);
           io.controlIn += num(r.c);

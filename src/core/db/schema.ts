@@ -40,6 +40,11 @@ CREATE TABLE sites (id INTEGER PRIMARY KEY, module_id INTEGER NOT NULL, offset I
   disagreement INTEGER NOT NULL, evidence TEXT NOT NULL);
 CREATE TABLE warnings (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX sites_rank ON sites (rank);
+-- The runs that decide each component's figures: those of the primary policy when the component has any,
+-- so a program run once under each policy is not counted twice.
+CREATE VIEW decisive_runs AS SELECT r.* FROM runs r WHERE r.policy = (
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM runs x WHERE x.component_id = r.component_id AND x.policy = p.value)
+    THEN p.value ELSE r.policy END FROM meta p WHERE p.key = 'primary_policy');
 CREATE INDEX messages_run ON messages (run_id);
 `;
 

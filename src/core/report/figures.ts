@@ -85,7 +85,7 @@ export function computeReport(db: PlanesDatabase): ReportModel {
       if (r.kind === 'system-library' || (Number(r.flags) & INSN_SYSTEM_SOURCE) !== 0) lib[plane] += executions;
     }
     const channels = queryAll(db.sql, `
-      SELECT io.kind, io.direction, SUM(io.tainted) AS tainted, SUM(io.clean) AS clean FROM io JOIN runs r ON r.id = io.run_id
+      SELECT io.kind, io.direction, SUM(io.tainted) AS tainted, SUM(io.clean) AS clean FROM io JOIN decisive_runs r ON r.id = io.run_id
       WHERE r.component_id = ? GROUP BY io.kind, io.direction ORDER BY io.kind, io.direction`, [id]);
     const ioTotal = c.io.controlIn + c.io.controlOut + c.io.dataIn + c.io.dataOut;
     components.push({
