@@ -7,4 +7,6 @@ bash scripts/ensure-ready.sh
 echo "typecheck: tsc --noEmit"
 npx --no-install tsc --noEmit -p .
 bash scripts/package.sh >/tmp/planescope-package.log 2>&1 || { cat /tmp/planescope-package.log; exit 1; }
+# Real VS Code for the e2e suite (code-server, cached outside the repository; seconds when installed).
+if [ "$(uname -s)" = Linux ]; then bash scripts/install-code-server.sh >/dev/null; fi
 exec npx --no-install mocha --config test/.mocharc.json "$@"
