@@ -6,8 +6,10 @@ import type { ComponentStats } from '../core/db/api';
 import { formatCount } from '../core/hoverText';
 import { dataShare, formatPercent } from '../core/lineIndex';
 import type { DatabaseSet, OpenDatabase } from './databases';
+import { errorItem, errorNode } from './treeErrors';
 
 type Node =
+  | { kind: 'error'; text: string; detail: string }
   | { kind: 'db'; entry: OpenDatabase }
   | { kind: 'component'; entry: OpenDatabase; c: ComponentStats }
   | { kind: 'detail'; label: string; description: string };
@@ -22,6 +24,14 @@ export class ComponentsTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   getChildren(node?: Node): Node[] {
+    try {
+      return this.children(node);
+    } catch (e) {
+      return [errorNode(e)];
+    }
+  }
+
+  private children(node?: Node): Node[] {
     if (!node) {
       const all = this.databases.all;
       if (all.length === 1) return all[0].db.components().map((c) => ({ kind: 'component', entry: all[0], c }));
@@ -33,6 +43,7 @@ export class ComponentsTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'error') return errorItem(node);
     if (node.kind === 'db') {
       const item = new vscode.TreeItem(basename(node.entry.db.path), vscode.TreeItemCollapsibleState.Expanded);
       item.tooltip = node.entry.db.path;

@@ -21,7 +21,7 @@ export class DocumentStates implements vscode.Disposable {
   readonly onDidChangeLines = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly databases: DatabaseSet) {
+  constructor(private readonly databases: DatabaseSet, private readonly log: (line: string) => void = () => undefined) {
     this.subscriptions = [
       databases.onDidChange(() => this.states.clear()),
       vscode.workspace.onDidCloseTextDocument((d) => this.states.delete(d.uri.toString())),
@@ -34,7 +34,13 @@ export class DocumentStates implements vscode.Disposable {
     const key = document.uri.toString();
     const known = this.states.get(key);
     if (known !== undefined) return known ?? undefined;
-    const state = this.create(document);
+    let state: DocumentState | undefined;
+    try {
+      state = this.create(document);
+    } catch (e) {
+      // A database that cannot answer leaves the file undecorated; say why once per document.
+      this.log(`cannot read the planes of ${document.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.states.set(key, state ?? null);
     return state;
   }
@@ -60,8 +66,18 @@ export class DocumentStates implements vscode.Disposable {
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
-    const state = this.states.get(e.document.uri.toString());
-    if (!state || e.contentChanges.length === 0) return;
+    const key = e.document.uri.toString();
+    const state = this.states.get(key);
+    if (!state) return;
+    if (e.contentChanges.length === 0) {
+      // The dirty flag changed (save, revert, undo to the saved text). VS Code reports it apart from the
+      // text changes, so compare texts: back to the classified one means start again from the database.
+      if (!e.document.isDirty && state.index.hasEdits && this.recordedHash(state) === sha256Hex(e.document.getText())) {
+        this.states.delete(key);
+        this.changed.fire(e.document);
+      }
+      return;
+    }
     for (const c of e.contentChanges) {
       const change: TextChange = {
         startLine: c.range.start.line,
@@ -78,6 +94,10 @@ export class DocumentStates implements vscode.Disposable {
       state.index.applyChange(change);
     }
     this.changed.fire(e.document);
+  }
+
+  private recordedHash(state: DocumentState): string | undefined {
+    return state.match.entry.db.sourceFiles().get(state.match.recorded)?.sha256 || undefined;
   }
 
   dispose(): void {

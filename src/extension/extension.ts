@@ -17,7 +17,7 @@ import { REVEAL_SITE_COMMAND, SitesTreeProvider } from './sitesTree';
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Planescope');
   const databases = new DatabaseSet(output);
-  const states = new DocumentStates(databases);
+  const states = new DocumentStates(databases, (line) => output.appendLine(line));
   const decorator = new LineDecorator(vscode.Uri.joinPath(context.extensionUri, 'media'), states);
   const statusBar = new PlaneStatusBar(states);
   const sites = new SitesTreeProvider(databases);

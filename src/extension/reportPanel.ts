@@ -66,8 +66,8 @@ export class ReportPanel implements vscode.Disposable {
     this.shown = entry;
     this.panel.title = `Planescope Report — ${basename(entry.db.path)}`;
     try {
-      const html = await reportHtml(entry.db.reader);
       const nonce = randomBytes(16).toString('base64');
+      const html = await reportHtml(entry.db.reader, nonce);
       this.panel.webview.html = withStrictCsp(html, nonce, this.panel.webview.cspSource);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);

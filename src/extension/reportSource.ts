@@ -1,8 +1,17 @@
-// The one place the extension asks for report HTML (the generator of `planescope report --html`).
+// The one place the extension asks for report HTML: the generator of `planescope report --html`
+// (src/core/report), loaded on first use.
 import type { PlanesDatabaseReader } from '../core/db/api';
 
-export async function reportHtml(reader: PlanesDatabaseReader): Promise<string> {
-  // TEMPORARY until src/core/report lands: a plain table of the components.
-  const rows = reader.components().map((c) => `<tr><td>${c.name}</td><td>${c.controlInstructions}</td><td>${c.dataInstructions}</td></tr>`);
-  return `<!DOCTYPE html><html><head><title>Planescope</title></head><body><table>${rows.join('')}</table></body></html>`;
+/**
+ * The report page of a database. With `nonce`, for the webview: every <script>/<style> carries it and the
+ * page has no CSP of its own (the panel adds its policy). Without, the standalone page with its own CSP.
+ */
+export async function reportHtml(reader: PlanesDatabaseReader, nonce?: string): Promise<string> {
+  const [{ PlanesDatabase }, { computeReport, buildReportHtml }] = await Promise.all([
+    import('../core/db/reader.js'),
+    import('../core/report/index.js'),
+  ]);
+  if (!(reader instanceof PlanesDatabase)) throw new Error(`${reader.path} was not opened by Planescope's database reader`);
+  const model = computeReport(reader);
+  return buildReportHtml(model, nonce ? { nonce, cspMeta: false } : {});
 }

@@ -6,10 +6,12 @@ import type { RankedSite } from '../core/db/api';
 import { formatCount } from '../core/hoverText';
 import { FileGroup, FunctionGroup, groupSites } from '../core/siteGroups';
 import type { DatabaseSet, OpenDatabase } from './databases';
+import { errorItem, errorNode } from './treeErrors';
 
 export const REVEAL_SITE_COMMAND = 'planescope.revealSite';
 
 type Node =
+  | { kind: 'error'; text: string; detail: string }
   | { kind: 'db'; entry: OpenDatabase }
   | { kind: 'file'; entry: OpenDatabase; group: FileGroup }
   | { kind: 'function'; entry: OpenDatabase; group: FunctionGroup; file: string }
@@ -35,6 +37,14 @@ export class SitesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   getChildren(node?: Node): Node[] {
+    try {
+      return this.children(node);
+    } catch (e) {
+      return [errorNode(e)];
+    }
+  }
+
+  private children(node?: Node): Node[] {
     if (!node) {
       const all = this.databases.all;
       if (all.length === 1) return this.groupsOf(all[0]).map((group) => ({ kind: 'file', entry: all[0], group }));
@@ -55,6 +65,8 @@ export class SitesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   getTreeItem(node: Node): vscode.TreeItem {
     const expanded = vscode.TreeItemCollapsibleState.Expanded;
     switch (node.kind) {
+      case 'error':
+        return errorItem(node);
       case 'db': {
         const item = new vscode.TreeItem(basename(node.entry.db.path), expanded);
         item.description = `${node.entry.db.sites().length} sites`;
