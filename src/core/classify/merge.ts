@@ -272,7 +272,11 @@ export class RunMerger {
     if (log.end.reason === 'truncated') {
       this.warnings.push({ kind: 'truncated-log', subject: log.source, text: `${log.source} was cut short (no end record): used up to its last complete flush` });
     }
-    for (const w of log.warnings) this.warnings.push({ kind: 'log-warning', subject: log.source, text: `${log.source}: ${w}` });
+    for (const w of log.warnings) {
+      // The cut-short case has its own warning above.
+      if (log.end.reason === 'truncated' && /no `end` record/.test(w)) continue;
+      this.warnings.push({ kind: 'log-warning', subject: log.source, text: w.startsWith(log.source) ? w : `${log.source}: ${w}` });
+    }
 
     const moduleOf = new Map<number, number>();
     for (const m of log.modules) {
