@@ -41,8 +41,14 @@ export interface ReportModel {
   components: ComponentFigures[];
   totals: { controlInstructions: number; dataInstructions: number; dataPercent: number; ioDataPercent: number | null };
   modulesWithoutLines: Array<{ path: string; buildId: string; why: string }>;
+  /** The best-ranked tainted pointer sites (planescope sites has them all). */
+  topSites: Array<{ rank: number; score: number; where: string; function: string; access: string; count: number; policyDisagreement: boolean; evidence: string[] }>;
+  /** Who sent data to whom (message labels). */
+  messages: Array<{ from: string; to: string; messages: number }>;
   warnings: string[];
 }
+
+export const TOP_SITES = 10;
 
 const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((1e4 * part) / whole) / 100 : 0);
 const pctOrNull = (part: number, whole: number): number | null => (whole > 0 ? pct(part, whole) : null);
@@ -115,6 +121,11 @@ export function computeReport(db: PlanesDatabase): ReportModel {
     runs: db.runs().length,
     components,
     totals: { controlInstructions: control, dataInstructions: data, dataPercent: pct(data, control + data), ioDataPercent: pctOrNull(ioData, ioAll) },
+    topSites: db.sites().slice(0, TOP_SITES).map((x) => ({
+      rank: x.rank, score: x.score, where: x.file ? `${x.file}:${x.line}` : `${x.module}+0x${x.offset.toString(16)}`,
+      function: x.function, access: x.access, count: x.count, policyDisagreement: x.policyDisagreement, evidence: x.evidence,
+    })),
+    messages: db.messageGraph().map((e) => ({ from: e.from ?? e.peer, to: e.to, messages: e.messages })),
     modulesWithoutLines: db.modules().filter((m) => m.debug !== 'dwarf' && m.kind !== 'tooling').map((m) => ({ path: m.path, buildId: m.buildId, why: m.debug })),
     warnings: db.warnings(),
   };
@@ -154,6 +165,14 @@ export function formatReportText(r: ReportModel): string {
   if (r.modulesWithoutLines.length) {
     out.push('', 'Modules without source lines (instructions counted, lines unavailable):');
     for (const m of r.modulesWithoutLines) out.push(`  ${m.path} (build-id ${m.buildId || 'none'}): ${m.why === 'none' ? 'no debug info' : m.why === 'missing' ? 'binary not found' : 'binary rebuilt since the run'}`);
+  }
+  if (r.topSites.length) {
+    out.push('', 'Tainted pointer sites most likely to hide data-plane work (all: `planescope sites`):');
+    for (const x of r.topSites.slice(0, 5)) out.push(`  #${x.rank} ${x.score.toFixed(2)}  ${x.access} in ${x.function} at ${x.where}${x.policyDisagreement ? '  [policies disagree]' : ''}`);
+  }
+  if (r.messages.length) {
+    out.push('', 'Messages carrying tainted data:');
+    for (const m of r.messages) out.push(`  ${m.from} -> ${m.to}: ${m.messages} message(s)`);
   }
   if (r.warnings.length) out.push('', `${r.warnings.length} warning(s) from classification (see --json)`);
   return out.join('\n');

@@ -57,6 +57,20 @@ function heaviest(components: ComponentFigures[]): string {
   return `<ul>${items.join('')}</ul>`;
 }
 
+function sitesTable(report: ReportModel): string {
+  if (!report.topSites.length) return '';
+  const rows = report.topSites.map((x) => `<tr><td>${x.rank}</td><td>${x.score.toFixed(2)}</td><td>${escapeHtml(x.function)}</td><td>${escapeHtml(x.where)}</td>` +
+    `<td>${x.access}</td><td>${x.count}</td><td>${x.policyDisagreement ? 'yes' : ''}</td><td>${x.evidence.map(escapeHtml).join('<br>')}</td></tr>`);
+  return `<h2>Tainted pointer sites most likely to hide data-plane work</h2><table id="sites-table"><thead><tr><th>rank</th><th>score</th><th>function</th>` +
+    `<th>where</th><th>access</th><th>count</th><th>policies disagree</th><th>evidence</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function messagesTable(report: ReportModel): string {
+  if (!report.messages.length) return '';
+  const rows = report.messages.map((m) => `<tr><td>${escapeHtml(m.from)}</td><td>${escapeHtml(m.to)}</td><td>${m.messages}</td></tr>`);
+  return `<h2>Messages carrying tainted data</h2><table id="messages-table"><thead><tr><th>from</th><th>to</th><th>messages</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 function figure(id: string, title: string, caption: string): string {
   return `<figure><h3>${title}</h3><div class="chart"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div><figcaption>${caption}</figcaption></figure>`;
 }
@@ -96,6 +110,8 @@ ${figure('fig5', 'Figure 5 — data rates', 'Bytes read (in) and written (out) t
 ${componentTable(report.components)}
 <h3>Heaviest functions per plane</h3>
 ${heaviest(report.components)}
+${sitesTable(report)}
+${messagesTable(report)}
 ${noLines}
 ${warnings}
 <script id="planescope-report-data" type="application/json" nonce="${nonce}">${scriptJson(report)}</script>
