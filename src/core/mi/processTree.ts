@@ -1,0 +1,58 @@
+// Finds and ends a process with every descendant (gdb's `target remote | vgdb` pipe, valgrind's
+// children), reading /proc so nothing is left behind even when a child started its own process group.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Parent pid of every live process, from /proc/PID/stat. */
+function parentMap(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name is in parentheses and may contain spaces: the fields after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(name), Number(fields[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return parents;
+}
+
+/** pid and all its descendants, parents before children. */
+export function processTree(pid: number): number[] {
+  const parents = parentMap();
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    for (const [child, parent] of parents) if (parent === out[i] && !out.includes(child)) out.push(child);
+  }
+  return out;
+}
+
+/** True when the process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILLs pid's process group (when it leads one) and every descendant. */
+export function killTree(pid: number | undefined): void {
+  if (!pid) return;
+  const tree = processTree(pid);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // not a group leader, or already gone
+  }
+  for (const p of tree) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,771 @@
+// The replay engine: runs one process under planegrind with Valgrind's gdbserver, drives gdb over MI
+// through vgdb, and offers debugger operations with events. It knows nothing of DAP (the session
+// translates). Step back and reverse continue restart the deterministic run and go forward again to
+// an earlier stop: by instruction count when planegrind has `icount`/`stop-at`, otherwise by replaying
+// the recorded motions (with the breakpoints each one ran under).
+import { EventEmitter } from 'node:events';
+import { dirname } from 'node:path';
+import { GdbDriver, MiCommandError } from '../core/mi/gdbDriver';
+import { MiTuple, miGet, miQuote, miString, miTuples } from '../core/mi/parser';
+import {
+  MonitorCapabilities,
+  TaintOfRange,
+  RegisterTaint,
+  LabelStep,
+  parseIcount,
+  parseLabelChain,
+  parseMonitorHelp,
+  parseStopAt,
+  parseTaintRange,
+  parseTaintRegs,
+} from '../core/mi/planegrindMonitor';
+import { ensureValgrindLib } from '../core/valgrindLib';
+import { LaunchError, PlanescopeLaunchArguments, ResolvedTools, checkProgram, checkRecording, resolveTools } from './launchConfig';
+import { PlanegrindTarget } from './planegrindTarget';
+
+export type StopReason = 'entry' | 'breakpoint' | 'step' | 'pause' | 'exception' | 'data breakpoint' | 'goto';
+
+export interface StopEvent {
+  reason: StopReason;
+  threadId: number;
+  description?: string;
+  /** Engine breakpoint ids that caused the stop. */
+  breakpointIds?: number[];
+}
+
+export interface BreakpointSpec {
+  line: number;
+  condition?: string;
+  hitCondition?: string;
+  logMessage?: string;
+}
+
+export interface BreakpointState {
+  id: number;
+  verified: boolean;
+  line?: number;
+  message?: string;
+}
+
+export interface FrameInfo {
+  level: number;
+  name: string;
+  file?: string;
+  line?: number;
+  address: string;
+  /** true when gdb reports the frame as an inlined call (no real frame of its own). */
+  inlined: boolean;
+  module?: string;
+}
+
+export interface VariableInfo {
+  name: string;
+  value: string;
+  type?: string;
+  /** gdb variable object to expand, when the value has children. */
+  varobj?: string;
+  children: number;
+  /** Expression for evaluate/taint queries. */
+  expression?: string;
+}
+
+export interface TaintedVariable {
+  name: string;
+  address: bigint;
+  size: number;
+  taint: TaintOfRange;
+}
+
+/** Where the engine is on the replay's time line (for step back). */
+interface Motion {
+  command: string;
+  /** The breakpoint set it ran under (serialized specs). */
+  breakpoints: string;
+  icount?: bigint;
+  stop: StopEvent;
+  /** Where it stopped (file:line), for messages. */
+  where?: string;
+}
+
+interface GdbBreakpoint {
+  engineId: number;
+  file: string;
+  spec: BreakpointSpec;
+  hits: number;
+  /** Hit conditions gdb cannot express natively are checked here. */
+  hitPredicate?: (hits: number) => boolean;
+}
+
+type Trace = (line: string) => void;
+
+export class ReplayEngine extends EventEmitter {
+  private args!: PlanescopeLaunchArguments;
+  private tools!: ResolvedTools;
+  private program!: string;
+  private programArgs: string[] = [];
+  private cwd!: string;
+  private target: PlanegrindTarget | undefined;
+  private gdb: GdbDriver | undefined;
+  capabilities: MonitorCapabilities = { taint: false, taintRegs: false, label: false, icount: false, stopAt: false };
+
+  /** DAP-facing breakpoint specs per source file. */
+  private readonly specs = new Map<string, BreakpointSpec[]>();
+  private readonly byGdbNumber = new Map<string, GdbBreakpoint>();
+  private nextBreakpointId = 1;
+  private installed = '';
+
+  private history: Motion[] = [];
+  private silent = false;
+  private pauseRequested = false;
+  private stopWaiter: ((record: MiTuple) => void) | undefined;
+  private running = false;
+  private disposed = false;
+  private readonly trace: Trace;
+  private registerNames: string[] = [];
+
+  constructor(trace: Trace = () => undefined) {
+    super();
+    this.trace = trace;
+  }
+
+  // ---- life cycle ------------------------------------------------------------------------------
+
+  /** Checks the configuration, starts planegrind and gdb, and stops before the program's first instruction. */
+  async launch(args: PlanescopeLaunchArguments): Promise<void> {
+    this.args = args;
+    this.cwd = args.cwd ?? (args.program ? dirname(args.program) : process.cwd());
+    if (args.recording) {
+      const recorded = checkRecording(args.recording, args.process, this.cwd);
+      // The recording checks out, but replaying it needs librecord's replay mode.
+      throw new LaunchError(
+        `the recording is valid (process "${recorded.name}", ${recorded.exe}), but replaying recordings needs librecord's replay mode, which this build of Planescope does not have yet. ` +
+          `Debug the program directly instead: set "program" (and "args", "userData") in launch.json; a deterministic re-run under planegrind is a faithful replay`,
+      );
+    }
+    if (!args.program) throw new LaunchError('launch.json needs "program" (the executable to run under planegrind) or "recording" with "process"');
+    this.program = checkProgram(args.program, this.cwd);
+    this.programArgs = args.args ?? [];
+    this.tools = resolveTools(args);
+    await this.startProcesses();
+  }
+
+  private async startProcesses(): Promise<void> {
+    let valgrindLib: string;
+    try {
+      valgrindLib = ensureValgrindLib();
+    } catch (e) {
+      throw new LaunchError(`planegrind is not available: ${(e as Error).message}`);
+    }
+    const toolArgs = [
+      ...(this.args.userData ?? []).map((g) => `--user-data=${g}`),
+      ...(this.args.pointerPolicy ? [`--pointer-policy=${this.args.pointerPolicy}`] : []),
+      ...(this.args.valgrindArgs ?? []),
+    ];
+    this.target = new PlanegrindTarget({
+      valgrind: this.tools.valgrind,
+      vgdb: this.tools.vgdb,
+      valgrindLib,
+      program: this.program,
+      args: this.programArgs,
+      cwd: this.cwd,
+      env: { ...process.env, ...(this.args.env ?? {}) },
+      toolArgs,
+      onOutput: (category, text) => {
+        if (!this.silent) this.emit('output', category, text);
+      },
+    });
+    const target = this.target;
+    void target.waitForExit().then(() => this.onTargetExit(target));
+    await target.start();
+    this.gdb = new GdbDriver({ gdbPath: this.tools.gdb, program: this.program, cwd: this.cwd, trace: (d, l) => this.trace(`${d} ${l}`) });
+    const gdb = this.gdb;
+    gdb.on('exec', (record: { cls: string; results: MiTuple }) => {
+      if (record.cls === 'stopped') this.onStopped(record.results);
+      else if (record.cls === 'running') this.running = true;
+    });
+    // gdb's unsolicited console text repeats what the stop events say ("Breakpoint 1, main () at ...");
+    // only the target's own text (@) is worth showing.
+    gdb.on('stream', (kind: string, text: string) => {
+      if (!this.silent && kind === 'target') this.emit('output', 'console', text);
+    });
+    gdb.on('exit', () => {
+      if (this.gdb === gdb && !this.disposed) this.emit('terminated');
+    });
+    for (const cmd of ['-gdb-set mi-async on', '-gdb-set pagination off', '-gdb-set breakpoint pending on', '-gdb-set print object on', '-gdb-set width 0', '-enable-pretty-printing']) {
+      await gdb.send(cmd);
+    }
+    for (const [from, to] of Object.entries(this.args.sourceMap ?? {}).sort((a, b) => b[0].length - a[0].length)) {
+      await gdb.console(`set substitute-path ${from} ${to}`);
+    }
+    const stopped = this.nextStop();
+    await gdb.send(`-target-select remote ${target.remoteTarget}`);
+    await stopped;
+    this.running = false;
+    const help = await gdb.console('monitor help').catch(() => '');
+    this.capabilities = parseMonitorHelp(help);
+    this.registerNames = (miGet((await gdb.send('-data-list-register-names')).results, 'register-names') as string[]) ?? [];
+    this.installed = '';
+    this.byGdbNumber.clear();
+    await this.installBreakpoints(this.serializeSpecs());
+  }
+
+  private onTargetExit(target: PlanegrindTarget): void {
+    if (target !== this.target || this.disposed || this.silent) return;
+    // gdb reports a normal exit itself; this covers valgrind dying under us.
+    setTimeout(() => {
+      if (target === this.target && !this.disposed && !this.silent) this.emit('terminated');
+    }, 200);
+  }
+
+  /** Called once the client has sent its breakpoints: runs to the first stop. */
+  async configurationDone(): Promise<void> {
+    if (this.args.stopOnEntry) await this.motion('entry', { silent: false });
+    else void this.motion('-exec-continue');
+  }
+
+  /** Ends valgrind, vgdb and gdb. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.stopProcesses();
+  }
+
+  private async stopProcesses(): Promise<void> {
+    const gdb = this.gdb;
+    const target = this.target;
+    this.gdb = undefined;
+    this.target = undefined;
+    this.stopWaiter = undefined;
+    gdb?.dispose();
+    await target?.dispose();
+  }
+
+  /** Starts the run again from the beginning with the current breakpoints. */
+  async restart(): Promise<void> {
+    await this.restartSilently();
+    this.history = [];
+    await this.configurationDone();
+  }
+
+  private async restartSilently(): Promise<void> {
+    const wasSilent = this.silent;
+    this.silent = true;
+    try {
+      await this.stopProcesses();
+      await this.startProcesses();
+      for (const bp of this.byGdbNumber.values()) bp.hits = 0;
+    } finally {
+      this.silent = wasSilent;
+    }
+  }
+
+  // ---- breakpoints -----------------------------------------------------------------------------
+
+  async setBreakpoints(file: string, specs: BreakpointSpec[]): Promise<BreakpointState[]> {
+    this.specs.set(file, specs);
+    if (!this.gdb) return specs.map(() => ({ id: this.nextBreakpointId++, verified: false, message: 'not launched yet' }));
+    await this.installBreakpoints(this.serializeSpecs(), file);
+    return this.states.get(file) ?? [];
+  }
+
+  /** What the client was told about each file's breakpoints, in request order. */
+  private readonly states = new Map<string, BreakpointState[]>();
+
+  private serializeSpecs(): string {
+    return JSON.stringify([...this.specs.entries()].sort());
+  }
+
+  /** Makes gdb's breakpoints equal to the serialized spec set (deleting and inserting per file). */
+  private async installBreakpoints(serialized: string, onlyFile?: string): Promise<void> {
+    const gdb = this.gdb!;
+    if (serialized === this.installed) return;
+    const wanted = new Map<string, BreakpointSpec[]>(JSON.parse(serialized));
+    const files = onlyFile ? [onlyFile] : [...new Set([...wanted.keys(), ...[...this.byGdbNumber.values()].map((b) => b.file)])];
+    for (const file of files) {
+      const old = [...this.byGdbNumber.entries()].filter(([, bp]) => bp.file === file);
+      if (old.length) await gdb.send(`-break-delete ${old.map(([n]) => n).join(' ')}`);
+      for (const [n] of old) this.byGdbNumber.delete(n);
+      const states: BreakpointState[] = [];
+      this.states.set(file, states);
+      for (const spec of wanted.get(file) ?? []) {
+        try {
+          const hit = parseHitCondition(spec.hitCondition);
+          const flags: string[] = [];
+          if (spec.condition) flags.push('-c', miQuote(spec.condition));
+          if (hit.ignore) flags.push('-i', String(hit.ignore));
+          const r = await gdb.send(`-break-insert -f ${flags.join(' ')} ${miQuote(`${file}:${spec.line}`)}`);
+          const number = miString(r.results, 'bkpt.number')!;
+          const line = Number(miString(r.results, 'bkpt.line') ?? miString(r.results, 'bkpt.locations.0.line') ?? spec.line);
+          const engineId = this.nextBreakpointId++;
+          this.byGdbNumber.set(number, { engineId, file, spec: { ...spec, line }, hits: 0, hitPredicate: hit.predicate });
+          states.push({ id: engineId, verified: true, line });
+        } catch (e) {
+          states.push({ id: this.nextBreakpointId++, verified: false, message: (e as Error).message });
+        }
+      }
+    }
+    this.installed = onlyFile ? this.serializeSpecs() : serialized;
+  }
+
+  // ---- execution -------------------------------------------------------------------------------
+
+  continue(): void {
+    void this.motion('-exec-continue');
+  }
+  next(threadId: number): void {
+    void this.motion(`-exec-next --thread ${threadId}`);
+  }
+  stepIn(threadId: number): void {
+    void this.motion(`-exec-step --thread ${threadId}`);
+  }
+  stepOut(threadId: number): void {
+    void this.motion(`-exec-finish --thread ${threadId} --frame 0`);
+  }
+
+  async pause(): Promise<void> {
+    if (!this.running || !this.gdb) return;
+    this.pauseRequested = true;
+    const gdb = this.gdb;
+    await gdb.send('-exec-interrupt');
+    // gdb drops an interrupt that arrives while it handles a stop of its own (e.g. a shared library
+    // load, which it resumes silently): ask again until the program stops.
+    const retry = setInterval(() => {
+      if (!this.running || !this.pauseRequested || this.gdb !== gdb || !gdb.alive) clearInterval(retry);
+      else void gdb.send('-exec-interrupt').catch(() => clearInterval(retry));
+    }, 500);
+  }
+
+  /** Goes back to the previous stop: restart and run forward to it. */
+  async stepBack(): Promise<void> {
+    if (this.history.length < 2) throw new LaunchError('this is the first stop of the run: there is nothing before it to go back to');
+    await this.goBackTo(this.history.length - 1, 'step');
+  }
+
+  /** Goes back to the latest earlier stop at a breakpoint (or the first stop). */
+  async reverseContinue(): Promise<void> {
+    if (this.history.length < 2) throw new LaunchError('this is the first stop of the run: there is nothing before it to go back to');
+    let keep = this.history.length - 1;
+    while (keep > 1 && this.history[keep - 1].stop.reason !== 'breakpoint') keep--;
+    await this.goBackTo(keep, this.history[keep - 1].stop.reason === 'breakpoint' ? 'breakpoint' : 'step');
+  }
+
+  /** Restarts silently and re-runs the first `keep` motions; then reports the stop. */
+  private async goBackTo(keep: number, reason: StopReason): Promise<void> {
+    const motions = this.history.slice(0, keep);
+    const current = this.serializeSpecs();
+    await this.restartSilently();
+    this.silent = true;
+    let last: StopEvent | undefined;
+    try {
+      const target = motions[motions.length - 1];
+      const later = this.history[keep];
+      // An instruction count names a position only when the later stop is at another count (stepping
+      // into an inlined call stops at the same pc and count).
+      const byCount = this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
+      let reached = false;
+      if (byCount) {
+        try {
+          await this.installBreakpoints('[]');
+          parseStopAt(await this.gdb!.console(`monitor stop-at ${target.icount}`));
+          last = await this.resumeAndWait('-exec-continue', true);
+          if (!last) throw new Error('the program ended before reaching it');
+          const at = await this.icount();
+          if (at !== target.icount) throw new Error(`it stopped at instruction ${at}`);
+          last = { ...target.stop };
+          reached = true;
+        } catch (e) {
+          this.emit('output', 'console', `Planescope: going back to instruction ${target.icount} with planegrind's stop-at failed (${(e as Error).message}); replaying the recorded steps instead.\n`);
+          await this.restartSilently();
+          this.silent = true;
+        }
+      }
+      if (!reached) {
+        for (const m of motions) {
+          await this.installBreakpoints(m.breakpoints);
+          last = await this.resumeAndWait(m.command, false);
+          if (!last) throw new Error('the program exited before the replay reached the earlier stop: the program is not deterministic');
+        }
+        if (this.capabilities.icount && target.icount !== undefined) {
+          const at = await this.icount();
+          if (at !== target.icount) this.emit('output', 'console', `Planescope: the replay reached instruction ${at}, the original run was at ${target.icount} here: the program does not replay deterministically.\n`);
+        }
+      }
+      await this.installBreakpoints(current);
+    } finally {
+      this.silent = false;
+    }
+    this.history = motions;
+    this.emit('stopped', { ...(last ?? motions[motions.length - 1].stop), reason } satisfies StopEvent);
+  }
+
+  /** Runs one motion, waits for its final stop, records it and reports it. */
+  private async motion(command: string, _opts: { silent?: boolean } = {}): Promise<void> {
+    const breakpoints = this.serializeSpecs();
+    let stop: StopEvent | undefined;
+    try {
+      stop = await this.resumeAndWait(command, false);
+    } catch (e) {
+      if (!this.disposed) this.emit('output', 'stderr', `${(e as Error).message}\n`);
+      return;
+    }
+    if (!stop) return; // exited: events already sent
+    const icount = this.capabilities.icount ? await this.icount().catch(() => undefined) : undefined;
+    this.history.push({ command, breakpoints, icount, stop });
+    this.emit('stopped', stop);
+  }
+
+  async icount(): Promise<bigint | undefined> {
+    return parseIcount(await this.gdb!.console('monitor icount'));
+  }
+
+  private nextStop(): Promise<MiTuple> {
+    return new Promise((resolve) => (this.stopWaiter = resolve));
+  }
+
+  private onStopped(results: MiTuple): void {
+    this.running = false;
+    const waiter = this.stopWaiter;
+    this.stopWaiter = undefined;
+    if (waiter) waiter(results);
+  }
+
+  /**
+   * Sends a resuming command and waits for the stop the user should see: logpoints print and go on,
+   * hit conditions not yet met go on. Returns undefined when the program exited.
+   */
+  private async resumeAndWait(command: string, ignoreBreakpoints: boolean): Promise<StopEvent | undefined> {
+    const gdb = this.gdb;
+    if (!gdb) throw new Error('the program is not running');
+    let cmd = command;
+    for (;;) {
+      let stopped: Promise<MiTuple>;
+      if (cmd === 'entry') {
+        await gdb.send('-break-insert -t main');
+        cmd = '-exec-continue';
+        stopped = this.nextStop();
+        await gdb.send(cmd);
+        const r = await stopped;
+        if (isExit(r)) return this.exited(r);
+        return { reason: 'entry', threadId: Number(miString(r, 'thread-id') ?? 1) };
+      }
+      stopped = this.nextStop();
+      this.running = true;
+      if (!this.silent) this.emit('continued');
+      await gdb.send(cmd);
+      const r = await stopped;
+      if (isExit(r)) return this.exited(r);
+      const threadId = Number(miString(r, 'thread-id') ?? 1);
+      const reason = miString(r, 'reason');
+      if (reason === 'breakpoint-hit') {
+        const bp = this.byGdbNumber.get(miString(r, 'bkptno') ?? '');
+        if (bp && !ignoreBreakpoints) {
+          bp.hits++;
+          if (bp.hitPredicate && !bp.hitPredicate(bp.hits)) {
+            cmd = '-exec-continue';
+            continue;
+          }
+          if (bp.spec.logMessage !== undefined) {
+            if (!this.silent) this.emit('output', 'console', (await this.interpolate(bp.spec.logMessage, threadId)) + '\n');
+            cmd = '-exec-continue';
+            continue;
+          }
+          return { reason: 'breakpoint', threadId, breakpointIds: [bp.engineId] };
+        }
+        return { reason: 'breakpoint', threadId };
+      }
+      if (reason === 'end-stepping-range' || reason === 'function-finished' || reason === 'location-reached') return { reason: 'step', threadId };
+      if (reason === 'signal-received') {
+        const signal = miString(r, 'signal-name') ?? 'signal';
+        if (this.pauseRequested || signal === 'SIGTRAP' || signal === 'SIGINT' || signal === '0') {
+          this.pauseRequested = false;
+          // A stop-at stop arrives as SIGTRAP too.
+          return { reason: this.silent ? 'goto' : 'pause', threadId };
+        }
+        return { reason: 'exception', threadId, description: `${signal}: ${miString(r, 'signal-meaning') ?? ''}` };
+      }
+      if (reason === 'watchpoint-trigger' || reason === 'access-watchpoint-trigger') return { reason: 'data breakpoint', threadId };
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return { reason: 'pause', threadId };
+      }
+      return { reason: 'step', threadId, description: reason };
+    }
+  }
+
+  private exited(r: MiTuple): undefined {
+    // gdb prints the exit code in octal.
+    const code = parseInt(miString(r, 'exit-code') ?? '0', 8);
+    this.running = false;
+    if (!this.silent) {
+      this.emit('exited', miString(r, 'reason') === 'exited-signalled' ? 128 : code);
+      this.emit('terminated');
+    }
+    return undefined;
+  }
+
+  /** Replaces `{expr}` in a logpoint message with the expression's value. */
+  private async interpolate(message: string, threadId: number): Promise<string> {
+    const parts = message.split(/(\{[^{}]+\})/);
+    const out: string[] = [];
+    for (const p of parts) {
+      if (/^\{[^{}]+\}$/.test(p)) out.push(await this.evaluate(p.slice(1, -1), threadId, 0).then((v) => v.value, (e) => `<${(e as Error).message}>`));
+      else out.push(p);
+    }
+    return out.join('');
+  }
+
+  // ---- inspection ------------------------------------------------------------------------------
+
+  async threads(): Promise<Array<{ id: number; name: string }>> {
+    if (!this.gdb || this.running) return [{ id: 1, name: 'main' }];
+    const r = await this.gdb.send('-thread-info');
+    const threads = miTuples(r.results, 'threads').map((t) => ({
+      id: Number(miString(t, 'id')),
+      name: `${miString(t, 'name') ?? miString(t, 'target-id') ?? 'thread'} (${miString(t, 'id')})`,
+    }));
+    return threads.length ? threads : [{ id: 1, name: 'main' }];
+  }
+
+  async stackTrace(threadId: number, start: number, levels: number): Promise<{ frames: FrameInfo[]; total: number }> {
+    const gdb = this.requireStopped();
+    const depth = Number(miString((await gdb.send(`-stack-info-depth --thread ${threadId} 200`)).results, 'depth') ?? 0);
+    const end = levels > 0 ? Math.min(start + levels, depth) - 1 : depth - 1;
+    if (end < start) return { frames: [], total: depth };
+    const r = await gdb.send(`-stack-list-frames --thread ${threadId} ${start} ${end}`);
+    // gdb lists inlined calls as frames of their own; MI does not flag them, the CLI's `info frame` does.
+    const frames = miTuples(r.results, 'stack').map((f) => ({
+      level: Number(miString(f, 'level')),
+      name: miString(f, 'func') ?? '??',
+      file: miString(f, 'fullname') ?? miString(f, 'file'),
+      line: miString(f, 'line') ? Number(miString(f, 'line')) : undefined,
+      address: miString(f, 'addr') ?? '',
+      inlined: false,
+      module: miString(f, 'from'),
+    }));
+    await this.markInlined(threadId, frames);
+    return { frames, total: depth };
+  }
+
+  private async markInlined(threadId: number, frames: FrameInfo[]): Promise<void> {
+    const gdb = this.gdb!;
+    // Consecutive frames with the same pc are an inline chain: all but the outermost are inlined.
+    for (let i = 0; i + 1 < frames.length; i++) {
+      if (frames[i].address && frames[i].address === frames[i + 1].address) frames[i].inlined = true;
+    }
+    // The outermost frame of the list may still be inlined into one not listed: ask gdb for it.
+    const last = frames[frames.length - 1];
+    if (last && !last.inlined && frames.length === 1) {
+      const text = await gdb.console(`frame apply level ${last.level} info frame`).catch(() => '');
+      if (/inlined into frame/.test(text)) last.inlined = true;
+    }
+    void threadId;
+  }
+
+  async locals(threadId: number, frame: number): Promise<VariableInfo[]> {
+    const gdb = this.requireStopped();
+    const r = await gdb.send(`-stack-list-variables --thread ${threadId} --frame ${frame} --no-values`);
+    const names = miTuples(r.results, 'variables').map((v) => miString(v, 'name')!).filter(Boolean);
+    const out: VariableInfo[] = [];
+    for (const name of [...new Set(names)]) out.push(await this.varobj(name, threadId, frame, name));
+    return out;
+  }
+
+  private varobjs: string[] = [];
+
+  private async varobj(expression: string, threadId: number, frame: number, display = expression): Promise<VariableInfo> {
+    const gdb = this.requireStopped();
+    try {
+      const r = await gdb.send(`-var-create --thread ${threadId} --frame ${frame} - * ${miQuote(expression)}`);
+      const name = miString(r.results, 'name')!;
+      this.varobjs.push(name);
+      const children = Number(miString(r.results, 'numchild') ?? 0);
+      return { name: display, value: miString(r.results, 'value') ?? '', type: miString(r.results, 'type'), varobj: children > 0 ? name : undefined, children, expression };
+    } catch (e) {
+      return { name: display, value: `<${(e as Error).message}>`, children: 0, expression };
+    }
+  }
+
+  async children(varobj: string): Promise<VariableInfo[]> {
+    const gdb = this.requireStopped();
+    const r = await gdb.send(`-var-list-children --all-values ${miQuote(varobj)} 0 1000`);
+    const out: VariableInfo[] = [];
+    for (const c of miTuples(r.results, 'children')) {
+      const name = miString(c, 'name')!;
+      const exp = miString(c, 'exp') ?? name;
+      const n = Number(miString(c, 'numchild') ?? 0);
+      // Access-specifier pseudo children (public/private) and anonymous members have no path.
+      const path = await gdb.send(`-var-info-path-expression ${miQuote(name)}`).then((p) => miString(p.results, 'path_expr'), () => undefined);
+      out.push({ name: exp, value: miString(c, 'value') ?? '', type: miString(c, 'type'), varobj: n > 0 ? name : undefined, children: n, expression: path });
+    }
+    return out;
+  }
+
+  /** Forgets variable objects of the previous stop. */
+  async resetVariables(): Promise<void> {
+    const gdb = this.gdb;
+    const names = this.varobjs.splice(0);
+    if (!gdb || this.running) return;
+    for (const n of names) await gdb.send(`-var-delete ${miQuote(n)}`).catch(() => undefined);
+  }
+
+  /** General-purpose registers (x86-64: rax..r15, rip, eflags), values in hex. */
+  async registers(threadId: number, frame: number): Promise<VariableInfo[]> {
+    const gdb = this.requireStopped();
+    const count = Math.min(18, this.registerNames.length);
+    const numbers = Array.from({ length: count }, (_, i) => i);
+    const r = await gdb.send(`-data-list-register-values --thread ${threadId} --frame ${frame} --skip-unavailable x ${numbers.join(' ')}`);
+    return miTuples(r.results, 'register-values').map((v) => {
+      const name = this.registerNames[Number(miString(v, 'number'))];
+      return { name, value: miString(v, 'value') ?? '', children: 0, expression: `$${name}` };
+    });
+  }
+
+  async evaluate(expression: string, threadId: number, frame: number): Promise<{ value: string; type?: string; varobj?: string; children: number }> {
+    const gdb = this.requireStopped();
+    const v = await this.varobj(expression, threadId, frame);
+    if (v.value.startsWith('<') && v.value.endsWith('>') && !v.type) {
+      const r = await gdb.send(`-data-evaluate-expression --thread ${threadId} --frame ${frame} ${miQuote(expression)}`);
+      return { value: miString(r.results, 'value') ?? '', children: 0 };
+    }
+    return v;
+  }
+
+  /** Runs a gdb CLI command (the debug console's `-exec ...`), returning its text. */
+  async cli(command: string): Promise<string> {
+    return this.requireStopped().console(command);
+  }
+
+  async readMemory(address: bigint, count: number): Promise<{ address: bigint; data: Buffer; unreadable: number }> {
+    const gdb = this.requireStopped();
+    try {
+      const r = await gdb.send(`-data-read-memory-bytes 0x${address.toString(16)} ${count}`);
+      const block = miTuples(r.results, 'memory')[0];
+      const begin = BigInt(miString(block, 'begin') ?? '0');
+      const data = Buffer.from(miString(block, 'contents') ?? '', 'hex');
+      return { address: begin, data, unreadable: count - data.length };
+    } catch (e) {
+      if (e instanceof MiCommandError) return { address, data: Buffer.alloc(0), unreadable: count };
+      throw e;
+    }
+  }
+
+  // ---- taint -----------------------------------------------------------------------------------
+
+  /** Why taint cannot be shown, or undefined when it can. */
+  taintUnavailable(): string | undefined {
+    if (this.capabilities.taint) return undefined;
+    return 'this build of planegrind has no `taint` monitor command yet (docs/planegrind.md), so the taint state cannot be shown';
+  }
+
+  /** Address and size of an lvalue expression, or undefined when it has none (registers, constants). */
+  async lvalue(expression: string, threadId: number, frame: number): Promise<{ address: bigint; size: number } | undefined> {
+    const gdb = this.requireStopped();
+    const ev = (e: string) => gdb.send(`-data-evaluate-expression --thread ${threadId} --frame ${frame} ${miQuote(e)}`).then((r) => miString(r.results, 'value') ?? '');
+    try {
+      const addr = /0x[0-9a-fA-F]+/.exec(await ev(`(unsigned long)&(${expression})`)) ?? [String(await ev(`(unsigned long)&(${expression})`))];
+      const size = Number(await ev(`sizeof(${expression})`));
+      if (!Number.isFinite(size) || size <= 0) return undefined;
+      return { address: BigInt(addr[0]), size };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async taintOf(address: bigint, size: number): Promise<TaintOfRange> {
+    const text = await this.requireStopped().console(`monitor taint 0x${address.toString(16)} ${size}`);
+    return parseTaintRange(text, address, size);
+  }
+
+  async taintOfExpression(expression: string, threadId: number, frame: number): Promise<TaintOfRange | undefined> {
+    if (!this.capabilities.taint) return undefined;
+    const lv = await this.lvalue(expression, threadId, frame);
+    return lv ? this.taintOf(lv.address, lv.size) : undefined;
+  }
+
+  async registerTaint(): Promise<RegisterTaint[]> {
+    if (!this.capabilities.taintRegs) return [];
+    return parseTaintRegs(await this.requireStopped().console('monitor taint-regs'));
+  }
+
+  async labelChain(label: number): Promise<LabelStep[]> {
+    if (!this.capabilities.label) return [{ label, text: `label ${label}`, depth: 0 }];
+    const steps = parseLabelChain(await this.requireStopped().console(`monitor label ${label}`));
+    return steps.length ? steps : [{ label, text: `label ${label}`, depth: 0 }];
+  }
+
+  /** The taint of every local of a frame (only those with an address). */
+  async taintedLocals(threadId: number, frame: number): Promise<TaintedVariable[]> {
+    const out: TaintedVariable[] = [];
+    for (const v of await this.locals(threadId, frame)) {
+      const lv = await this.lvalue(v.name, threadId, frame);
+      if (!lv) continue;
+      out.push({ name: v.name, address: lv.address, size: lv.size, taint: await this.taintOf(lv.address, lv.size) });
+    }
+    return out;
+  }
+
+  /**
+   * Taint watch: steps line by line (into calls) until bytes of `expression` become tainted, at most
+   * maxSteps lines. Reports a 'data breakpoint' stop, or a 'step' stop with a description if not found.
+   */
+  async taintWatch(expression: string, threadId: number, maxSteps = 10_000): Promise<void> {
+    const reason = this.taintUnavailable();
+    if (reason) throw new LaunchError(`taint watch is not available: ${reason}`);
+    const lv = await this.lvalue(expression, threadId, 0);
+    if (!lv) throw new LaunchError(`"${expression}" has no address in memory (it is a constant, a register or not in scope): a taint watch needs an lvalue`);
+    const before = (await this.taintOf(lv.address, lv.size)).taintedBytes;
+    if (before > 0) throw new LaunchError(`"${expression}" already holds ${before} tainted byte(s)`);
+    const breakpoints = this.serializeSpecs();
+    this.silent = true;
+    let steps = 0;
+    let stop: StopEvent | undefined;
+    try {
+      for (; steps < maxSteps; steps++) {
+        stop = await this.resumeAndWait(`-exec-step --thread ${threadId}`, false);
+        if (!stop) return;
+        this.history.push({ command: `-exec-step --thread ${threadId}`, breakpoints, stop });
+        if (stop.reason === 'breakpoint' || stop.reason === 'exception') break;
+        if ((await this.taintOf(lv.address, lv.size)).taintedBytes > 0) {
+          stop = { reason: 'data breakpoint', threadId, description: `tainted data reached ${expression}` };
+          break;
+        }
+      }
+    } finally {
+      this.silent = false;
+    }
+    this.emit('stopped', stop ?? { reason: 'step', threadId, description: `no tainted data reached ${expression} within ${maxSteps} lines` });
+  }
+
+  private requireStopped(): GdbDriver {
+    if (!this.gdb) throw new Error('the program is not running');
+    if (this.running) throw new Error('the program is running: pause it first');
+    return this.gdb;
+  }
+}
+
+function isExit(r: MiTuple): boolean {
+  const reason = miString(r, 'reason') ?? '';
+  return reason.startsWith('exited');
+}
+
+/**
+ * DAP hit conditions: `N` or `>=N` stop from the Nth hit on (gdb ignore count N-1), `>N`, `==N`,
+ * `%N` (every Nth hit) are checked by the engine.
+ */
+export function parseHitCondition(text: string | undefined): { ignore?: number; predicate?: (hits: number) => boolean } {
+  if (!text || !text.trim()) return {};
+  const m = /^\s*(>=|>|==|=|%)?\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new LaunchError(`hit condition "${text}" is not understood: use N, >=N, >N, ==N or %N`);
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case undefined:
+    case '>=':
+      return n > 1 ? { ignore: n - 1 } : {};
+    case '>':
+      return { ignore: n };
+    case '==':
+    case '=':
+      return { predicate: (h) => h === n };
+    default:
+      return { predicate: (h) => n > 0 && h % n === 0 };
+  }
+}

@@ -1,0 +1,110 @@
+// Shared pieces of the debug adapter tests: building the standalone adapter, compiling the C fixture,
+// finding lines by marker comments, starting a DebugClient whose DAP log is dumped when a test fails,
+// and finding the processes a session started.
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const root = resolve(__dirname, '..', '..');
+export const adapter = join(root, 'dist', 'debugAdapter.js');
+export const fixtureSource = join(root, 'test', 'fixtures', 'debug', 'taintdemo.c');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    if (p.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/debugAdapter.js when a source it bundles is newer (only that bundle: others may be mid-edit). */
+export function ensureAdapterBuilt(): void {
+  const sources = Math.max(newestMtime(join(root, 'src', 'debug')), newestMtime(join(root, 'src', 'core')));
+  if (existsSync(adapter) && statSync(adapter).mtimeMs >= sources) return;
+  execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `require('esbuild').buildSync({ entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' })`,
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+}
+
+export interface Fixture {
+  dir: string;
+  program: string;
+  dataFile: string;
+  data: Buffer;
+}
+
+/** Compiles the fixture with gcc -g -O0 into a fresh directory and writes its user-data file. */
+export function buildFixture(): Fixture {
+  const dir = mkdtempSync(join(tmpdir(), 'planescope-debug-test-'));
+  const program = join(dir, 'taintdemo');
+  execFileSync('gcc', ['-g', '-O0', '-o', program, fixtureSource]);
+  const dataFile = join(dir, 'data.bin');
+  const data = Buffer.from('user data bytes!');
+  writeFileSync(dataFile, data);
+  return { dir, program, dataFile, data };
+}
+
+/** The 1-based line of the fixture line holding `/* MARKER *\/`. */
+export function markerLine(marker: string, source = fixtureSource): number {
+  const lines = readFileSync(source, 'utf8').split('\n');
+  const index = lines.findIndex((l) => l.includes(`/* ${marker} */`));
+  if (index < 0) throw new Error(`marker ${marker} not found in ${source}`);
+  return index + 1;
+}
+
+export interface Session {
+  dc: DebugClient;
+  log: string;
+  output: string[];
+}
+
+/** Starts the standalone adapter under a DebugClient, logging DAP and MI traffic to a file. */
+export async function startSession(env: NodeJS.ProcessEnv = {}): Promise<Session> {
+  const log = join(mkdtempSync(join(tmpdir(), 'planescope-dap-')), 'dap.log');
+  const dc = new DebugClient(process.execPath, adapter, 'planescope', { env: { ...process.env, PLANESCOPE_DAP_LOG: log, ...env } });
+  dc.defaultTimeout = 30_000;
+  await dc.start();
+  const output: string[] = [];
+  dc.on('output', (e) => output.push(e.body.output));
+  return { dc, log, output };
+}
+
+export function dumpLog(session: Session | undefined, title: string): void {
+  if (!session) return;
+  const text = existsSync(session.log) ? readFileSync(session.log, 'utf8') : '(no DAP log written)';
+  console.error(`---- DAP/MI log of failed test "${title}" (${session.log}) ----\n${text.split('\n').slice(-300).join('\n')}\n---- end of log ----`);
+}
+
+/** Live (non-zombie) processes whose command line mentions `needle`. */
+export function processesMentioning(needle: string): Array<{ pid: number; cmdline: string }> {
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(needle)) out.push({ pid: Number(name), cmdline });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Waits until `check` returns true, polling; throws with `what` after the timeout. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
