@@ -1,9 +1,11 @@
 // Every `planescope` sub-command, in the order `planescope help` lists them.
 import { Command } from '../command';
 import { versionCommand } from './version';
+import { dwarfCommand } from './dwarf';
+import { classifyCommand } from './classify';
 import { reportCommand } from './report';
 import { linesCommand } from './lines';
 import { sitesCommand } from './sites';
 import { bugsCommand } from './bugs';
 
-export const commands: Command[] = [versionCommand, reportCommand, linesCommand, sitesCommand, bugsCommand];
+export const commands: Command[] = [versionCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand];

@@ -1,0 +1,306 @@
+// The DWARF/ELF layer against binutils and LLVM on fixtures compiled here: line rows identical to
+// `objdump --dwarf=decodedline` and `llvm-dwarfdump --debug-line`, lookups identical to
+// `addr2line -f -i`, for DWARF 2-5, -O0/-O2, compressed sections, PIE, a shared library, a separate
+// debug file and inlined C++ templates; plus the errors for bad input.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addr2lineLines } from '../../src/core/dwarf/addr2line';
+import { writeObjdumpDecodedLine } from '../../src/core/dwarf/decodedLine';
+import { clearModuleIndexCache, DwarfError, DwarfModuleIndex, openModuleIndex } from '../../src/core/dwarf/moduleIndex';
+import { ROW_END_SEQUENCE, ROW_STMT } from '../../src/core/dwarf/wasmResult';
+import { ElfFile } from '../../src/core/elf/elfFile';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'dwarf');
+
+function run(cmd: string, args: string[], cwd?: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const LLVM_DWARFDUMP = ['llvm-dwarfdump', 'llvm-dwarfdump-14'].find(has);
+
+interface Variant {
+  name: string;
+  source: string;
+  flags: string[];
+  /**
+   * Post-processing after linking, e.g. objcopy; may name the separate debug file (what objdump and
+   * llvm-dwarfdump read) and the binary addr2line reads (binutils 2.40's addr2line ignores .zdebug_*).
+   */
+  post?: (bin: string) => { debug?: string; addr2line?: string } | void;
+}
+
+const variants: Variant[] = [
+  { name: 'C -O0 DWARF 4', source: 'lines.c', flags: ['-O0', '-gdwarf-4'] },
+  { name: 'C -O2 DWARF 4', source: 'lines.c', flags: ['-O2', '-gdwarf-4'] },
+  { name: 'C -O0 DWARF 5', source: 'lines.c', flags: ['-O0', '-gdwarf-5'] },
+  { name: 'C -O2 DWARF 5', source: 'lines.c', flags: ['-O2', '-gdwarf-5'] },
+  { name: 'C -O1 DWARF 3', source: 'lines.c', flags: ['-O1', '-gdwarf-3'] },
+  { name: 'C -O2 DWARF 2', source: 'lines.c', flags: ['-O2', '-gdwarf-2'] },
+  { name: 'C -O2 -gz (SHF_COMPRESSED)', source: 'lines.c', flags: ['-O2', '-g', '-gz=zlib'] },
+  {
+    name: 'C -O2 .zdebug_* (zlib-gnu)',
+    source: 'lines.c',
+    flags: ['-O2', '-g'],
+    post: (bin) => {
+      copyFileSync(bin, `${bin}.plain`);
+      run('objcopy', ['--compress-debug-sections=zlib-gnu', bin]);
+      assert.ok(new ElfFile(bin, readFileSync(bin)).section('.zdebug_info'), 'objcopy made no .zdebug_info');
+      return { addr2line: `${bin}.plain` };
+    },
+  },
+  { name: 'C -O2 non-PIE', source: 'lines.c', flags: ['-O2', '-g', '-no-pie', '-fno-pie'] },
+  { name: 'C -O2 PIE', source: 'lines.c', flags: ['-O2', '-g', '-fPIE', '-pie'] },
+  { name: 'shared library -O2', source: 'shared.c', flags: ['-O2', '-g', '-shared', '-fPIC'] },
+  { name: 'C++ templates -O2 DWARF 5', source: 'templates.cpp', flags: ['-O2', '-gdwarf-5'] },
+  { name: 'C++ templates -O2 DWARF 4', source: 'templates.cpp', flags: ['-O2', '-gdwarf-4'] },
+  { name: 'C++ templates -O0', source: 'templates.cpp', flags: ['-O0', '-g'] },
+  {
+    name: 'separate .debug file (--only-keep-debug + --add-gnu-debuglink)',
+    source: 'lines.c',
+    flags: ['-O2', '-g'],
+    post: (bin) => {
+      const debug = `${bin}.debug`;
+      run('objcopy', ['--only-keep-debug', bin, debug]);
+      run('objcopy', ['--strip-debug', `--add-gnu-debuglink=${debug}`, bin], join(bin, '..'));
+      return { debug };
+    },
+  },
+];
+
+/** Rows parsed from `llvm-dwarfdump --debug-line`, files as the table's name strings. */
+function llvmRows(bin: string): string[] {
+  const out: string[] = [];
+  let names: Map<number, string> = new Map();
+  let pendingIndex = -1;
+  for (const line of run(LLVM_DWARFDUMP!, ['--debug-line', bin]).split('\n')) {
+    if (line.startsWith('debug_line[')) names = new Map();
+    let m = /^file_names\[\s*(\d+)\]:/.exec(line);
+    if (m) pendingIndex = Number(m[1]);
+    m = /^\s+name: "(.*)"$/.exec(line);
+    if (m && pendingIndex >= 0) {
+      names.set(pendingIndex, m[1]);
+      pendingIndex = -1;
+    }
+    m = /^0x([0-9a-f]+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*(.*)$/.exec(line);
+    if (m) {
+      const flags = m[7].split(/\s+/);
+      out.push([BigInt(`0x${m[1]}`).toString(16), m[2], m[3], names.get(Number(m[4])) ?? `#${m[4]}`, m[6], flags.includes('is_stmt'), flags.includes('end_sequence')].join(' '));
+    }
+  }
+  return out;
+}
+
+function ourRows(index: DwarfModuleIndex): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < index.rowCount; i++) {
+    const f = index.rowFlags(i);
+    out.push([index.rowAddress(i).toString(16), index.rowLine(i), index.rowColumn(i), index.fileTableName(index.rowFile(i)), index.rowDiscriminator(i), (f & ROW_STMT) !== 0, (f & ROW_END_SEQUENCE) !== 0].join(' '));
+  }
+  return out;
+}
+
+function objdumpText(index: DwarfModuleIndex, label: string): string {
+  let text = '';
+  writeObjdumpDecodedLine(index, label, (c) => (text += c));
+  return text;
+}
+
+describe('DWARF layer vs binutils and LLVM', function () {
+  let dir: string;
+  const built = new Map<string, { bin: string; debug?: string; addr2line?: string }>();
+
+  before(function () {
+    for (const tool of ['gcc', 'g++', 'objdump', 'addr2line', 'objcopy']) if (!has(tool)) throw new Error(`${tool} is required (apt-get install build-essential binutils)`);
+    dir = mkdtempSync(join(tmpdir(), 'planescope-dwarf-'));
+    variants.forEach((v, i) => {
+      const bin = join(dir, `fixture${i}${v.flags.includes('-shared') ? '.so' : ''}`);
+      const cc = v.source.endsWith('.cpp') ? 'g++' : 'gcc';
+      run(cc, [...v.flags, '-o', bin, join(FIXTURES, v.source)], dir);
+      built.set(v.name, { bin, ...(v.post?.(bin) ?? {}) });
+    });
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const v of variants) {
+    describe(v.name, () => {
+      it('lists the rows exactly as objdump --dwarf=decodedline', () => {
+        const { bin, debug } = built.get(v.name)!;
+        clearModuleIndexCache(); // same build-id as another variant, but the section names differ
+        const index = openModuleIndex(bin);
+        const dumped = debug ?? bin;
+        const expected = run('objdump', ['--dwarf=decodedline', dumped], dir);
+        assert.ok(index.rowCount > 10, `only ${index.rowCount} rows`);
+        assert.equal(objdumpText(index, dumped), expected);
+      });
+
+      it('has the rows of llvm-dwarfdump --debug-line (address, line, column, file, discriminator, flags)', function () {
+        if (!LLVM_DWARFDUMP) this.skip();
+        const { bin, debug } = built.get(v.name)!;
+        const expected = llvmRows(debug ?? bin);
+        assert.ok(expected.length > 10);
+        assert.deepEqual(ourRows(openModuleIndex(bin)), expected);
+      });
+
+      it('resolves every address of the line table like addr2line -f -i', () => {
+        const { bin, addr2line } = built.get(v.name)!;
+        const index = openModuleIndex(bin);
+        const addrs = [...new Set(Array.from({ length: index.rowCount }, (_, i) => index.rowAddress(i)))].map((a) => `0x${a.toString(16)}`);
+        const expected = run('addr2line', ['-f', '-i', '-e', addr2line ?? bin, ...addrs]);
+        const ours = addrs.map((a) => addr2lineLines(index, Number(a)).join('\n')).join('\n') + '\n';
+        assert.equal(ours, expected);
+      });
+    });
+  }
+
+  it('resolves file names to absolute paths through comp_dir and include directories', () => {
+    const index = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
+    const files = index.files();
+    assert.ok(files.includes(join(FIXTURES, 'lines.c')), files.join(', '));
+    assert.ok(files.includes(join(FIXTURES, 'util.h')), files.join(', '));
+    assert.ok(files.every((f) => f.startsWith('/')), files.join(', '));
+  });
+
+  it('gives the inline chain innermost first and the outer function', () => {
+    const index = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
+    let found = false;
+    for (let i = 0; i < index.rowCount && !found; i++) {
+      const info = index.lookup(index.rowAddress(i));
+      if (info && info.frames[0].function === 'mix' && info.frames.length === 3) {
+        assert.deepEqual(info.frames.map((f) => f.function), ['mix', 'mix_all', 'main']);
+        assert.equal(info.function, 'main');
+        assert.equal(info.frames[0].file, join(FIXTURES, 'util.h'));
+        assert.equal(info.frames[2].file, join(FIXTURES, 'lines.c'));
+        assert.equal(info.frames[2].line, 38);
+        assert.equal(info.file, info.frames[0].file);
+        found = true;
+      }
+    }
+    assert.ok(found, 'no address inside mix() inlined into mix_all() inlined into main()');
+  });
+
+  it('maps (file, line) to address ranges that lookup maps back to that line', () => {
+    const index = openModuleIndex(built.get('C -O0 DWARF 4')!.bin);
+    const file = join(FIXTURES, 'lines.c');
+    const ranges = index.rangesForLine(file, 11); // return (x->key > y->key) - ...
+    assert.ok(ranges.length > 0);
+    for (const [start, end] of ranges) assert.ok(end > start);
+    assert.ok(ranges.some(([start]) => index.lookup(start)?.line === 11));
+    assert.deepEqual(index.rangesForLine('lines.c', 11), ranges, 'a relative name matches by suffix');
+    assert.deepEqual(index.rangesForLine(file, 1), [], 'a comment line has no code');
+    assert.equal(index.lookup(0), undefined);
+  });
+
+  it('builds an index once per build-id', () => {
+    clearModuleIndexCache();
+    const bin = built.get('C -O2 DWARF 4')!.bin;
+    const a = openModuleIndex(bin);
+    assert.match(a.buildId, /^[0-9a-f]{40}$/);
+    assert.strictEqual(openModuleIndex(bin), a);
+    const copy = join(dir, 'copy-same-build-id');
+    copyFileSync(bin, copy);
+    assert.strictEqual(openModuleIndex(copy), a, 'a copy has the same build-id');
+  });
+
+  it('finds the debug file under <debug root>/.build-id/xx/yyyy.debug', () => {
+    clearModuleIndexCache();
+    const bin = join(dir, 'by-build-id');
+    run('gcc', ['-O2', '-g', '-o', bin, join(FIXTURES, 'lines.c')]);
+    const id = new ElfFile(bin, readFileSync(bin)).buildId()!;
+    const root = join(dir, 'debugroot');
+    mkdirSync(join(root, '.build-id', id.slice(0, 2)), { recursive: true });
+    run('objcopy', ['--only-keep-debug', bin, join(root, '.build-id', id.slice(0, 2), `${id.slice(2)}.debug`)]);
+    run('objcopy', ['--strip-debug', bin]);
+    assert.throws(() => openModuleIndex(bin), (e: Error) => e instanceof DwarfError && e.message === `no debug info in ${bin} (build-id ${id}): install its debug symbols or point to the .debug file`);
+    clearModuleIndexCache();
+    const index = openModuleIndex(bin, { debugRoot: root });
+    assert.equal(index.debugPath, join(root, '.build-id', id.slice(0, 2), `${id.slice(2)}.debug`));
+    assert.ok(index.rowCount > 10);
+  });
+
+  it('converts run-time addresses of a PIE to link-time addresses through its load segments', () => {
+    const index = openModuleIndex(built.get('C -O2 PIE')!.bin);
+    const exec = index.loadSegments().find((s) => s.flags & 1)!;
+    const base = 0x555555554000;
+    const mapStart = base + (exec.vaddr - (exec.vaddr % 4096));
+    const mapOffset = exec.offset - (exec.offset % 4096);
+    const addr = index.rowAddress(0);
+    assert.equal(index.linkAddress(base + addr, mapStart, mapOffset), addr);
+    assert.ok(index.lookup(addr));
+  });
+});
+
+describe('DWARF layer errors', function () {
+  let dir: string;
+  let bin: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'planescope-dwarf-err-'));
+    bin = join(dir, 'good');
+    run('gcc', ['-O1', '-g', '-o', bin, join(FIXTURES, 'lines.c')]);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function variant(name: string, edit: (b: Buffer) => Buffer): string {
+    const path = join(dir, name);
+    writeFileSync(path, edit(Buffer.from(readFileSync(bin))));
+    return path;
+  }
+
+  function expectError(path: string, pattern: RegExp): void {
+    clearModuleIndexCache();
+    assert.throws(
+      () => openModuleIndex(path),
+      (e: Error) => {
+        assert.ok(e instanceof DwarfError, `not a DwarfError: ${e}`);
+        assert.ok(e.message.includes(path), `message does not name the file: ${e.message}`);
+        assert.match(e.message, pattern);
+        return true;
+      },
+    );
+  }
+
+  it('reports a missing file', () => expectError(join(dir, 'absent'), /cannot read .*ENOENT/));
+  it('reports a file that is not ELF', () => expectError(variant('text', () => Buffer.from('#!/bin/sh\necho hi\n'.repeat(10))), /not an ELF file/));
+  it('reports a truncated ELF header', () => expectError(variant('trunc-header', (b) => b.subarray(0, 40)), /truncated ELF header/));
+  it('reports a file truncated before its section headers', () => expectError(variant('trunc-half', (b) => b.subarray(0, b.length >> 1)), /truncated/));
+  it('reports big-endian files', () => expectError(variant('big-endian', (b) => ((b[5] = 2), b)), /big-endian ELF files are not supported/));
+  it('reports an unsupported architecture', () => expectError(variant('mips', (b) => (b.writeUInt16LE(8, 18), b)), /unsupported architecture \(ELF machine 8\)/));
+  it('reports a stripped binary with its build-id', () => {
+    const path = join(dir, 'stripped');
+    run('objcopy', ['--strip-debug', bin, path]);
+    const id = new ElfFile(path, readFileSync(path)).buildId()!;
+    expectError(path, new RegExp(`^no debug info in ${path} \\(build-id ${id}\\): install its debug symbols or point to the \\.debug file$`));
+  });
+  it('reports corrupt DWARF, or indexes what is readable with a warning', () => {
+    const elf = new ElfFile(bin, readFileSync(bin));
+    const info = elf.section('.debug_info')!;
+    const abbrev = elf.section('.debug_abbrev')!;
+    const path = variant('corrupt-dwarf', (b) => {
+      b.fill(0xff, info.offset + 4, info.offset + 12); // version and abbrev offset of the first unit
+      b.fill(0x7f, abbrev.offset, abbrev.offset + abbrev.size);
+      return b;
+    });
+    clearModuleIndexCache();
+    try {
+      const index = openModuleIndex(path);
+      assert.ok(index.warning, 'a damaged unit must be reported');
+    } catch (e) {
+      assert.ok(e instanceof DwarfError);
+      assert.match((e as Error).message, new RegExp(`${path}: corrupt DWARF: `));
+    }
+  });
+});
