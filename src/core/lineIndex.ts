@@ -167,3 +167,16 @@ export function formatPercent(fraction: number): string {
   if (p > 0 && p < 0.1) return '<0.1%';
   return p < 10 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
 }
+
+/** Control and data shares as displayed together: rounded once, so that the two add up to 100%. */
+export function formatShares(dataFraction: number): { control: string; data: string } {
+  if (Number.isNaN(dataFraction)) return { control: '–', data: '–' };
+  const p = dataFraction * 100;
+  if (p > 0 && p < 0.1) return { control: '>99.9%', data: '<0.1%' };
+  if (p < 100 && p > 99.9) return { control: '<0.1%', data: '>99.9%' };
+  const decimals = p < 10 || p > 90 ? 1 : 0;
+  const data = Number(p.toFixed(decimals));
+  const control = Number((100 - data).toFixed(decimals));
+  const show = (n: number) => `${decimals ? n.toFixed(1) : n}%`;
+  return { control: show(control), data: show(data) };
+}

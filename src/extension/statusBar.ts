@@ -2,7 +2,7 @@
 // opens the report.
 import * as vscode from 'vscode';
 import { formatCount } from '../core/hoverText';
-import { dataShare, formatPercent } from '../core/lineIndex';
+import { dataShare, formatShares } from '../core/lineIndex';
 import type { DocumentStates } from './documents';
 
 export const SHOW_REPORT_COMMAND = 'planescope.showReport';
@@ -34,7 +34,8 @@ export class PlaneStatusBar implements vscode.Disposable {
       this.item.text = '$(warning) Planescope: stale';
       tip.appendText(state.freshness.reason + '\n\n');
     } else {
-      this.item.text = `$(layers) C ${formatPercent(1 - data)} · D ${formatPercent(data)}${state.index.hasEdits ? ' (edited)' : ''}`;
+      const shares = formatShares(data);
+      this.item.text = `$(layers) C ${shares.control} · D ${shares.data}${state.index.hasEdits ? ' (edited)' : ''}`;
     }
     tip.appendMarkdown(
       `**Planescope** — ${formatCount(s.controlInstructions)} control-plane and ${formatCount(s.dataInstructions)} data-plane instructions ` +

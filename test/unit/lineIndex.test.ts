@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { LineRecord, Plane } from '../../src/core/db/api';
-import { FileIndex, dataShare, formatPercent, TextChange } from '../../src/core/lineIndex';
+import { FileIndex, dataShare, formatPercent, formatShares, TextChange } from '../../src/core/lineIndex';
 
 function rec(line: number, plane: Plane, c = 1, d = plane === 'control' ? 0 : 1): LineRecord {
   return { line, plane, controlInstructions: c, dataInstructions: d, executions: 1, functions: ['f'], labels: [], siteIds: [] };
@@ -62,5 +62,14 @@ describe('lineIndex', () => {
     assert.equal(formatPercent(dataShare(1, 3)), '75%');
     assert.equal(formatPercent(dataShare(100000, 1)), '<0.1%');
     assert.equal(formatPercent(dataShare(0, 0)), '–');
+  });
+
+  it('formats the control/data pair so that it adds up to 100%', () => {
+    assert.deepEqual(formatShares(dataShare(5, 3)), { control: '62%', data: '38%' });
+    assert.deepEqual(formatShares(dataShare(969, 31)), { control: '96.9%', data: '3.1%' });
+    assert.deepEqual(formatShares(dataShare(31, 969)), { control: '3.1%', data: '96.9%' });
+    assert.deepEqual(formatShares(dataShare(100000, 1)), { control: '>99.9%', data: '<0.1%' });
+    assert.deepEqual(formatShares(dataShare(1, 0)), { control: '100.0%', data: '0.0%' });
+    assert.deepEqual(formatShares(NaN), { control: '–', data: '–' });
   });
 });
