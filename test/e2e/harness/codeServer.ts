@@ -64,12 +64,22 @@ function waitForOutput(child: ChildProcess, logFile: string, pattern: RegExp, ti
   });
 }
 
+/** With PLANESCOPE_E2E_TRACE=1, prints how long each start-up step took. */
+function tracer(): (step: string) => void {
+  const begin = Date.now();
+  return (step) => {
+    if (process.env.PLANESCOPE_E2E_TRACE) console.log(`      e2e trace: ${step} at ${Date.now() - begin} ms`);
+  };
+}
+
 async function start(options: BackendStart): Promise<StartedBackend> {
+  const trace = tracer();
   const executablePath = chromiumPath();
   if (!executablePath) {
     throw new Error('e2e: Chromium not found (/usr/bin/chromium). Install it: bash scripts/setup.sh --no-npm, or set PLANESCOPE_CHROMIUM.');
   }
   const entry = installCodeServer();
+  trace('code-server installed');
   const serverLog = join(options.scratch, 'code-server.log');
   const cfgHome = join(options.scratch, 'config');
   mkdirSync(cfgHome, { recursive: true });
@@ -87,6 +97,7 @@ async function start(options: BackendStart): Promise<StartedBackend> {
     }
   }
 
+  trace('extensions installed');
   const out = openSync(serverLog, 'a');
   const server = spawnGroup(
     process.execPath,
@@ -100,14 +111,21 @@ async function start(options: BackendStart): Promise<StartedBackend> {
     { env, stdio: ['ignore', out, out] },
   );
   closeSync(out);
+  // Chromium starts while code-server does.
+  const launching = chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  launching.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   let browser: Browser | undefined;
   try {
     const [, url] = await waitForOutput(server, serverLog, /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/, 60000);
-    browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+    trace('code-server listening');
+    browser = await launching;
+    trace('chromium started');
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const page: Page = await context.newPage();
     await options.attachPage(page);
-    await page.goto(`${url}?folder=${encodeURIComponent(options.workspace)}`);
+    // The harness then waits for the workbench itself, so the page's 'load' event is not needed.
+    await page.goto(`${url}?folder=${encodeURIComponent(options.workspace)}`, { waitUntil: 'domcontentloaded' });
+    trace('workbench page loaded');
     return {
       page,
       serverLog,
@@ -122,6 +140,7 @@ async function start(options: BackendStart): Promise<StartedBackend> {
       },
     };
   } catch (error) {
+    browser ??= await launching.catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await stopGroup(server);
     throw error;

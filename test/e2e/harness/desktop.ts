@@ -18,7 +18,8 @@ async function start(options: BackendStart): Promise<StartedBackend> {
   const dirs = ['--user-data-dir', options.userDataDir, '--extensions-dir', options.extensionsDir];
   const [cli, ...cliArgs] = cliCommand();
   for (const vsix of options.vsixes) {
-    const installed = spawnSync(cli, [...cliArgs, ...dirs, '--install-extension', vsix, '--force'], { encoding: 'utf8' });
+    // On Windows the CLI is a .cmd script, which only a shell runs.
+    const installed = spawnSync(cli, [...cliArgs, ...dirs, '--install-extension', vsix, '--force'], { encoding: 'utf8', shell: cli.endsWith('.cmd') });
     if (installed.status !== 0) {
       throw new Error(`e2e desktop: installing ${vsix} failed:\n${installed.stdout}\n${installed.stderr}`);
     }

@@ -115,6 +115,7 @@ export class VSCode {
     try {
       await started.page.evaluate(pageShim); // the desktop window may have loaded before the init script
       await vscode.workbench.waitUntilReady(basename(workspace));
+      if (process.env.PLANESCOPE_E2E_TRACE) console.log(`      e2e trace: workbench ready`);
     } catch (error) {
       await vscode.saveArtifacts('startup').catch(() => undefined);
       await vscode.stop();
