@@ -159,7 +159,9 @@ static void write_header(void)
                  pg_clo_policy == PG_POLICY_SENSITIVE ? "sensitive" : "insensitive");
    pg_log_printf("process pid=%d ppid=%d", VG_(getpid)(), VG_(getppid)());
    pg_log_kv_str("exe", VG_(args_the_exename) ? VG_(args_the_exename) : "");
-   pg_log_printf(" start-ms=%llu", (ULong)VG_(read_millisecond_timer)());
+   struct vki_timeval tv;
+   VG_(gettimeofday)(&tv, NULL);   /* wall clock: logs of several processes line up */
+   pg_log_printf(" start-ms=%llu", (ULong)tv.tv_sec * 1000 + tv.tv_usec / 1000);
    for (Word i = 0; VG_(args_for_client) && i < VG_(sizeXA)(VG_(args_for_client)); i++)
       pg_log_kv_str("arg", *(HChar **)VG_(indexXA)(VG_(args_for_client), i));
    pg_log_printf("\n");

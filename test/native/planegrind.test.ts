@@ -1,0 +1,257 @@
+// planegrind end to end: real valgrind on C fixtures compiled at test time (issue 4's test list).
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TaintLog } from '../../src/core/taintLog/types';
+import { FIXTURES, buildTool, compile, lineCounts, markerLines, moduleOf, runPg, siteLines, tempDir } from './planegrindHarness';
+
+function io(log: TaintLog, kind: string, direction: string) {
+  return log.io.find((x) => x.kind === kind && x.direction === direction) ?? { taintedBytes: 0, cleanBytes: 0 };
+}
+
+/** Bytes written to stdout: node's spawn gives the child a socketpair, a shell a pipe. */
+function stdoutTainted(log: TaintLog): number {
+  return io(log, 'pipe', 'out').taintedBytes + io(log, 'socket', 'out').taintedBytes;
+}
+
+function markerCounts(log: TaintLog, bin: string, name: string, marker: string) {
+  const lines = markerLines(join(FIXTURES, `${name}.c`), marker);
+  const counts = lineCounts(log, bin, name);
+  let execs = 0;
+  let tainted = 0;
+  for (const l of lines) {
+    execs += counts.get(l)?.execs ?? 0;
+    tainted += counts.get(l)?.tainted ?? 0;
+  }
+  return { execs, tainted };
+}
+
+/** [start, end) offsets of a dynamic symbol of an ELF file. */
+function symbolRange(path: string, symbol: string): [number, number] {
+  const out = spawnSync('nm', ['-D', '--defined-only', '-S', path], { encoding: 'utf8' }).stdout;
+  for (const line of out.split('\n')) {
+    const [addr, size, , name] = line.trim().split(/\s+/);
+    if (name && name.split('@')[0] === symbol && size) return [parseInt(addr, 16), parseInt(addr, 16) + parseInt(size, 16)];
+  }
+  throw new Error(`${symbol} not found in ${path}`);
+}
+
+describe('planegrind', function () {
+  this.timeout(240000);
+  let dir: string;
+  before(() => {
+    buildTool();
+    dir = tempDir('native');
+    writeFileSync(join(dir, 'input.bin'), randomBytes(4096));
+    writeFileSync(join(dir, 'other.txt'), 'hello, not user data\n'.repeat(10));
+  });
+
+  describe("the paper's CRC32 table lookup", () => {
+    let bin: string;
+    before(() => (bin = compile(dir, 'pg_crc32')));
+    const lookupSite = (log: TaintLog) => {
+      const lines = [...markerLines(join(FIXTURES, 'pg_crc32.c'), 'crc-lookup'), ...markerLines(join(FIXTURES, 'pg_crc32.c'), 'crc-combine')];
+      const sites = siteLines(log, bin, 'pg_crc32').filter((s) => lines.includes(s.line) && s.access === 'load');
+      assert.equal(sites.length, 1, JSON.stringify(siteLines(log, bin, 'pg_crc32')));
+      const mod = moduleOf(log, 'pg_crc32');
+      const site = log.sites.find((s) => s.module === mod.id && s.access === 'load' && s.count === sites[0].count)!;
+      const insn = log.instructions.find((i) => i.module === mod.id && i.offset === site.offset)!;
+      return { site, insn };
+    };
+
+    it('insensitive: the lookup is a tainted pointer site and its result is clean', async () => {
+      const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+      assert.equal(r.code, 0, r.stderr);
+      const { site, insn } = lookupSite(r.log);
+      assert.equal(site.count, 4096);
+      assert.equal(r.log.labels.get(site.label)?.provenance.kind, 'file');
+      assert.equal(insn.executions, 4096);
+      assert.equal(insn.taintedExecutions, 0);
+      assert.ok(markerCounts(r.log, bin, 'pg_crc32', 'crc-index').tainted >= 4096);
+      assert.equal(stdoutTainted(r.log), 0, 'the printed CRC is clean');
+      assert.equal(r.log.tool.policy, 'insensitive');
+    });
+
+    it('sensitive: the lookup is data plane', async () => {
+      const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin', '--pointer-policy=sensitive']);
+      assert.equal(r.code, 0, r.stderr);
+      const { site, insn } = lookupSite(r.log);
+      assert.equal(site.count, 4096);
+      assert.equal(insn.taintedExecutions, 4096);
+      assert.ok(stdoutTainted(r.log) >= 8, 'the printed CRC is tainted');
+      assert.equal(r.log.tool.policy, 'sensitive');
+    });
+  });
+
+  describe("the paper's hashed lock", () => {
+    let bin: string;
+    before(() => (bin = compile(dir, 'pg_hashlock', ['-pthread'])));
+    const lockInsns = (log: TaintLog) => {
+      const libc = log.modules.find((m) => /libc\.so/.test(m.path))!;
+      const [lo, hi] = symbolRange(libc.path, 'pthread_mutex_lock');
+      const sites = log.sites.filter((s) => s.module === libc.id && s.offset >= lo && s.offset < hi);
+      const insns = sites.map((s) => log.instructions.find((i) => i.module === libc.id && i.offset === s.offset)!);
+      return { sites, insns };
+    };
+
+    it('insensitive: the hash is data plane, pthread_mutex_lock on array[h].lock is control plane', async () => {
+      const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /records=256/);
+      assert.ok(markerCounts(r.log, bin, 'pg_hashlock', 'hash').tainted > 0);
+      const { sites, insns } = lockInsns(r.log);
+      assert.ok(sites.length > 0, 'the lock word accesses are tainted pointer sites');
+      for (const i of insns) assert.equal(i.taintedExecutions, 0, `lock access at 0x${i.offset.toString(16)} is control plane`);
+    });
+
+    it('sensitive: the lock accesses become data plane', async () => {
+      const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin', '--pointer-policy=sensitive']);
+      assert.equal(r.code, 0, r.stderr);
+      const { sites, insns } = lockInsns(r.log);
+      assert.ok(sites.length > 0);
+      assert.ok(insns.some((i) => i.taintedExecutions > 0));
+    });
+  });
+
+  it('memcpy, strcpy, memmove and SIMD string functions keep taint byte-exactly; zeroing idioms and constants clear it', async () => {
+    const bin = compile(dir, 'pg_strings');
+    const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines, [
+      'src tainted=64 [5,69)',
+      'memcpy tainted=64 [5,69)',
+      'strcpy tainted=64 [5,69)',
+      'memmove tainted=64 [6,70)',
+      'strlen=256',
+      'xor tainted=0',
+      'sub tainted=0',
+      'pxor tainted=0',
+      'before-const tainted=8 [0,8)',
+      'const tainted=0',
+    ]);
+  });
+
+  it('an -O3 -mavx2 loop keeps taint byte-exactly (bytes) and lane-exactly (ints)', async () => {
+    const bin = compile(dir, 'pg_avx2', ['-O3', '-mavx2']);
+    const dis = spawnSync('objdump', ['-d', bin], { encoding: 'utf8' }).stdout;
+    assert.match(dis, /vpaddb\s+%ymm/, 'the loop is vectorised with AVX2');
+    const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['bytes tainted=60 [40,100)', 'ints tainted=60 [40,100)']);
+  });
+
+  it('sources: mmap private/shared, readv, pread, dup2 to fd 1005, dup3, F_DUPFD, close and reuse; other files stay clean', async () => {
+    const bin = compile(dir, 'pg_sources');
+    const r = await runPg(dir, [bin, 'input.bin', 'other.txt'], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'mmap-private=4096',
+      'mmap-shared=4096',
+      'mmap-copy=64',
+      'readv=80 a=30 b=50',
+      'pread=200 c=200',
+      'pread-label=[1000,1200)',
+      'fd1005=100 a=100',
+      'dup3=10/10 fdupfd=10/10',
+      'other=100 b=0',
+      'reused=100 a=0',
+    ]);
+    const files = [...r.log.labels.values()].map((l) => l.provenance).filter((p) => p.kind === 'file');
+    assert.ok(files.every((p) => p.kind === 'file' && p.path.endsWith('/input.bin')));
+    // per-fd offsets: readv [0,80), the dup'ed fd continues at 80
+    assert.ok(files.some((p) => p.kind === 'file' && p.start === 0 && p.end === 80));
+    assert.ok(files.some((p) => p.kind === 'file' && p.start === 80 && p.end === 180));
+  });
+
+  it('a CAS spin lock stays control plane while the data it guards is data plane', async () => {
+    const bin = compile(dir, 'pg_spinlock');
+    const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    const cas = markerCounts(r.log, bin, 'pg_spinlock', 'cas');
+    assert.ok(cas.execs >= 256);
+    assert.equal(cas.tainted, 0);
+    assert.ok(markerCounts(r.log, bin, 'pg_spinlock', 'sum').tainted >= 256);
+  });
+
+  it('a pthreads pipeline passes tainted buffers through a queue', async () => {
+    const bin = compile(dir, 'pg_pipeline', ['-pthread']);
+    const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /worker total=4096 tainted=4096 /);
+    assert.ok(markerCounts(r.log, bin, 'pg_pipeline', 'worker-sum').tainted >= 4096);
+  });
+
+  it('fork and exec children each get their own log (--trace-children=yes)', async () => {
+    const bin = compile(dir, 'pg_forkexec');
+    const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin', '--trace-children=yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /fork-child=7 exec-child=5/);
+    assert.equal(r.logs.length, 3, r.logs.join(','));
+    const { readTaintLog } = await import('../../src/core/taintLog/reader');
+    const logs = await Promise.all(r.logs.map((l) => readTaintLog(l)));
+    const codes = logs.map((l) => (l.end.reason === 'exit' ? l.end.code : -1)).sort();
+    assert.deepEqual(codes, [0, 5, 7]);
+    const parent = logs.find((l) => l.end.reason === 'exit' && l.end.code === 0)!;
+    for (const l of logs) {
+      assert.ok([...l.labels.values()].some((x) => x.provenance.kind === 'file'), `${l.source} has a file label`);
+      if (l !== parent) assert.equal(l.process.ppid, parent.process.pid);
+    }
+    assert.equal(new Set(logs.map((l) => l.process.pid)).size, 3);
+  });
+
+  it('counts tainted and clean bytes exactly for writes to a file, a pipe and a socket', async () => {
+    const bin = compile(dir, 'pg_io');
+    const r = await runPg(dir, [bin, 'input.bin', join(dir, 'written.out')], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(io(r.log, 'file', 'out'), { kind: 'file', direction: 'out', taintedBytes: 100, cleanBytes: 50 });
+    assert.deepEqual(io(r.log, 'pipe', 'out'), { kind: 'pipe', direction: 'out', taintedBytes: 100, cleanBytes: 50 });
+    assert.deepEqual(io(r.log, 'socket', 'out'), { kind: 'socket', direction: 'out', taintedBytes: 100, cleanBytes: 50 });
+    assert.equal(io(r.log, 'file', 'in').taintedBytes, 100);
+    assert.equal(io(r.log, 'pipe', 'in').cleanBytes, 150, 'a pipe read is clean (the kernel wrote it)');
+    assert.equal(io(r.log, 'socket', 'in').cleanBytes, 150);
+  });
+
+  it('a segfaulting program leaves a log complete up to the crash', async () => {
+    const bin = compile(dir, 'pg_segv');
+    const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+    assert.notEqual(r.code, 0);
+    assert.equal(r.log.end.reason, 'signal');
+    const loop = markerCounts(r.log, bin, 'pg_segv', 'segv-loop');
+    assert.ok(loop.tainted >= 1000 && loop.execs >= 1000, JSON.stringify(loop));
+    assert.ok(markerCounts(r.log, bin, 'pg_segv', 'segv-crash').execs >= 1);
+    assert.deepEqual(r.log.warnings, []);
+  });
+
+  describe('bad input', () => {
+    it('an unwritable log path fails before the program starts', async () => {
+      const bin = compile(dir, 'pg_io');
+      const res = spawnSync('valgrind', ['-q', '--tool=planegrind', '--taint-log=/nonexistent-dir/x.%p.taintlog', bin, 'input.bin', join(dir, 'never.out')], {
+        cwd: dir, env: { ...process.env, VALGRIND_LIB: join(__dirname, '..', '..', 'native', 'build', 'vglib') }, encoding: 'utf8',
+      });
+      assert.equal(res.status, 1);
+      assert.match(res.stderr, /cannot write the taint log '\/nonexistent-dir\/x\.\d+\.taintlog'/);
+      assert.throws(() => readFileSync(join(dir, 'never.out')));
+    });
+
+    for (const [opt, msg] of [['--pointer-policy=maybe', /Bad option: --pointer-policy=maybe/], ['--bogus-option=1', /Unknown option: --bogus-option=1/], ['--user-data=', /Bad option/]] as const) {
+      it(`${opt} gets a Valgrind-style error`, () => {
+        const res = spawnSync('valgrind', ['--tool=planegrind', opt, '/bin/true'], {
+          env: { ...process.env, VALGRIND_LIB: join(__dirname, '..', '..', 'native', 'build', 'vglib') }, encoding: 'utf8',
+        });
+        assert.equal(res.status, 1);
+        assert.match(res.stderr, msg);
+      });
+    }
+
+    it('a glob that matched no opened file gets a warning at exit', async () => {
+      const bin = compile(dir, 'pg_io');
+      const r = await runPg(dir, [bin, 'input.bin', join(dir, 'w2.out')], ['--user-data=*.bin', '--user-data=nothing-*.dat']);
+      assert.equal(r.code, 0);
+      assert.deepEqual(r.log.warnings, ["--user-data glob 'nothing-*.dat' matched no file opened in this run"]);
+      assert.match(r.stderr, /nothing-\*\.dat/);
+    });
+  });
+});
