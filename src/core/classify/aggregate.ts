@@ -15,6 +15,11 @@ export function decide(primary: PointerPolicy, execIns: number, taintIns: number
   return [taintO > 0 ? PLANE_DATA : PLANE_CONTROL, execO, taintO];
 }
 
+/** Whether the primary policy's runs decide this instruction (they executed it); decide() without an array, for hot loops. */
+export function decidingPolicyIsPrimary(primary: PointerPolicy, execIns: number, taintIns: number, execSens: number, taintSens: number): boolean {
+  return primary === 'insensitive' ? execIns > 0 || taintIns > 0 : execSens > 0 || taintSens > 0;
+}
+
 export interface FunctionAgg {
   id: number;
   module: number;
@@ -120,8 +125,10 @@ export class GlobalInstructions {
 
   classify(primary: PointerPolicy): void {
     for (let g = 0; g < this.size; g++) {
-      const [plane, executions, tainted] = decide(primary, this.execIns[g], this.taintIns[g], this.execSens[g], this.taintSens[g]);
-      this.plane[g] = plane;
+      const ins = decidingPolicyIsPrimary(primary, this.execIns[g], this.taintIns[g], this.execSens[g], this.taintSens[g]) === (primary === 'insensitive');
+      const executions = ins ? this.execIns[g] : this.execSens[g];
+      const tainted = ins ? this.taintIns[g] : this.taintSens[g];
+      this.plane[g] = tainted > 0 ? PLANE_DATA : PLANE_CONTROL;
       this.executions[g] = executions;
       this.tainted[g] = tainted;
     }

@@ -1,19 +1,22 @@
 // `classify`: taint logs of one or more runs -> one classification database. The log reader and the DWARF
 // index are parameters so that tests can drive classification with synthetic logs and indexes.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { TaintLog } from '../taintLog/types';
 import { planescopeVersion } from '../assets';
 import { aggregate, attributeAll, GlobalInstructions, SourceRegistry } from './aggregate';
 import { attribute, ModuleSource, OpenModuleIndex, openModuleSource } from './attribute';
 import { RunMerger } from './merge';
 import { rankSite } from './rankSites';
+import type { SymbolTable } from './symbols';
 import { ClassifiedModel, RankedSiteRow, writeDatabase } from './writeDb';
 import { PLANE_DATA } from '../db/schema';
 
 export interface ClassifyDeps {
   readLog(path: string): Promise<TaintLog>;
   openIndex: OpenModuleIndex;
+  /** Function names for modules without debug info (optional). */
+  openSymbols?: (path: string) => SymbolTable | undefined;
 }
 
 export interface ClassifyOptions {
@@ -81,6 +84,7 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
   attributeAll(global, sources, registry, (source, offset) => attribute(source.index!.lookup(offset)), (done, total) => {
     if (total >= 200000) progress(`  source lines: ${done}/${total} instructions`);
   });
+  if (deps.openSymbols) symbolizeWithoutDwarf(global, sources, registry, deps.openSymbols);
   const lines = aggregate(global, registry);
 
   const sites = rankAllSites(merger, global, registry);
@@ -123,6 +127,23 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
     sites: sites.length,
     warnings: [...merger.warnings.map((w) => w.text), ...[...sources.values()].flatMap((s) => (s.warning ? [s.warning] : []))],
   };
+}
+
+/** Names the functions of modules that have a binary but no debug info, from their symbol tables. */
+function symbolizeWithoutDwarf(global: GlobalInstructions, sources: Map<number, ModuleSource>, registry: SourceRegistry, open: (path: string) => SymbolTable | undefined): void {
+  const tables = new Map<number, SymbolTable>();
+  for (const source of sources.values()) {
+    if (source.status !== 'none' || source.module.kind === 'tooling' || !existsSync(source.module.path)) continue;
+    const table = open(source.module.path);
+    if (table && (!table.buildId || !source.module.buildId || table.buildId === source.module.buildId)) tables.set(source.module.id, table);
+  }
+  if (tables.size === 0) return;
+  for (let g = 0; g < global.size; g++) {
+    const table = tables.get(global.module[g]);
+    if (!table || global.func[g] >= 0) continue;
+    const name = table.functionAt(global.offset[g]);
+    if (name) global.func[g] = global.outer[g] = registry.fn(global.module[g], name);
+  }
 }
 
 /** Evidence for every merged pointer site, sorted best first (rank 1 = most likely hidden data plane). */

@@ -2,9 +2,9 @@
 // bytes; the caller stores them.
 import type { SqlDatabase, SqlStatement, SqlValue } from '../db/sqlite';
 import { loadSqlJs } from '../db/sqlite';
-import { SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
+import { PLANE_CONTROL, PLANE_DATA, SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
 import type { GlobalInstructions, LineTable, SourceRegistry } from './aggregate';
-import { decide } from './aggregate';
+import { decidingPolicyIsPrimary } from './aggregate';
 import type { ModuleSource } from './attribute';
 import type { RunMerger } from './merge';
 
@@ -85,7 +85,6 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
   const SQL = await loadSqlJs();
   const db = new SQL.Database();
   try {
-    db.run('PRAGMA page_size = 8192');
     db.run('PRAGMA journal_mode = OFF');
     // Keep the whole database in SQLite's page cache until the end: sql.js stores the file in an
     // in-memory file system whose writes are slow JS copies, so each page should be written once.
@@ -124,12 +123,12 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     const table = merger.instructions;
     const primary = merger.primaryPolicy();
     insertBatched(db, 'insn_counts', 5, table.size, (p, at, r) => {
-      const [plane, executions] = decide(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]);
+      const ins = decidingPolicyIsPrimary(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]) === (primary === 'insensitive');
       p[at] = table.component[r];
       p[at + 1] = table.module[r];
       p[at + 2] = table.offset[r];
-      p[at + 3] = plane;
-      p[at + 4] = executions;
+      p[at + 3] = (ins ? table.taintIns[r] : table.taintSens[r]) > 0 ? PLANE_DATA : PLANE_CONTROL;
+      p[at + 4] = ins ? table.execIns[r] : table.execSens[r];
     });
 
     progress?.(`writing ${model.lines.size} source lines`);
