@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "lr.h"
+#include "lr_rr.h"
 
 struct lr_real lr_real;
 
@@ -37,5 +38,6 @@ void lr_real_init(void)
    /* optional: newer glibc only */
    *(void **)&lr_real.epoll_pwait2 = dlsym(RTLD_NEXT, "epoll_pwait2");
    *(void **)&lr_real.close_range = dlsym(RTLD_NEXT, "close_range");
+   lr_rr_install(&lr_real); /* record/replay shims go below the tagging layer (lr_rr_shim.c) */
    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }

@@ -1,0 +1,99 @@
+/* Record and replay (liblog-style), below the tagging layer. The shims replace entries of lr_real (the
+   kernel boundary), so in replay the tagging code above re-runs on the recorded raw bytes. Files:
+     lr_rr_log.c    configuration, the log writer (record), the log reader and thread turns (replay),
+                    divergence and end-of-log reports
+     lr_rr_shim.c   lr_rr_install(): record/replay shims for the lr_real table, the per-fd class cache
+     lr_rr_libc.c   exported wrappers for nondeterminism outside lr_real: clocks, randomness, pids,
+                    bind/listen/getsockname/getpeername, pthread mutex/condvar order, thread creation
+   Environment (set by `planescope run --mode record` and `planescope replay`):
+     PLANESCOPE_RR_MODE       record | replay (anything else: librecord only tags)
+     PLANESCOPE_RR_DIR        record: directory of the logs, DIR/<name>.<pid>.rec
+     PLANESCOPE_RR_LOG        replay: the log to replay
+     PLANESCOPE_RR_DATA       record: value (default) | reference (user-data file reads by reference)
+     PLANESCOPE_RR_USER_DATA  record: newline-separated fnmatch(3) patterns of user-data file paths
+   See docs/recording.md for the log format. */
+#ifndef LR_RR_H
+#define LR_RR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "lr.h"
+
+#define LR_RR_MAGIC "PSRR0001"
+#define LR_RR_MAGIC_LEN 8
+
+/* Every record: this header, then aux_len bytes of aux, then data (len - header - aux_len bytes). */
+struct lr_rr_hdr {
+   uint32_t len;     /* whole record, header included */
+   uint16_t kind;
+   uint16_t tid;     /* replay thread id: 0 main, then creation order */
+   int32_t fd;       /* the fd (or nfds, or clock id) the call was made on: checked on replay */
+   int32_t err;      /* errno after the call when ret < 0 */
+   int64_t ret;
+   uint64_t arg;     /* the requested size (or request): checked on replay */
+   uint32_t aux_len;
+   uint32_t flags;   /* call flags: checked on replay */
+} __attribute__((packed));
+
+enum lr_rr_kind {
+   RR_HEADER = 1, RR_END,
+   RR_READ, RR_READV, RR_RECV, RR_RECVFROM, RR_RECVMSG,
+   RR_SEND, RR_SENDTO, RR_SENDMSG, RR_WRITE, RR_WRITEV, RR_SENDFILE,
+   RR_SOCKET, RR_CONNECT, RR_ACCEPT, RR_ACCEPT4, RR_SHUTDOWN, RR_BIND, RR_LISTEN,
+   RR_GETSOCKNAME, RR_GETPEERNAME, RR_FIONREAD,
+   RR_POLL, RR_PPOLL, RR_SELECT, RR_PSELECT, RR_EPOLL_WAIT, RR_EPOLL_PWAIT, RR_EPOLL_PWAIT2,
+   RR_CLOCK_GETTIME, RR_GETTIMEOFDAY, RR_TIME, RR_GETRANDOM, RR_GETPID, RR_GETPPID,
+   RR_MUTEX_LOCK, RR_MUTEX_TRYLOCK, RR_MUTEX_UNLOCK, RR_COND_WAIT, RR_COND_WAKE, RR_COND_SIGNAL,
+   RR_COND_BROADCAST, RR_THREAD_CREATE,
+   RR_UDATA_VALUE, RR_UDATA_REF,
+   RR_KIND_MAX
+};
+
+enum { LR_RR_OFF, LR_RR_RECORD, LR_RR_REPLAY };
+LR_HIDDEN extern int lr_rr_mode;
+LR_HIDDEN extern int lr_rr_by_reference;
+LR_HIDDEN const char *lr_rr_kind_name(int kind);
+
+/* Called at the end of lr_real_init(): reads the environment, opens the log, swaps the shims in. */
+LR_HIDDEN void lr_rr_install(struct lr_real *r);
+LR_HIDDEN void lr_rr_uninstall(void);   /* back to the true functions (recording stopped, replay child) */
+LR_HIDDEN void lr_rr_configure(void); /* lr_rr_log.c: mode, log, patterns */
+
+/* 1 when path matches a PLANESCOPE_RR_USER_DATA pattern. */
+LR_HIDDEN int lr_rr_user_data(const char *path);
+
+/* The calling thread's replay id. */
+LR_HIDDEN uint16_t lr_rr_tid(void);
+LR_HIDDEN void lr_rr_set_tid(uint16_t tid);
+LR_HIDDEN uint16_t lr_rr_new_tid(void);
+
+/* Record: appends one record (one writev under the log lock, so a crash loses at most the call in flight). */
+LR_HIDDEN void lr_rr_put(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
+                         const void *aux, size_t aux_len, const void *data, size_t data_len);
+/* Record: takes the log lock for calls whose log order must equal their real order (mutexes). */
+LR_HIDDEN void lr_rr_lock(void);
+LR_HIDDEN void lr_rr_unlock(void);
+LR_HIDDEN void lr_rr_put_locked(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
+                                const void *aux, size_t aux_len, const void *data, size_t data_len);
+
+/* Replay: waits for this thread's turn, checks the next record is (kind, fd, arg, flags), and returns
+   it; a mismatch or the end of the log ends the process with a report. lr_rr_done() passes the turn. */
+struct lr_rr_rec {
+   const struct lr_rr_hdr *h;
+   const uint8_t *aux, *data;
+   size_t data_len;
+};
+LR_HIDDEN void lr_rr_next(int kind, int fd, uint64_t arg, uint32_t flags, struct lr_rr_rec *out);
+LR_HIDDEN void lr_rr_done(void);
+/* Replay: reports a divergence found by a shim (e.g. a user-data file whose bytes changed). */
+LR_HIDDEN void lr_rr_diverge(const char *what, int kind, int fd) __attribute__((noreturn));
+/* Returns the logged result: sets errno from the record. */
+LR_HIDDEN int64_t lr_rr_result(const struct lr_rr_rec *r);
+
+/* A fast 64-bit hash of user-data bytes (by-reference records). */
+LR_HIDDEN uint64_t lr_rr_hash(const void *p, size_t n);
+
+/* True when the return address lies in librecord itself (its own locks are not recorded). */
+LR_HIDDEN int lr_rr_from_self(const void *ret_addr);
+
+#endif
