@@ -5,6 +5,7 @@ import { planescopeVersion } from '../core/assets';
 import { which } from '../core/processes';
 import { ComponentsTreeProvider } from './componentsTree';
 import { DatabaseSet } from './databases';
+import { registerDebugging } from './debugging';
 import { LineDecorator } from './decorations';
 import { DocumentStates } from './documents';
 import { OPEN_ORIGIN_COMMAND, PlaneHoverProvider } from './hover';
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const sites = new SitesTreeProvider(databases);
   const components = new ComponentsTreeProvider(databases);
   const report = new ReportPanel(context.extensionUri, databases, output);
+  registerDebugging(context);
 
   context.subscriptions.push(
     output,
