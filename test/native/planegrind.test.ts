@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTaintLog } from '../../src/core/taintLog/reader';
 import type { TaintLog } from '../../src/core/taintLog/types';
 import { FIXTURES, buildTool, compile, lineCounts, markerLines, moduleOf, runPg, siteLines, tempDir } from './planegrindHarness';
 
@@ -190,7 +191,6 @@ describe('planegrind', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /fork-child=7 exec-child=5/);
     assert.equal(r.logs.length, 3, r.logs.join(','));
-    const { readTaintLog } = await import('../../src/core/taintLog/reader');
     const logs = await Promise.all(r.logs.map((l) => readTaintLog(l)));
     const codes = logs.map((l) => (l.end.reason === 'exit' ? l.end.code : -1)).sort();
     assert.deepEqual(codes, [0, 5, 7]);
