@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classifyLogs, ClassifyDeps } from '../../src/core/classify/classify';
+import { classifyLogs, ClassifyDeps, resolvePeer } from '../../src/core/classify/classify';
 import { openPlanesDatabaseBytes } from '../../src/core/db/reader';
 import { loadSqlJs } from '../../src/core/db/sqlite';
 import type { ModuleIndex } from '../../src/core/dwarf/types';
@@ -166,5 +166,16 @@ describe('classify (synthetic logs)', () => {
     raw.close();
     await assert.rejects(openPlanesDatabaseBytes('old.planes.db', bytes), /old\.planes\.db has classification schema version 99.*reads version 1: rebuild it .*planescope classify/);
     await assert.rejects(openPlanesDatabaseBytes('x.db', new Uint8Array(1000).fill(1)), /x\.db is not/);
+  });
+});
+
+describe('message peers', () => {
+  it('resolves librecord\'s exe:pid@host names to runs, by pid and name, then by name alone', () => {
+    const runs = [{ id: 1, pid: 10, exe: '/srv/client' }, { id: 2, pid: 11, exe: '/srv/chunkserver' }, { id: 3, pid: 12, exe: '/srv/chunkserver' }];
+    assert.equal(resolvePeer('client:10@node-42', runs), 1);
+    assert.equal(resolvePeer('chunkserver:12@node-42', runs), 3);
+    assert.equal(resolvePeer('client:999@node-42', runs), 1, 'replayed under another pid: the name decides');
+    assert.equal(resolvePeer('chunkserver:999@node-42', runs), undefined, 'ambiguous');
+    assert.equal(resolvePeer('master:5@h', runs), undefined);
   });
 });

@@ -47,14 +47,21 @@ function sha256File(path: string): string {
   }
 }
 
-/** The run a message label's peer names: by pid (the last number in the peer text) or by component name. */
+/**
+ * The run a message label's peer names. librecord names a process `exe:pid@host`; a replayed process may
+ * run under another pid than the recorded one, so the executable's name decides when the pid does not.
+ */
 export function resolvePeer(peer: string, runs: Array<{ id: number; pid: number; exe: string }>): number | undefined {
+  const parsed = /^(.*?):(\d+)(?:@.*)?$/.exec(peer);
+  const name = parsed ? parsed[1] : undefined;
   const numbers = peer.match(/\d+/g);
-  const pid = numbers ? Number(numbers[numbers.length - 1]) : NaN;
-  const byPid = runs.filter((r) => r.pid === pid);
-  if (byPid.length === 1) return byPid[0].id;
-  const byName = runs.filter((r) => peer === r.exe || peer.split(/[/:@ ]/).includes(r.exe.split('/').pop()!));
-  return byName.length === 1 ? byName[0].id : undefined;
+  const pid = parsed ? Number(parsed[2]) : numbers ? Number(numbers[numbers.length - 1]) : NaN;
+  const base = (exe: string) => exe.split('/').pop()!;
+  const unique = (list: typeof runs) => (list.length === 1 ? list[0].id : undefined);
+  if (name !== undefined) {
+    return unique(runs.filter((r) => r.pid === pid && base(r.exe) === name)) ?? unique(runs.filter((r) => base(r.exe) === name)) ?? unique(runs.filter((r) => r.pid === pid));
+  }
+  return unique(runs.filter((r) => r.pid === pid)) ?? unique(runs.filter((r) => peer === r.exe || peer.split(/[/:@ ]/).includes(base(r.exe))));
 }
 
 export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, options: ClassifyOptions = {}): Promise<ClassifyResult> {
