@@ -154,6 +154,10 @@ struct lr_sock {
    int in_err;                       /* an error the readiness drain took from the kernel, for recv */
    int peer_untagged;                /* the peer answered without a hello: stop tagging */
 
+   /* datagram peers seen sending untagged datagrams: we answer them untagged */
+   struct sockaddr_storage dg_untagged[16];
+   int dg_n_untagged;
+
    /* send direction (stream) */
    pthread_mutex_t out_lock;
    int out_state;
@@ -184,7 +188,7 @@ LR_HIDDEN void lr_stream_flush_hello(int fd, struct lr_sock *s);
 LR_HIDDEN void lr_stream_flush_pending_blocking(int fd, struct lr_sock *s);
 
 /* ---- datagram tagging (lr_dgram.c) ---- */
-LR_HIDDEN ssize_t lr_dgram_send(int fd, const struct msghdr *msg, int flags);
+LR_HIDDEN ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int flags);
 LR_HIDDEN ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags);
 
 /* ---- helpers ---- */

@@ -1,15 +1,73 @@
 /* UDP message tagging: every datagram carries a 16-byte prefix (magic, kind, message id, and under
    planegrind the sender's identity and the taint tag). The receiver peeks at the prefix and strips it;
    a datagram without the magic came from a peer not running librecord and is delivered unchanged. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lr.h"
 
 #define IOV_LOCAL 64
 
-ssize_t lr_dgram_send(int fd, const struct msghdr *msg, int flags)
+static int same_addr(const struct sockaddr_storage *a, const void *b, socklen_t blen)
 {
+   const struct sockaddr *sb = b;
+   if (blen < sizeof(sa_family_t) || a->ss_family != sb->sa_family) return 0;
+   if (sb->sa_family == AF_INET) {
+      const struct sockaddr_in *x = (const void *)a, *y = b;
+      return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+   }
+   if (sb->sa_family == AF_INET6) {
+      const struct sockaddr_in6 *x = (const void *)a, *y = b;
+      return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+   }
+   return 0;
+}
+
+/* Has this destination sent us untagged datagrams? Then it does not run librecord. */
+static int dest_untagged(int fd, struct lr_sock *s, const struct msghdr *msg)
+{
+   if (!__atomic_load_n(&s->dg_n_untagged, __ATOMIC_ACQUIRE)) return 0;
+   struct sockaddr_storage peer;
+   const void *dest = msg->msg_name;
+   socklen_t len = msg->msg_namelen;
+   if (!dest) {
+      len = sizeof peer;
+      if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0) return 0;
+      dest = &peer;
+   }
+   pthread_mutex_lock(&s->in_lock);
+   int found = 0;
+   for (int i = 0; i < s->dg_n_untagged && !found; i++) found = same_addr(&s->dg_untagged[i], dest, len);
+   pthread_mutex_unlock(&s->in_lock);
+   return found;
+}
+
+static void remember_untagged(struct lr_sock *s, const struct sockaddr_storage *from, socklen_t len)
+{
+   for (int i = 0; i < s->dg_n_untagged; i++)
+      if (same_addr(&s->dg_untagged[i], from, len)) return;
+   if (s->dg_n_untagged == (int)(sizeof s->dg_untagged / sizeof s->dg_untagged[0])) return;
+   s->dg_untagged[s->dg_n_untagged] = *from;
+   __atomic_store_n(&s->dg_n_untagged, s->dg_n_untagged + 1, __ATOMIC_RELEASE);
+   char host[INET6_ADDRSTRLEN] = "?";
+   int port = 0;
+   if (from->ss_family == AF_INET) {
+      const struct sockaddr_in *a = (const void *)from;
+      inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+      port = ntohs(a->sin_port);
+   } else if (from->ss_family == AF_INET6) {
+      const struct sockaddr_in6 *a = (const void *)from;
+      inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      port = ntohs(a->sin6_port);
+   }
+   lr_warn("datagram peer %s:%d is not running librecord (untagged datagram): datagrams to it go untagged", host, port);
+}
+
+ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int flags)
+{
+   if (dest_untagged(fd, s, msg)) return lr_real.sendmsg(fd, msg, flags);
    size_t total = lr_iov_total(msg->msg_iov, msg->msg_iovlen);
    struct lr_buf tag = {0};
    lr_tag_build_iov(msg->msg_iov, msg->msg_iovlen, total, &tag);
@@ -60,10 +118,12 @@ ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags)
    ssize_t result;
    uint8_t hdr[LR_DGRAM_HDR];
    struct iovec hv = {hdr, sizeof hdr};
-   struct msghdr pm = {.msg_iov = &hv, .msg_iovlen = 1};
+   struct sockaddr_storage from;
+   struct msghdr pm = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &hv, .msg_iovlen = 1};
    ssize_t full = lr_real.recvmsg(fd, &pm, MSG_PEEK | MSG_TRUNC | (flags & MSG_DONTWAIT));
    if (full < 0) { result = -1; goto out; }
    if ((size_t)full < sizeof hdr || lr_get32(hdr) != LR_DGRAM_MAGIC) {
+      if (pm.msg_namelen) remember_untagged(s, &from, pm.msg_namelen);
       result = lr_real.recvmsg(fd, msg, flags); /* an untagged datagram */
       goto out;
    }

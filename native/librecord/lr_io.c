@@ -20,7 +20,7 @@ static ssize_t send_iov(int fd, struct lr_sock *s, const struct iovec *iov, int 
 {
    if (s->kind == LR_SOCK_STREAM) return lr_stream_send(fd, s, iov, iovcnt, flags);
    struct msghdr m = {.msg_name = (void *)to, .msg_namelen = tolen, .msg_iov = (struct iovec *)iov, .msg_iovlen = iovcnt};
-   return lr_dgram_send(fd, &m, flags);
+   return lr_dgram_send(fd, s, &m, flags);
 }
 
 static ssize_t recv_iov(int fd, struct lr_sock *s, const struct iovec *iov, int iovcnt, int flags,
@@ -57,7 +57,7 @@ LR_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
    struct lr_sock *s = tagged(fd);
    if (!s) return lr_real.sendmsg(fd, msg, flags);
-   if (s->kind == LR_SOCK_DGRAM) return lr_dgram_send(fd, msg, flags);
+   if (s->kind == LR_SOCK_DGRAM) return lr_dgram_send(fd, s, msg, flags);
    return lr_stream_send(fd, s, msg->msg_iov, msg->msg_iovlen, flags);
 }
 

@@ -1,0 +1,148 @@
+// librecord's message tagging, natively (no valgrind): application bytes arrive byte-exact through
+// every message pattern, with both peers tagged and with a peer that does not run librecord; files,
+// pipes and unix sockets are untouched; and the wire really carries hellos and frame headers.
+import { strict as assert } from 'node:assert';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { distAsset, packageRoot } from '../../src/core/assets';
+
+const fixture = join(packageRoot(), 'test', 'native', 'fixtures', 'tagging', 'tagpeer.c');
+
+interface Outcome { server: number | null; client: number | null; serverErr: string; clientErr: string }
+
+function waitExit(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.on('exit', (code) => resolve(code));
+  });
+}
+
+/** The first line a child prints on stdout (its port), or a rejection with its stderr. */
+function firstLine(child: ChildProcess, stderr: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.on('exit', () => reject(new Error(`exited before printing a line: ${stderr()}`)));
+  });
+}
+
+describe('librecord message tagging (native)', function () {
+  this.timeout(120000);
+  let dir: string;
+  let peer: string;
+  let lib: string;
+  const children: ChildProcess[] = [];
+
+  before(() => {
+    lib = distAsset('native/librecord.so');
+    dir = mkdtempSync(join(tmpdir(), 'planescope-tagging-'));
+    peer = join(dir, 'tagpeer');
+    const cc = spawnSync('gcc', ['-O1', '-g', '-Wall', '-o', peer, fixture, '-lpthread'], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function env(tagged: boolean): NodeJS.ProcessEnv {
+    const e = { ...process.env };
+    delete e.LD_PRELOAD;
+    if (tagged) e.LD_PRELOAD = lib;
+    return e;
+  }
+
+  async function runPattern(pattern: string, serverTagged: boolean, clientTagged: boolean): Promise<Outcome> {
+    let serverErr = '';
+    let clientErr = '';
+    const server = spawn(peer, ['server', pattern], { env: env(serverTagged), stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(server);
+    server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
+    const port = await firstLine(server, () => serverErr);
+    const client = spawn(peer, ['client', pattern, port], { env: env(clientTagged), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(client);
+    client.stderr!.on('data', (d: Buffer) => (clientErr += d.toString()));
+    let clientOut = '';
+    client.stdout!.on('data', (d: Buffer) => (clientOut += d.toString()));
+    const clientCode = await waitExit(client);
+    if (pattern === 'cut') server.stdin!.end(clientOut); // the bytes the client's send() accepted
+    else server.stdin!.end();
+    const serverCode = await waitExit(server);
+    return { server: serverCode, client: clientCode, serverErr, clientErr };
+  }
+
+  const patterns = ['sizes', 'vectors', 'nonblock', 'peek', 'coalesce', 'truthful', 'greeting', 'dupfork', 'duplex', 'cut', 'udp'];
+  for (const pattern of patterns) {
+    it(`${pattern}: byte-exact with both peers tagged`, async () => {
+      const r = await runPattern(pattern, true, true);
+      assert.equal(r.server, 0, `server: ${r.serverErr}`);
+      assert.equal(r.client, 0, `client: ${r.clientErr}`);
+      assert.doesNotMatch(r.serverErr + r.clientErr, /warning/, 'no peer was taken for an untagged one');
+    });
+    it(`${pattern}: byte-exact when the connecting peer does not run librecord (and a warning)`, async () => {
+      const r = await runPattern(pattern, true, false);
+      assert.equal(r.server, 0, `server: ${r.serverErr}`);
+      assert.equal(r.client, 0, `client: ${r.clientErr}`);
+      assert.match(r.serverErr, /is not running librecord/);
+    });
+  }
+
+  it('leaves files, pipes and unix sockets untouched', () => {
+    const r = spawnSync(peer, ['files'], { env: env(true), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ok\n');
+  });
+
+  it('puts a hello and one frame header per send() on the wire', async () => {
+    // A plain Node server records the raw stream a tagged client sends.
+    const chunks: Buffer[] = [];
+    const server = createServer((socket) => {
+      socket.on('data', (d) => chunks.push(d));
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const client = spawn(peer, ['client', 'sizes', String(port)], { env: env(true), stdio: 'ignore' });
+    children.push(client);
+    await waitExit(client); // it fails once it reads our untagged reply: only what it sent matters
+    server.close();
+    const wire = Buffer.concat(chunks);
+    assert.equal(wire.subarray(0, 8).toString('latin1'), '\x89PSLR\r\n\x1a');
+    const idLen = wire.readUInt16LE(10);
+    assert.match(wire.subarray(12, 12 + idLen).toString(), /^tagpeer:\d+@/);
+    let pos = 12 + idLen;
+    const sizes = [1, 2, 7, 100, 1000, 4095, 65536, 1048579, 5, 300000, 3];
+    const ids: number[] = [];
+    for (const size of sizes) {
+      assert.equal(wire[pos], 0xc1, `clean frame kind at ${pos}`);
+      assert.equal(wire.readUInt16LE(pos + 2), 0x5350);
+      assert.equal(wire.readUInt32LE(pos + 4), size, 'the frame length is the send() length');
+      ids.push(wire.readUInt32LE(pos + 8));
+      pos += 12 + size;
+    }
+    assert.equal(pos, wire.length, 'nothing but frames after the hello');
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], 'message ids increase');
+  });
+
+  it('sends everything untagged when PLANESCOPE_TAG=0', async () => {
+    const chunks: Buffer[] = [];
+    const server = createServer((socket) => {
+      socket.on('data', (d) => chunks.push(d));
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const client = spawn(peer, ['client', 'sizes', String(port)], { env: { ...env(true), PLANESCOPE_TAG: '0' }, stdio: 'ignore' });
+    children.push(client);
+    await waitExit(client);
+    server.close();
+    assert.equal(Buffer.concat(chunks).length, [1, 2, 7, 100, 1000, 4095, 65536, 1048579, 5, 300000, 3].reduce((a, b) => a + b));
+  });
+});
