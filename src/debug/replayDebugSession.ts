@@ -4,7 +4,6 @@
 import {
   ContinuedEvent,
   DebugSession,
-  Event,
   ExitedEvent,
   Handles,
   InitializedEvent,
@@ -354,14 +353,14 @@ export class ReplayDebugSession extends DebugSession {
   }
 
   /** `planescope.taintWatch` {expression, threadId?}: run until tainted data reaches the expression. */
-  protected override async customRequest(command: string, response: DebugProtocol.Response, args: { expression?: string; threadId?: number }): Promise<void> {
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: { expression?: string; threadId?: number; frameId?: number }): Promise<void> {
     if (command !== 'planescope.taintWatch') return super.customRequest(command, response, args);
     await this.handle(response, async () => {
       if (!args?.expression) throw new LaunchError('planescope.taintWatch needs an "expression"');
-      const engine = this.requireEngine();
-      // Answer first: the watch runs like a continue and ends with a stopped event.
-      this.sendEvent(new Event('planescope.taintWatchStarted', { expression: args.expression }));
-      void engine.taintWatch(args.expression, args.threadId ?? 1).catch((e) => this.sendEvent(new OutputEvent(`taint watch: ${(e as Error).message}\n`, 'stderr')));
+      const f = (args.frameId !== undefined && this.frames.get(args.frameId)) || { threadId: args.threadId ?? 1, level: 0 };
+      const run = await this.requireEngine().prepareTaintWatch(args.expression, f.threadId, f.level);
+      // Answered once the watch is armed; it then runs like a continue and ends with a stopped event.
+      setImmediate(() => void run().catch((e) => this.sendEvent(new OutputEvent(`taint watch: ${(e as Error).message}\n`, 'stderr'))));
     });
   }
 

@@ -122,6 +122,7 @@ export class ReplayEngine extends EventEmitter {
   private disposed = false;
   private readonly trace: Trace;
   private registerNames: string[] = [];
+  private lastExitCode = 0;
 
   constructor(trace: Trace = () => undefined) {
     super();
@@ -191,7 +192,8 @@ export class ReplayEngine extends EventEmitter {
     gdb.on('exit', () => {
       if (this.gdb === gdb && !this.disposed) this.emit('terminated');
     });
-    for (const cmd of ['-gdb-set mi-async on', '-gdb-set pagination off', '-gdb-set breakpoint pending on', '-gdb-set print object on', '-gdb-set width 0', '-enable-pretty-printing']) {
+    // A loaded machine (valgrind is slow to answer under load) must not make gdb time out mid-handshake.
+    for (const cmd of ['-gdb-set remotetimeout 120', '-gdb-set mi-async on', '-gdb-set pagination off', '-gdb-set breakpoint pending on', '-gdb-set print object on', '-gdb-set width 0', '-enable-pretty-printing']) {
       await gdb.send(cmd);
     }
     for (const [from, to] of Object.entries(this.args.sourceMap ?? {}).sort((a, b) => b[0].length - a[0].length)) {
@@ -493,10 +495,11 @@ export class ReplayEngine extends EventEmitter {
 
   private exited(r: MiTuple): undefined {
     // gdb prints the exit code in octal.
-    const code = parseInt(miString(r, 'exit-code') ?? '0', 8);
+    const code = miString(r, 'reason') === 'exited-signalled' ? 128 : parseInt(miString(r, 'exit-code') ?? '0', 8);
     this.running = false;
+    this.lastExitCode = code;
     if (!this.silent) {
-      this.emit('exited', miString(r, 'reason') === 'exited-signalled' ? 128 : code);
+      this.emit('exited', code);
       this.emit('terminated');
     }
     return undefined;
@@ -704,35 +707,51 @@ export class ReplayEngine extends EventEmitter {
   }
 
   /**
-   * Taint watch: steps line by line (into calls) until bytes of `expression` become tainted, at most
-   * maxSteps lines. Reports a 'data breakpoint' stop, or a 'step' stop with a description if not found.
+   * Taint watch, first half: checks that `expression` is an lvalue that holds no tainted byte yet and
+   * returns the run that goes on until it does. Throws (before anything runs) when it cannot watch.
    */
-  async taintWatch(expression: string, threadId: number, maxSteps = 10_000): Promise<void> {
+  async prepareTaintWatch(expression: string, threadId: number, frame = 0, maxLines = 100_000): Promise<() => Promise<void>> {
     const reason = this.taintUnavailable();
     if (reason) throw new LaunchError(`taint watch is not available: ${reason}`);
-    const lv = await this.lvalue(expression, threadId, 0);
-    if (!lv) throw new LaunchError(`"${expression}" has no address in memory (it is a constant, a register or not in scope): a taint watch needs an lvalue`);
+    const lv = await this.lvalue(expression, threadId, frame);
+    if (!lv) throw new LaunchError(`"${expression}" has no address in memory (a constant, a register, or not in scope here): a taint watch needs an lvalue such as a variable, a field or an array element`);
     const before = (await this.taintOf(lv.address, lv.size)).taintedBytes;
-    if (before > 0) throw new LaunchError(`"${expression}" already holds ${before} tainted byte(s)`);
+    if (before > 0) throw new LaunchError(`"${expression}" already holds ${before} tainted byte(s): the taint watch stops when tainted data first reaches it`);
+    return () => this.runTaintWatch(expression, lv, threadId, maxLines);
+  }
+
+  // Goes forward a source line at a time (over calls: their effect is seen when they return) and checks
+  // the watched bytes after each line, so it stops right after the line that tainted them.
+  private async runTaintWatch(expression: string, lv: { address: bigint; size: number }, threadId: number, maxLines: number): Promise<void> {
     const breakpoints = this.serializeSpecs();
-    this.silent = true;
-    let steps = 0;
+    const command = `-exec-next --thread ${threadId}`;
     let stop: StopEvent | undefined;
+    this.emit('continued');
+    this.silent = true;
     try {
-      for (; steps < maxSteps; steps++) {
-        stop = await this.resumeAndWait(`-exec-step --thread ${threadId}`, false);
-        if (!stop) return;
-        this.history.push({ command: `-exec-step --thread ${threadId}`, breakpoints, stop });
-        if (stop.reason === 'breakpoint' || stop.reason === 'exception') break;
-        if ((await this.taintOf(lv.address, lv.size)).taintedBytes > 0) {
-          stop = { reason: 'data breakpoint', threadId, description: `tainted data reached ${expression}` };
+      for (let lines = 0; lines < maxLines; lines++) {
+        stop = await this.resumeAndWait(command, false);
+        if (!stop) break;
+        const icount = this.capabilities.icount ? await this.icount().catch(() => undefined) : undefined;
+        this.history.push({ command, breakpoints, stop, icount });
+        if (stop.reason === 'breakpoint' || stop.reason === 'exception' || stop.reason === 'pause') break;
+        const now = await this.taintOf(lv.address, lv.size);
+        if (now.taintedBytes > 0) {
+          stop = { reason: 'data breakpoint', threadId, description: `tainted data reached ${expression} (${now.taintedBytes} of ${lv.size} bytes)` };
           break;
         }
+        if (lines === maxLines - 1) stop = { reason: 'step', threadId, description: `no tainted data reached ${expression} within ${maxLines} lines` };
       }
     } finally {
       this.silent = false;
     }
-    this.emit('stopped', stop ?? { reason: 'step', threadId, description: `no tainted data reached ${expression} within ${maxSteps} lines` });
+    if (!stop) {
+      // The program ended: report it now (silent mode kept the exit quiet).
+      this.emit('exited', this.lastExitCode);
+      this.emit('terminated');
+      return;
+    }
+    this.emit('stopped', stop);
   }
 
   private requireStopped(): GdbDriver {

@@ -110,6 +110,26 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     assert.ok(labels.some((l) => l.value.includes('data.bin')), JSON.stringify(labels));
   });
 
+  it('taint watch: runs until tainted data first reaches an expression', async function () {
+    const s = await stopAt('OPEN_HERE');
+    const frame = await topFrame(s);
+    const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    const answer = s.dc.customRequest('planescope.taintWatch', { expression: 'buf[4]', frameId: frame.id }).catch((e: Error) => e);
+    const result = await answer;
+    if (result instanceof Error) {
+      assert.match(result.message, /monitor command/);
+      this.skip();
+    }
+    const stop = await stopped;
+    assert.equal(stop.body.reason, 'data breakpoint');
+    assert.equal((await topFrame(s)).line, markerLine('AFTER_READ'), 'stops right after the line that read the user data');
+    // An expression that is already tainted, and one without an address, are refused up front.
+    const again = await s.dc.customRequest('planescope.taintWatch', { expression: 'buf[4]' }).catch((e: Error) => e);
+    assert.match(String(again), /already holds 1 tainted byte/);
+    const constant = await s.dc.customRequest('planescope.taintWatch', { expression: '42' }).catch((e: Error) => e);
+    assert.match(String(constant), /has no address in memory/);
+  });
+
   it('steps (next, step in to an inlined frame, step out) and steps back to the previous line', async () => {
     const s = await stopAt('BREAK_HERE');
     await step(s, 'next');

@@ -1,0 +1,125 @@
+// Benchmark of the `planescope` debug adapter (not a test). Measured side by side in one run:
+//   1. time to reach a breakpoint after ~100 M guest instructions through the adapter (valgrind
+//      --tool=planegrind + gdbserver + vgdb + gdb/MI + DAP), against the anchor: the same program run to
+//      completion under planegrind without gdb (target: ratio <= 1.2);
+//   2. median latency of a Next (DAP request to stopped event; target < 300 ms), and of Step Back.
+// Usage: node bench/debug.mjs [--runs N] [--iterations N]   (needs `npm run build` first)
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { require as tsxRequire } from 'tsx/cjs/api';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const opt = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const runs = opt('--runs', 3);
+// About 6.7 guest instructions an iteration of the -O0 spin loop: 15 M iterations ~ 100 M instructions.
+const iterations = opt('--iterations', 15_000_000);
+
+const adapter = join(root, 'dist', 'debugAdapter.js');
+const tool = join(root, 'dist', 'native', 'planegrind-amd64-linux');
+for (const f of [adapter, tool]) if (!existsSync(f)) throw new Error(`missing ${f}: run \`npm run build\` first`);
+
+const source = join(root, 'test', 'fixtures', 'debug', 'taintdemo.c');
+const work = mkdtempSync(join(tmpdir(), 'planescope-bench-debug-'));
+const program = join(work, 'taintdemo');
+execFileSync('gcc', ['-g', '-O0', '-o', program, source]);
+const dataFile = join(work, 'data.bin');
+writeFileSync(dataFile, 'user data bytes!');
+const lineOf = (marker) => readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes(`/* ${marker} */`)) + 1;
+
+// VALGRIND_LIB as the adapter makes it (src/core/valgrindLib.ts, loaded through tsx).
+const { ensureValgrindLib } = tsxRequire(join(root, 'src', 'core', 'valgrindLib.ts'), import.meta.url);
+const valgrindLib = ensureValgrindLib();
+const args = [dataFile, String(iterations)];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+function anchorRun() {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('valgrind', ['--tool=planegrind', `--user-data=${dataFile}`, `--taint-log=${join(work, 'anchor.taintlog')}`, '-q', program, ...args], {
+    env: { ...process.env, VALGRIND_LIB: valgrindLib },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`planegrind run failed: ${r.stderr}`);
+  return ms(t0);
+}
+
+async function adapterRun(measureSteps) {
+  const dc = new DebugClient(process.execPath, adapter, 'planescope');
+  dc.defaultTimeout = 600_000;
+  await dc.start();
+  try {
+    const t0 = process.hrtime.bigint();
+    await dc.hitBreakpoint({ program, args, cwd: work, userData: [dataFile] }, { path: source, line: lineOf('BREAK_HERE') });
+    const toBreakpoint = ms(t0);
+    const frameId = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id;
+    const icount = (await dc.evaluateRequest({ expression: '-exec monitor icount', frameId, context: 'repl' })).body.result.trim();
+    const steps = [];
+    const backs = [];
+    if (measureSteps) {
+      // Step into checksum(), then Next through its loop (with the view refreshed like VS Code does).
+      await Promise.all([dc.stepInRequest({ threadId: 1 }), dc.waitForEvent('stopped')]);
+      for (let i = 0; i < 20; i++) {
+        const s0 = process.hrtime.bigint();
+        await Promise.all([dc.nextRequest({ threadId: 1 }), dc.waitForEvent('stopped')]);
+        const frame = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+        const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
+        await dc.variablesRequest({ variablesReference: scopes[0].variablesReference });
+        steps.push(ms(s0));
+      }
+      for (let i = 0; i < 3; i++) {
+        const s0 = process.hrtime.bigint();
+        await Promise.all([dc.stepBackRequest({ threadId: 1 }), dc.waitForEvent('stopped')]);
+        backs.push(ms(s0));
+      }
+    }
+    return { toBreakpoint, icount, steps, backs };
+  } finally {
+    await dc.terminateRequest().catch(() => undefined);
+    await dc.stop();
+  }
+}
+
+const anchors = [];
+const debugs = [];
+let steps = [];
+let backs = [];
+let icount = '';
+for (let i = 0; i < runs; i++) {
+  anchors.push(anchorRun());
+  const r = await adapterRun(i === 0);
+  debugs.push(r.toBreakpoint);
+  icount = r.icount;
+  if (r.steps.length) {
+    steps = r.steps;
+    backs = r.backs;
+  }
+}
+rmSync(work, { recursive: true, force: true });
+
+const anchor = median(anchors);
+const debug = median(debugs);
+const result = {
+  instructionsAtBreakpoint: icount,
+  runs,
+  planegrindWithoutGdbMs: Math.round(anchor),
+  adapterToBreakpointMs: Math.round(debug),
+  ratio: Number((debug / anchor).toFixed(3)),
+  ratioTarget: 1.2,
+  medianNextMs: Number(median(steps).toFixed(1)),
+  nextTargetMs: 300,
+  medianStepBackMs: backs.length ? Math.round(median(backs)) : null,
+};
+console.log(`planescope debug adapter, breakpoint after ${icount} (median of ${runs})`);
+console.log(`  planegrind without gdb, whole run : ${result.planegrindWithoutGdbMs} ms   (anchor)`);
+console.log(`  adapter: launch -> breakpoint     : ${result.adapterToBreakpointMs} ms   ratio ${result.ratio} (target <= 1.2)`);
+console.log(`  Next (request -> stopped + stack + locals), median of ${steps.length}: ${result.medianNextMs} ms (target < 300)`);
+console.log(`  Step Back (restart + run forward), median of ${backs.length}: ${result.medianStepBackMs} ms`);
+console.log(JSON.stringify(result));
