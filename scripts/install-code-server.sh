@@ -49,8 +49,9 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ] && [ -f "$entry" ]; 
 fi
 
 started=$SECONDS
+# Left by an install that was killed (we hold the lock, so no other install is using them).
+rm -rf "$cache/.code-server-$version.tmp-"*
 work="$cache/.code-server-$version.tmp-$$"
-rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 
