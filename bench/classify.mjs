@@ -105,13 +105,18 @@ const result = await classifyLogs([logPath], {
   openIndex: (p) => openModuleIndex(p),
 }, {
   progress: (m) => {
-    if (/^hashing|^writing \d+ instructions/.test(m)) {
-      stages.push([m.startsWith('hashing') ? 'merge + DWARF attribution + aggregates + ranking' : 'hash sources + line rows', performance.now() - last]);
+    const stage = /^hashing/.test(m) ? 'merge + DWARF attribution + aggregates + ranking'
+      : /^writing \d+ instructions/.test(m) ? 'hash sources, write small tables'
+      : /^writing \d+ source lines/.test(m) ? 'write instruction rows'
+      : m === 'committing' ? 'write line rows, labels, sites'
+      : m === 'exporting' ? 'commit' : undefined;
+    if (stage) {
+      stages.push([stage, performance.now() - last]);
       last = performance.now();
     }
   },
 });
-stages.push(['write + export the database', performance.now() - last]);
+stages.push(['export the database', performance.now() - last]);
 const buildMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const buildCpuMs = (cpu.user + cpu.system) / 1000;

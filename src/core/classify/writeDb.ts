@@ -2,7 +2,7 @@
 // bytes; the caller stores them.
 import type { SqlDatabase, SqlStatement, SqlValue } from '../db/sqlite';
 import { loadSqlJs } from '../db/sqlite';
-import { PLANE_CONTROL, PLANE_DATA, SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
+import { INSN_COUNTS_TABLE_SQL, INSN_COUNTS_VIEW_SQL, PLANE_CONTROL, PLANE_DATA, SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
 import type { GlobalInstructions, LineTable, SourceRegistry } from './aggregate';
 import { decidingPolicyIsPrimary } from './aggregate';
 import type { ModuleSource } from './attribute';
@@ -122,14 +122,19 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
 
     const table = merger.instructions;
     const primary = merger.primaryPolicy();
-    insertBatched(db, 'insn_counts', 5, table.size, (p, at, r) => {
-      const ins = decidingPolicyIsPrimary(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]) === (primary === 'insensitive');
-      p[at] = table.component[r];
-      p[at + 1] = table.module[r];
-      p[at + 2] = table.offset[r];
-      p[at + 3] = (ins ? table.taintIns[r] : table.taintSens[r]) > 0 ? PLANE_DATA : PLANE_CONTROL;
-      p[at + 4] = ins ? table.execIns[r] : table.execSens[r];
-    });
+    if (merger.components.length === 1) {
+      db.run(INSN_COUNTS_VIEW_SQL(merger.components[0].id));
+    } else {
+      db.run(INSN_COUNTS_TABLE_SQL);
+      insertBatched(db, 'insn_counts', 5, table.size, (p, at, r) => {
+        const ins = decidingPolicyIsPrimary(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]) === (primary === 'insensitive');
+        p[at] = table.component[r];
+        p[at + 1] = table.module[r];
+        p[at + 2] = table.offset[r];
+        p[at + 3] = (ins ? table.taintIns[r] : table.taintSens[r]) > 0 ? PLANE_DATA : PLANE_CONTROL;
+        p[at + 4] = ins ? table.execIns[r] : table.execSens[r];
+      });
+    }
 
     progress?.(`writing ${model.lines.size} source lines`);
     const lineList = [...model.lines.values()];
@@ -162,8 +167,10 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     ]));
     const warnings = [...merger.warnings, ...[...model.sources.values()].filter((s) => s.warning).map((s) => ({ kind: `debug-${s.status}`, subject: s.module.buildId || s.module.path, text: s.warning! }))];
     insertAll(db, 'INSERT INTO warnings (kind, subject, text) VALUES (?,?,?)', warnings.map((w) => [w.kind, w.subject, w.text]));
+    progress?.('committing');
     db.run('COMMIT');
     db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    progress?.('exporting');
     return db.export();
   } finally {
     db.close();

@@ -21,8 +21,6 @@ CREATE TABLE functions (id INTEGER PRIMARY KEY, module_id INTEGER NOT NULL, name
 CREATE TABLE insns (module_id INTEGER NOT NULL, offset INTEGER NOT NULL, plane INTEGER NOT NULL,
   executions INTEGER NOT NULL, tainted INTEGER NOT NULL, file_id INTEGER, line INTEGER, func_id INTEGER,
   outer_func_id INTEGER, flags INTEGER NOT NULL, PRIMARY KEY (module_id, offset)) WITHOUT ROWID;
-CREATE TABLE insn_counts (component_id INTEGER NOT NULL, module_id INTEGER NOT NULL, offset INTEGER NOT NULL,
-  plane INTEGER NOT NULL, executions INTEGER NOT NULL, PRIMARY KEY (component_id, module_id, offset)) WITHOUT ROWID;
 CREATE TABLE lines (file_id INTEGER NOT NULL, line INTEGER NOT NULL, control_insns INTEGER NOT NULL,
   data_insns INTEGER NOT NULL, executions INTEGER NOT NULL, data_executions INTEGER NOT NULL,
   functions TEXT NOT NULL, labels TEXT NOT NULL, sites TEXT NOT NULL, PRIMARY KEY (file_id, line)) WITHOUT ROWID;
@@ -47,6 +45,14 @@ CREATE VIEW decisive_runs AS SELECT r.* FROM runs r WHERE r.policy = (
     THEN p.value ELSE r.policy END FROM meta p WHERE p.key = 'primary_policy');
 CREATE INDEX messages_run ON messages (run_id);
 `;
+
+/** Per-component counts: a table when the database has several components. */
+export const INSN_COUNTS_TABLE_SQL = `CREATE TABLE insn_counts (component_id INTEGER NOT NULL, module_id INTEGER NOT NULL,
+  offset INTEGER NOT NULL, plane INTEGER NOT NULL, executions INTEGER NOT NULL, PRIMARY KEY (component_id, module_id, offset)) WITHOUT ROWID`;
+
+/** With one component its counts are the instructions' own: a view, which halves the rows written. */
+export const INSN_COUNTS_VIEW_SQL = (component: number) =>
+  `CREATE VIEW insn_counts AS SELECT ${component} AS component_id, module_id, offset, plane, executions FROM insns`;
 
 /** insns.flags bits. */
 export const INSN_INLINED = 1;
