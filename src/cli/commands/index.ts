@@ -7,5 +7,6 @@ import { reportCommand } from './report';
 import { linesCommand } from './lines';
 import { sitesCommand } from './sites';
 import { bugsCommand } from './bugs';
+import { demoCommand } from './demo';
 
-export const commands: Command[] = [versionCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand];
+export const commands: Command[] = [versionCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand, demoCommand];
