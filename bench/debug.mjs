@@ -3,6 +3,8 @@
 //      --tool=planegrind + gdbserver + vgdb + gdb/MI + DAP), against the anchor: the same program run to
 //      completion under planegrind without gdb (target: ratio <= 1.2);
 //   2. median latency of a Next (DAP request to stopped event; target < 300 ms), and of Step Back.
+// The launch ratio includes the fixed start-up (valgrind, gdb loading symbols, the vgdb handshake); the
+// Continue ratio is the run itself under the gdbserver.
 // Usage: node bench/debug.mjs [--runs N] [--iterations N]   (needs `npm run build` first)
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -57,8 +59,17 @@ async function adapterRun(measureSteps) {
   await dc.start();
   try {
     const t0 = process.hrtime.bigint();
-    await dc.hitBreakpoint({ program, args, cwd: work, userData: [dataFile] }, { path: source, line: lineOf('BREAK_HERE') });
+    const initialized = dc.waitForEvent('initialized');
+    const launched = dc.launch({ program, args, cwd: work, userData: [dataFile] });
+    await initialized;
+    await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: lineOf('BREAK_HERE') }] });
+    const stopped = dc.waitForEvent('stopped');
+    const t1 = process.hrtime.bigint();
+    await dc.configurationDoneRequest();
+    await launched;
+    await stopped;
     const toBreakpoint = ms(t0);
+    const continueToBreakpoint = ms(t1);
     const frameId = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id;
     const icount = (await dc.evaluateRequest({ expression: '-exec monitor icount', frameId, context: 'repl' })).body.result.trim();
     const steps = [];
@@ -80,7 +91,7 @@ async function adapterRun(measureSteps) {
         backs.push(ms(s0));
       }
     }
-    return { toBreakpoint, icount, steps, backs };
+    return { toBreakpoint, continueToBreakpoint, icount, steps, backs };
   } finally {
     await dc.terminateRequest().catch(() => undefined);
     await dc.stop();
@@ -89,6 +100,7 @@ async function adapterRun(measureSteps) {
 
 const anchors = [];
 const debugs = [];
+const continues = [];
 let steps = [];
 let backs = [];
 let icount = '';
@@ -96,6 +108,7 @@ for (let i = 0; i < runs; i++) {
   anchors.push(anchorRun());
   const r = await adapterRun(i === 0);
   debugs.push(r.toBreakpoint);
+  continues.push(r.continueToBreakpoint);
   icount = r.icount;
   if (r.steps.length) {
     steps = r.steps;
@@ -112,6 +125,8 @@ const result = {
   planegrindWithoutGdbMs: Math.round(anchor),
   adapterToBreakpointMs: Math.round(debug),
   ratio: Number((debug / anchor).toFixed(3)),
+  continueToBreakpointMs: Math.round(median(continues)),
+  continueRatio: Number((median(continues) / anchor).toFixed(3)),
   ratioTarget: 1.2,
   medianNextMs: Number(median(steps).toFixed(1)),
   nextTargetMs: 300,
@@ -120,6 +135,7 @@ const result = {
 console.log(`planescope debug adapter, breakpoint after ${icount} (median of ${runs})`);
 console.log(`  planegrind without gdb, whole run : ${result.planegrindWithoutGdbMs} ms   (anchor)`);
 console.log(`  adapter: launch -> breakpoint     : ${result.adapterToBreakpointMs} ms   ratio ${result.ratio} (target <= 1.2)`);
+console.log(`  adapter: Continue -> breakpoint   : ${result.continueToBreakpointMs} ms   ratio ${result.continueRatio} (the run itself, without valgrind/gdb start-up)`);
 console.log(`  Next (request -> stopped + stack + locals), median of ${steps.length}: ${result.medianNextMs} ms (target < 300)`);
 console.log(`  Step Back (restart + run forward), median of ${backs.length}: ${result.medianStepBackMs} ms`);
 console.log(JSON.stringify(result));

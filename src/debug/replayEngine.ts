@@ -176,10 +176,9 @@ export class ReplayEngine extends EventEmitter {
       },
     });
     const target = this.target;
-    void target.waitForExit().then(() => this.onTargetExit(target));
-    await target.start();
-    this.gdb = new GdbDriver({ gdbPath: this.tools.gdb, program: this.program, cwd: this.cwd, trace: (d, l) => this.trace(`${d} ${l}`) });
-    const gdb = this.gdb;
+    // gdb starts and loads the program's symbols while valgrind starts: the two take about as long.
+    const gdb = new GdbDriver({ gdbPath: this.tools.gdb, program: this.program, cwd: this.cwd, trace: (d, l) => this.trace(`${d} ${l}`) });
+    this.gdb = gdb;
     gdb.on('exec', (record: { cls: string; results: MiTuple }) => {
       if (record.cls === 'stopped') this.onStopped(record.results);
       else if (record.cls === 'running') this.running = true;
@@ -192,13 +191,19 @@ export class ReplayEngine extends EventEmitter {
     gdb.on('exit', () => {
       if (this.gdb === gdb && !this.disposed) this.emit('terminated');
     });
-    // A loaded machine (valgrind is slow to answer under load) must not make gdb time out mid-handshake.
-    for (const cmd of ['-gdb-set remotetimeout 120', '-gdb-set mi-async on', '-gdb-set pagination off', '-gdb-set breakpoint pending on', '-gdb-set print object on', '-gdb-set width 0', '-enable-pretty-printing']) {
-      await gdb.send(cmd);
-    }
-    for (const [from, to] of Object.entries(this.args.sourceMap ?? {}).sort((a, b) => b[0].length - a[0].length)) {
-      await gdb.console(`set substitute-path ${from} ${to}`);
-    }
+    const setup = (async () => {
+      // A loaded machine (valgrind is slow to answer under load) must not make gdb time out mid-handshake.
+      for (const cmd of ['-gdb-set remotetimeout 120', '-gdb-set mi-async on', '-gdb-set pagination off', '-gdb-set breakpoint pending on', '-gdb-set print object on', '-gdb-set width 0', '-enable-pretty-printing']) {
+        await gdb.send(cmd);
+      }
+      for (const [from, to] of Object.entries(this.args.sourceMap ?? {}).sort((a, b) => b[0].length - a[0].length)) {
+        await gdb.console(`set substitute-path ${from} ${to}`);
+      }
+    })();
+    const started = target.start();
+    // Watch for valgrind's exit only once it has been spawned (start() spawns synchronously).
+    void target.waitForExit().then(() => this.onTargetExit(target));
+    await Promise.all([started, setup]);
     const stopped = this.nextStop();
     await gdb.send(`-target-select remote ${target.remoteTarget}`);
     await stopped;

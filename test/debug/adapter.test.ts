@@ -58,6 +58,7 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     assert.equal(frame.line, markerLine('BREAK_HERE'));
     assert.equal(frame.name, 'main');
     assert.equal(frame.source?.path, fixtureSource);
+    assert.deepEqual(s.events, ['initialized', 'continued', 'stopped'], 'no terminated or exited event while the session runs');
   });
 
   it('shows correct local values', async () => {

@@ -64,6 +64,8 @@ export interface Session {
   dc: DebugClient;
   log: string;
   output: string[];
+  /** Events in arrival order (names only), to check what came before what. */
+  events: string[];
 }
 
 /** Starts the standalone adapter under a DebugClient, logging DAP and MI traffic to a file. */
@@ -73,8 +75,10 @@ export async function startSession(env: NodeJS.ProcessEnv = {}): Promise<Session
   dc.defaultTimeout = 30_000;
   await dc.start();
   const output: string[] = [];
+  const events: string[] = [];
   dc.on('output', (e) => output.push(e.body.output));
-  return { dc, log, output };
+  for (const name of ['stopped', 'continued', 'terminated', 'exited', 'initialized']) dc.on(name, () => events.push(name));
+  return { dc, log, output, events };
 }
 
 export function dumpLog(session: Session | undefined, title: string): void {
