@@ -1,0 +1,125 @@
+// The whole pipeline from the editor, on a real run: a CRC32 program (the paper's tainted-pointer example)
+// compiled with -g and run under planegrind at test time; in real VS Code, "Planescope: Classify a Trace
+// Directory" from the palette runs the bundled CLI with a progress notification, opens the
+// database it wrote, and the lookup line, its hover and the CRC32 pointer site appear.
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureValgrindLib } from '../../src/core/valgrindLib';
+import { buildAndPackage } from './harness/extensionPackage';
+import { VSCode } from './harness/vscode';
+
+const CRC_C = `// CRC32 of a user-data file by table lookup: the paper's example of data-plane work that a
+// pointer-insensitive taint analysis misses (the table entry is a constant; its index is user data).
+#include <stdint.h>
+#include <stdio.h>
+
+static uint32_t crc32tab[256];
+
+static void crc32_init(void) {
+  for (uint32_t i = 0; i < 256; i++) { /* @init */
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    crc32tab[i] = c;
+  }
+}
+
+static uint32_t crc32(const unsigned char *buf, size_t len) {
+  uint32_t crc = 0xffffffffu;
+  for (size_t i = 0; i < len; i++)
+    crc = crc32tab[(crc ^ buf[i]) & 0xff] ^ (crc >> 8); /* @lookup */
+  return crc ^ 0xffffffffu;
+}
+
+static unsigned char buf[65536];
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: crc FILE\\n"); return 2; }
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) { perror(argv[1]); return 1; }
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  crc32_init();
+  printf("%08x\\n", crc32(buf, n));
+  return 0;
+}
+`;
+
+function lineOf(marker: string): number {
+  return CRC_C.split('\n').findIndex((l) => l.includes(`/* @${marker} */`)) + 1;
+}
+
+describe('extension: classify a real planegrind trace from the editor (code-server)', function () {
+  this.timeout(600000);
+  let dir: string;
+  let vscode: VSCode;
+
+  before(async () => {
+    buildAndPackage(); // dist/ (the tool, the CLI) as the .vsix carries it
+    dir = mkdtempSync(join(tmpdir(), 'ps-e2e-pipe-'));
+    for (const d of ['src', 'data', 'bin', 'trace']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'src', 'crc.c'), CRC_C);
+    // 4 KiB of user data with every byte value, so every table entry is looked up.
+    writeFileSync(join(dir, 'data', 'input.bin'), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff)));
+    execFileSync('gcc', ['-g', '-O0', '-o', join(dir, 'bin', 'crc'), join(dir, 'src', 'crc.c')]);
+    const run = spawnSync(
+      'valgrind',
+      ['-q', '--tool=planegrind', `--taint-log=${join(dir, 'trace', 'crc.%p.taintlog')}`, '--user-data=*.bin', join(dir, 'bin', 'crc'), 'input.bin'],
+      { cwd: join(dir, 'data'), env: { ...process.env, VALGRIND_LIB: ensureValgrindLib() }, encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(readdirSync(join(dir, 'trace')).filter((f) => f.endsWith('.taintlog')).length, 1, 'planegrind wrote no taint log');
+    vscode = await VSCode.start({ workspace: dir });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await vscode.saveArtifacts(`extension-pipeline-${this.currentTest.title}`);
+  });
+
+  after(async () => {
+    await vscode?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs classify from the palette with progress and opens the database it wrote', async () => {
+    const page = vscode.page;
+    await vscode.workbench.runCommand('Planescope: Classify a Trace Directory');
+    // VS Code's own file dialogs in the browser are quick inputs holding a path: pick the trace folder ...
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    const trace = join(vscode.workspace, 'trace');
+    await input.fill(`${trace}/`);
+    await page.keyboard.press('Enter');
+    // ... then accept the proposed <parent>/trace.planes.db.
+    await page.waitForFunction(
+      () => /trace\.planes\.db$/.test((document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? ''),
+      undefined,
+      { timeout: 30000 },
+    );
+    await page.keyboard.press('Enter');
+    await vscode.workbench.waitForNotification(/Planescope: opened .*trace\.planes\.db/, 240000);
+  });
+
+  it('shades the CRC32 lookup line as mixed and its initialisation as control, from the real run', async () => {
+    await vscode.workbench.openFile('src/crc.c');
+    const lookup = await vscode.workbench.lineDecorations(lineOf('lookup'), (d) => d.after.includes('M') || d.after.includes('D'), 60000);
+    assert.ok(lookup.backgrounds.length > 0);
+    await vscode.workbench.lineDecorations(lineOf('init'), (d) => d.after.includes('C'), 60000);
+    const hover = (await vscode.workbench.hoverLine(lineOf('lookup'), 5)).replace(/\s+/g, ' ');
+    assert.match(hover, /Planescope: (data plane|mixed)/);
+    assert.match(hover, /input\.bin bytes 0\.\.4096/);
+    assert.match(hover, /Tainted pointer site #1/);
+  });
+
+  it('lists the CRC32 table lookup as the top tainted pointer site', async () => {
+    await vscode.workbench.openView('Tainted Pointer Sites');
+    const end = Date.now() + 60000;
+    let items = await vscode.workbench.treeItems('Tainted Pointer Sites');
+    while (!items.some((i) => i.label.startsWith('#1 load at line')) && Date.now() < end) items = await vscode.workbench.treeItems('Tainted Pointer Sites');
+    assert.ok(items.some((i) => i.label === 'crc.c'), JSON.stringify(items));
+    assert.ok(items.some((i) => i.label === 'crc32'), JSON.stringify(items));
+    assert.ok(items.some((i) => i.label === `#1 load at line ${lineOf('lookup')}`), JSON.stringify(items));
+  });
+});
