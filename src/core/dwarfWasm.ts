@@ -10,12 +10,12 @@ export interface DwarfWasmExports {
   ps_free(ptr: number, size: number): void;
   /** Builds the module index from `count` (section id, ptr, len) u32 triples; 0 = ok, 1 = error message. */
   ps_build_index(table: number, count: number): number;
-  /** The result buffer (index or UTF-8 error message) of the last ps_build_index call. */
+  /** The result of the last ps_build_index call: the index table (see wasm/src/out.rs) or a UTF-8 error message. */
   ps_result_ptr(): number;
   ps_result_len(): number;
 }
 
-export const DWARF_WASM_ABI = 2;
+export const DWARF_WASM_ABI = 3;
 
 let compiled: WebAssembly.Module | undefined;
 

@@ -2,6 +2,7 @@
 // bytes; the caller stores them.
 import type { SqlDatabase, SqlStatement, SqlValue } from '../db/sqlite';
 import { loadSqlJs } from '../db/sqlite';
+import { planeOf } from '../db/reader';
 import { INSN_COUNTS_TABLE_SQL, INSN_COUNTS_VIEW_SQL, PLANE_CONTROL, PLANE_DATA, SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
 import type { GlobalInstructions, LineTable, SourceRegistry } from './aggregate';
 import { decidingPolicyIsPrimary } from './aggregate';
@@ -137,7 +138,24 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     }
 
     progress?.(`writing ${model.lines.size} source lines`);
-    const lineList = [...model.lines.values()];
+    const lineList = [...model.lines.values()].sort((a, b) => a.file - b.file || a.line - b.line);
+    // Each file's LineRecord[] (api.ts) as one JSON text: the editor's per-file query is one row.
+    const byFile = new Map<number, unknown[]>();
+    for (const l of lineList) {
+      let records = byFile.get(l.file);
+      if (!records) byFile.set(l.file, (records = []));
+      records.push({
+        line: l.line,
+        plane: planeOf(l.controlInsns, l.dataInsns),
+        controlInstructions: l.controlInsns,
+        dataInstructions: l.dataInsns,
+        executions: l.executions,
+        functions: [...new Set([...l.functions].map((f) => registry.functions[f - 1].name))],
+        labels: [...l.labels],
+        siteIds: l.sites,
+      });
+    }
+    insertAll(db, 'INSERT INTO file_lines VALUES (?, ?)', [...byFile.entries()].map(([file, records]) => [file, JSON.stringify(records)]));
     insertBatched(db, 'lines', 9, lineList.length, (p, at, i) => {
       const l = lineList[i];
       const functions = [...new Set([...l.functions].map((f) => registry.functions[f - 1].name))];

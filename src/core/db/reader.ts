@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { ComponentStats, LineRecord, Plane, PlanesDatabaseReader, ProvenanceStep, RankedSite, SourceFileRecord } from './api';
 import { SCHEMA_VERSION } from './schema';
-import { loadSqlJs, queryAll, queryValue, SqlDatabase, SqlValue } from './sqlite';
+import { loadSqlJs, queryAll, queryValue, SqlDatabase } from './sqlite';
 
 /** A database written by another Planescope version (or not a database at all). */
 export class DatabaseVersionError extends Error {
@@ -72,38 +72,8 @@ export class PlanesDatabase implements PlanesDatabaseReader {
   }
 
   fileLines(file: string): LineRecord[] {
-    const fileId = queryValue(this.sql, 'SELECT id FROM files WHERE path = ?', [file]);
-    if (fileId === undefined || fileId === null) return [];
-    const statement = this.sql.prepare('SELECT line, control_insns, data_insns, executions, functions, labels, sites FROM lines WHERE file_id = ? ORDER BY line');
-    // Many lines share one function list: parse each distinct JSON text once.
-    const parsed = new Map<string, unknown>();
-    const json = <T>(text: SqlValue): T => {
-      const key = String(text);
-      if (key === '[]') return [] as T;
-      let value = parsed.get(key);
-      if (value === undefined) parsed.set(key, (value = JSON.parse(key)));
-      return (Array.isArray(value) ? [...value] : value) as T;
-    };
-    const out: LineRecord[] = [];
-    try {
-      statement.bind([fileId]);
-      while (statement.step()) {
-        const [line, control, data, executions, functions, labels, sites] = statement.get();
-        out.push({
-          line: Number(line),
-          plane: planeOf(Number(control), Number(data)),
-          controlInstructions: Number(control),
-          dataInstructions: Number(data),
-          executions: Number(executions),
-          functions: json<string[]>(functions),
-          labels: json<number[]>(labels),
-          siteIds: json<number[]>(sites),
-        });
-      }
-    } finally {
-      statement.free();
-    }
-    return out;
+    const records = queryValue(this.sql, 'SELECT records FROM file_lines WHERE file_id = (SELECT id FROM files WHERE path = ?)', [file]);
+    return records === undefined || records === null ? [] : (JSON.parse(String(records)) as LineRecord[]);
   }
 
   sites(): RankedSite[] {

@@ -24,6 +24,7 @@ CREATE TABLE insns (module_id INTEGER NOT NULL, offset INTEGER NOT NULL, plane I
 CREATE TABLE lines (file_id INTEGER NOT NULL, line INTEGER NOT NULL, control_insns INTEGER NOT NULL,
   data_insns INTEGER NOT NULL, executions INTEGER NOT NULL, data_executions INTEGER NOT NULL,
   functions TEXT NOT NULL, labels TEXT NOT NULL, sites TEXT NOT NULL, PRIMARY KEY (file_id, line)) WITHOUT ROWID;
+CREATE TABLE file_lines (file_id INTEGER PRIMARY KEY, records TEXT NOT NULL);
 CREATE TABLE labels (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, log_id INTEGER NOT NULL, kind TEXT NOT NULL,
   path TEXT, start INTEGER, end INTEGER, peer TEXT, msg INTEGER, origin TEXT, text TEXT NOT NULL,
   UNIQUE (run_id, log_id));

@@ -39,6 +39,18 @@ export function openModuleIndex(path: string, options: OpenModuleOptions = {}): 
   } catch (e) {
     throw new DwarfError(path, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  return indexBytes(path, data, options, true);
+}
+
+/**
+ * Indexes a module already in memory, bypassing the cache (tests, fuzzing, in-memory images). `path`
+ * names the module in errors and is where a separate debug file would be searched from.
+ */
+export function indexModuleBytes(path: string, data: Uint8Array, options: OpenModuleOptions = {}): DwarfModuleIndex {
+  return indexBytes(path, data, options, false);
+}
+
+function indexBytes(path: string, data: Uint8Array, options: OpenModuleOptions, useCache: boolean): DwarfModuleIndex {
   let elf: ElfFile;
   try {
     elf = new ElfFile(path, data);
@@ -46,11 +58,12 @@ export function openModuleIndex(path: string, options: OpenModuleOptions = {}): 
     throw asDwarfError(path, e);
   }
   const buildId = safe(() => elf.buildId()) ?? '';
+  useCache &&= !options.debugFile;
   const key = buildId ? `id:${buildId}` : `file:${path}:${data.length}:${safe(() => statSync(path).mtimeMs)}`;
-  const cached = cache.get(key);
-  if (cached && !options.debugFile) return cached;
+  const cached = useCache ? cache.get(key) : undefined;
+  if (cached) return cached;
   const index = build(path, elf, buildId, options);
-  if (!options.debugFile) cache.set(key, index);
+  if (useCache) cache.set(key, index);
   return index;
 }
 

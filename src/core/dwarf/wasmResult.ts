@@ -1,5 +1,5 @@
-// Runs the gimli .wasm over a module's DWARF sections and views its result buffer in place: typed
-// arrays over one ArrayBuffer, no per-row objects. The layout is documented in wasm/src/out.rs.
+// Runs the gimli .wasm over a module's DWARF sections and views the index arrays in its memory in
+// place: typed arrays, no per-row objects, no copy. The layout is documented in wasm/src/out.rs.
 import { instantiateDwarfWasm } from '../dwarfWasm';
 
 /** Section slots shared with wasm/src/index.rs (section_slot). */
@@ -17,7 +17,7 @@ export const SECTION_IDS: Record<string, number> = {
 
 export const NONE = 0xffffffff;
 const MAGIC = 0x57445350;
-const FORMAT = 1;
+const FORMAT = 2;
 
 export const ROW_STMT = 1;
 export const ROW_END_SEQUENCE = 2;
@@ -67,6 +67,8 @@ export function buildModuleData(sections: Map<string, Uint8Array>): ModuleData {
     }
     new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);
     status = wasm.ps_build_index(table, entries.length);
+    // The index does not point into the sections: give their memory back to the allocator.
+    for (let k = 0; k < triples.length; k += 3) wasm.ps_free(triples[k + 1], triples[k + 2]);
   } catch (e) {
     if (e instanceof WasmIndexError) throw e;
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
@@ -76,43 +78,38 @@ export function buildModuleData(sections: Map<string, Uint8Array>): ModuleData {
   }
   const ptr = wasm.ps_result_ptr();
   const len = wasm.ps_result_len();
-  // Copy out: the instance (and its memory) is dropped after this call.
-  const copy = new Uint8Array(len);
-  copy.set(new Uint8Array(wasm.memory.buffer, ptr, len));
-  if (status !== 0) throw new WasmIndexError(Buffer.from(copy).toString('utf8'), false);
-  return decode(copy.buffer);
+  if (status !== 0) throw new WasmIndexError(Buffer.from(new Uint8Array(wasm.memory.buffer, ptr, len)).toString('utf8'), false);
+  return decode(wasm.memory.buffer, ptr, len);
 }
 
-function decode(buf: ArrayBuffer): ModuleData {
-  const h = new Uint32Array(buf, 0, 16);
-  if (h[0] !== MAGIC || h[1] !== FORMAT) throw new WasmIndexError(`unexpected result format ${h[1]} from the DWARF decoder: run \`npm run build\``, false);
-  const [nStrings, nFiles, nCus, nRows, nFuncs, nSegs, nLk, wOff, wLen] = h.subarray(2, 11);
-  let at = 64;
-  const align = () => (at = (at + 7) & ~7);
-  const strings = new Uint8Array(buf, at, nStrings);
-  at += nStrings;
-  align();
-  const files = new Uint32Array(buf, at, nFiles * 6);
-  at += nFiles * 24;
-  const cus = new Uint32Array(buf, at, nCus * 6);
-  at += nCus * 24;
-  align();
-  const rowAddr = new Float64Array(buf, at, nRows);
-  at += nRows * 8;
-  const rowData = new Uint32Array(buf, at, nRows * 5);
-  at += nRows * 20;
-  align();
-  const funcs = new Uint32Array(buf, at, nFuncs * 6);
-  at += nFuncs * 24;
-  align();
-  const segAddr = new Float64Array(buf, at, nSegs);
-  at += nSegs * 8;
-  const segFunc = new Uint32Array(buf, at, nSegs);
-  at += nSegs * 4;
-  align();
-  const lkAddr = new Float64Array(buf, at, nLk);
-  at += nLk * 8;
-  const lkRow = new Uint32Array(buf, at, nLk);
-  const warning = wLen ? Buffer.from(strings.subarray(wOff, wOff + wLen)).toString('utf8') : undefined;
+/**
+ * Views the index arrays where the .wasm built them. The views keep the instance's memory alive
+ * (one memory per module); nothing calls into that instance again, so the memory never grows and
+ * the views never detach.
+ */
+function decode(buf: ArrayBuffer, ptr: number, len: number): ModuleData {
+  const t = new Uint32Array(buf, ptr, len / 4);
+  if (t[0] !== MAGIC || t[1] !== FORMAT) throw new WasmIndexError(`unexpected result format ${t[1]} from the DWARF decoder: run \`npm run build\``, false);
+  let i = 2;
+  // Each array: (pointer, byte length, element count).
+  const next = (): [number, number] => {
+    const entry: [number, number] = [t[i], t[i + 2]];
+    i += 3;
+    return entry;
+  };
+  const u8 = () => new Uint8Array(buf, ...next());
+  const u32 = () => new Uint32Array(buf, ...next());
+  const f64 = () => new Float64Array(buf, ...next());
+  const strings = u8();
+  const files = u32();
+  const cus = u32();
+  const rowAddr = f64();
+  const rowData = u32();
+  const funcs = u32();
+  const segAddr = f64();
+  const segFunc = u32();
+  const lkAddr = f64();
+  const lkRow = u32();
+  const warning = t[i + 1] ? Buffer.from(new Uint8Array(buf, t[i], t[i + 1])).toString('utf8') : undefined;
   return { strings, files, cus, rowAddr, rowData, funcs, segAddr, segFunc, lkAddr, lkRow, warning };
 }
