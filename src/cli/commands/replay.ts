@@ -1,0 +1,140 @@
+// `planescope replay DIR`: re-executes recorded processes from their logs, with no network or peers,
+// and reports how each ended (as recorded, a divergence with its source line, or the log's end).
+// Also holds the record mode of `planescope run` (recordMode), which run.ts calls.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { distAsset } from '../../core/assets';
+import { LogSummary, RecordingError } from '../../core/recording/log';
+import { readManifest } from '../../core/recording/manifest';
+import { recordRun, replayProcess, ReplayOutcome } from '../../core/recording/session';
+import { Command, UserError } from '../command';
+import { optionValue, ParsedArgs, parseArgs } from '../args';
+
+function kib(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+/** `planescope run --mode record --trace DIR [--user-data GLOB]... [--record-data value|reference] -- CMD...` */
+export async function recordMode(parsed: ParsedArgs): Promise<number> {
+  const dir = optionValue(parsed, 'trace');
+  if (!dir) throw new UserError('run --mode record: --trace DIR is required (the directory the recording goes to)', 2);
+  if (!parsed.rest.length) throw new UserError('run --mode record: give the command after --, e.g. `planescope run --trace rec -- ./server 7000`', 2);
+  const data = optionValue(parsed, 'record-data', 'value');
+  if (data !== 'value' && data !== 'by-value' && data !== 'reference' && data !== 'by-reference') {
+    throw new UserError(`run: --record-data must be by-value or by-reference, not ${data}`, 2);
+  }
+  try {
+    const { exit, manifest } = await recordRun({
+      dir, command: parsed.rest, librecord: distAsset('native/librecord.so'),
+      recordData: data.endsWith('reference') ? 'reference' : 'value', userData: parsed.values.get('user-data') ?? [],
+    });
+    const bytes = manifest.processes.reduce((s, p) => s + p.bytes, 0);
+    console.error(`planescope: recorded ${manifest.processes.length} process(es) into ${resolve(dir)} (${kib(bytes)} of logs)`);
+    if (exit.signal) {
+      console.error(`planescope: the program was killed by ${exit.signal}; the recording holds every call it completed`);
+      return 128 + (({ SIGSEGV: 11, SIGABRT: 6, SIGKILL: 9, SIGBUS: 7, SIGFPE: 8, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[exit.signal] ?? 1);
+    }
+    return exit.code ?? 1;
+  } catch (e) {
+    if (e instanceof RecordingError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+function logsOf(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`replay: ${dir} is not a directory (give the --trace directory of \`planescope run --mode record\`)`);
+  const logs = readdirSync(dir).filter((f) => f.endsWith('.rec')).sort();
+  if (!logs.length) throw new UserError(`replay: ${dir} holds no recording (*.rec files); record one with \`planescope run --mode record --trace ${dir} -- CMD\``);
+  return logs.map((f) => join(dir, f));
+}
+
+function selected(logs: string[], name: string | undefined): string[] {
+  if (!name) return logs;
+  const base = (p: string) => p.slice(p.lastIndexOf('/') + 1).replace(/\.rec$/, '');
+  const hit = logs.filter((p) => { const b = base(p); return b === name || b.replace(/\.\d+(-\d+)?$/, '') === name || b.endsWith(`.${name}`); });
+  if (!hit.length) throw new UserError(`replay: no recorded process named ${name}; the recording holds: ${logs.map(base).join(', ')}`);
+  return hit;
+}
+
+function describe(o: ReplayOutcome): { line: string; ok: boolean } {
+  const s: LogSummary = o.summary;
+  const p = s.header.process;
+  if (o.report?.status === 'divergence') {
+    const r = o.report;
+    return { ok: false, line: `${p}: DIVERGED in thread ${r.thread} at ${r.call}, log record ${r.record} (byte ${r.offset})${o.sourceLine ? `, ${o.sourceLine}` : ''}: ${r.reason}` };
+  }
+  if (o.report?.status === 'end') {
+    const why = s.partialBytes ? `the log is truncated (${s.partialBytes} bytes of a partial record)` : s.ended ? 'the log ends' : 'the recorded process stopped here (crashed or killed)';
+    return { ok: !s.ended, line: `${p}: replayed all ${s.records} records up to the end of the recording; ${why}` };
+  }
+  const how = o.exit.signal ? `was killed by ${o.exit.signal}` : `exited with code ${o.exit.code}`;
+  const asRecorded = o.exit.signal ? !s.ended : s.ended;
+  return { ok: asRecorded, line: `${p}: replayed ${s.records} records; it ${how}${asRecorded ? ' as recorded' : s.ended ? ', but the recorded process exited normally' : ''}` };
+}
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'replay recorded processes from their logs, with no network or peers',
+  help: `Usage: planescope replay DIR [--process NAME] [--json]
+
+Re-executes each process recorded in DIR (by \`planescope run --mode record --trace DIR\`) from its
+log: reads, accepts, readiness, clocks, randomness, pids and the order of pthread mutex/condvar
+operations come from the log, so the program behaves as recorded with no network or peers. Sends
+go nowhere; writes to files, pipes and the terminal happen for real.
+
+A process that does something else than the log says (another call, fd or size; a user-data file
+that changed, with --record-data by-reference) stops with a divergence naming the process, thread,
+call, log position and source line. A recording of a different binary (GNU build-id) is refused.
+A truncated log replays up to the truncation.
+
+  --process NAME   only this process: <exe>.<pid> as in the log's file name, the exe name, or the pid
+  --json           print the outcome of each process as JSON
+
+Exit status: 0 when every process replayed as recorded, 1 otherwise.
+(--analyze, replaying under planegrind, is not available yet: see docs/recording.md.)`,
+  async run(args) {
+    const parsed = parseArgs(args, { values: ['process'], flags: ['json', 'analyze'] }, 'replay');
+    if (parsed.positional.length !== 1) throw new UserError('replay: give one recording directory, e.g. `planescope replay rec`', 2);
+    if (parsed.flags.has('analyze')) throw new UserError('replay --analyze (replay under planegrind) is not available in this build yet; replay without it, or classify an online run (`planescope run --mode online`)');
+    const dir = resolve(parsed.positional[0]);
+    const logs = selected(logsOf(dir), optionValue(parsed, 'process'));
+    try {
+      readManifest(dir);
+    } catch (e) {
+      throw new UserError(`replay: ${(e as Error).message}`);
+    }
+    const librecord = distAsset('native/librecord.so');
+    let outcomes: ReplayOutcome[];
+    try {
+      // processes replay concurrently: each waits only on its own log
+      outcomes = await Promise.all(logs.map((log) => replayProcess({ log, librecord })));
+    } catch (e) {
+      if (e instanceof RecordingError) throw new UserError(e.message);
+      throw e;
+    }
+    let ok = true;
+    const rows = outcomes.map((o) => {
+      const d = describe(o);
+      ok &&= d.ok;
+      const s = o.summary;
+      return { ...d, process: s.header.process, s };
+    });
+    if (parsed.flags.has('json')) {
+      console.log(JSON.stringify(rows.map((r) => ({
+        process: r.process, ok: r.ok, message: r.line, records: r.s.records, logBytes: r.s.fileBytes, dataMode: r.s.header.data,
+        userDataBytesByValue: r.s.userDataBytesByValue, userDataBytesByReference: r.s.userDataBytesByReference,
+        exit: outcomes.find((o) => o.summary === r.s)!.exit, report: outcomes.find((o) => o.summary === r.s)!.report ?? null,
+        sourceLine: outcomes.find((o) => o.summary === r.s)!.sourceLine ?? null,
+      })), (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2));
+    } else {
+      for (const r of rows) {
+        console.error(`planescope: ${r.line}`);
+        const ud = r.s.header.data === 'reference'
+          ? `user data by reference: ${kib(r.s.userDataBytesByReference)} stood for by ${r.s.byKind.get('read(user data, by reference)')?.bytes ?? 0} log bytes`
+          : `user data by value: ${kib(r.s.userDataBytesByValue)}`;
+        console.error(`            log ${kib(r.s.fileBytes)}, ${r.s.records} records, ${r.s.threads.length} thread(s); ${ud}`);
+      }
+    }
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,192 @@
+// Record and replay with real processes: C fixtures compiled here, recorded with librecord in record
+// mode (recordRun, what `planescope run --mode record` does), replayed from their logs alone
+// (replayProcess, what `planescope replay` does), outputs compared byte for byte.
+import { strict as assert } from 'node:assert';
+import { ChildProcess, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { distAsset, packageRoot } from '../../src/core/assets';
+import { readRecordingLog } from '../../src/core/recording/log';
+import { readManifest } from '../../src/core/recording/manifest';
+import { Exit, recordRun, replayProcess, ReplayOutcome } from '../../src/core/recording/session';
+
+const fixtures = join(packageRoot(), 'test', 'native', 'fixtures', 'replay');
+
+interface Io { out: () => string; attach: (c: ChildProcess) => void }
+
+/** Captures a child's stdout and feeds it stdin; firstLine resolves with its first stdout line. */
+function io(stdin = ''): Io & { firstLine: Promise<string> } {
+  let out = '';
+  let resolveLine: (l: string) => void = () => {};
+  const firstLine = new Promise<string>((r) => (resolveLine = r));
+  return {
+    out: () => out,
+    firstLine,
+    attach(c) {
+      c.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolveLine(out.slice(0, nl));
+      });
+      c.stdin?.end(stdin);
+    },
+  };
+}
+
+describe('record and replay (librecord, native)', function () {
+  this.timeout(180000);
+  let dir: string;
+  let lib: string;
+  const bin = (name: string) => join(dir, name);
+  let traceCount = 0;
+  const newTrace = () => join(dir, `trace${++traceCount}`);
+
+  function compile(name: string, out = name, extra: string[] = []): void {
+    const cc = spawnSync('gcc', ['-g', '-O1', '-Wall', '-Wl,--build-id', ...extra, '-o', bin(out), join(fixtures, `${name}.c`), '-lpthread'], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+  }
+
+  async function record(trace: string, command: string[], opts: { stdin?: string; userData?: string[]; data?: 'value' | 'reference' } = {}) {
+    const cap = io(opts.stdin);
+    const r = await recordRun({
+      dir: trace, command, librecord: lib, recordData: opts.data ?? 'value', userData: opts.userData ?? [],
+      cwd: dir, stdio: ['pipe', 'pipe', 'inherit'], onSpawn: cap.attach,
+    });
+    return { ...r, out: cap.out() };
+  }
+
+  function logsOf(trace: string): string[] {
+    return readdirSync(trace).filter((f) => f.endsWith('.rec')).map((f) => join(trace, f));
+  }
+
+  async function replay(log: string): Promise<ReplayOutcome & { out: string }> {
+    const cap = io();
+    const o = await replayProcess({ log, librecord: lib, stdio: ['ignore', 'pipe', 'pipe'], onSpawn: cap.attach });
+    return { ...o, out: cap.out() };
+  }
+
+  const exitOk = (e: Exit) => e.code === 0 && e.signal === null;
+
+  before(() => {
+    lib = distAsset('native/librecord.so');
+    dir = mkdtempSync(join(tmpdir(), 'planescope-replay-'));
+    for (const f of ['single', 'threads', 'crash', 'userdata', 'sockpeer']) compile(f);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('replays a single-threaded program (clocks, randomness, pids, stdin) to identical output', async () => {
+    const trace = newTrace();
+    const rec = await record(trace, ['./single'], { stdin: 'hello from stdin' });
+    assert.ok(exitOk(rec.exit), JSON.stringify(rec.exit));
+    assert.match(rec.out, /stdin=16:hello from stdin/);
+    const m = readManifest(trace)!;
+    assert.equal(m.processes.length, 1);
+    assert.match(m.buildId ?? '', /^[0-9a-f]{16,}$/);
+    assert.equal(m.processes[0].buildId, m.buildId);
+    const summary = readRecordingLog(logsOf(trace)[0]);
+    for (const k of ['clock_gettime', 'gettimeofday', 'getrandom', 'read', 'getpid', 'time']) assert.ok(summary.byKind.get(k), `no ${k} record`);
+    const rep = await replay(logsOf(trace)[0]);
+    assert.equal(rep.report, undefined, rep.report?.reason);
+    assert.ok(exitOk(rep.exit));
+    assert.equal(rep.out, rec.out);
+    // and a fresh native run is different (the test can fail)
+    const native = spawnSync(bin('single'), { input: 'hello from stdin', encoding: 'utf8' });
+    assert.notEqual(native.stdout, rec.out);
+  });
+
+  it('replays a multithreaded program in the recorded mutex/condvar order', async () => {
+    const trace = newTrace();
+    const rec = await record(trace, ['./threads']);
+    assert.ok(exitOk(rec.exit));
+    const summary = readRecordingLog(logsOf(trace)[0]);
+    assert.equal(summary.threads.length, 6);
+    assert.ok(summary.byKind.get('pthread_mutex_lock')!.count >= 800);
+    const rep = await replay(logsOf(trace)[0]);
+    assert.equal(rep.report, undefined, rep.report?.reason);
+    assert.equal(rep.out, rec.out);
+  });
+
+  it('replays each side of a loopback client/server alone, with the other side absent', async () => {
+    const serverTrace = newTrace(), clientTrace = newTrace();
+    const srvIo = io();
+    const server = recordRun({ dir: serverTrace, command: ['./sockpeer', 'server'], librecord: lib, recordData: 'value', userData: [], cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], onSpawn: srvIo.attach });
+    const port = await srvIo.firstLine;
+    const client = await record(clientTrace, ['./sockpeer', 'client', port, '50']);
+    const srv = await server;
+    assert.ok(exitOk(client.exit) && exitOk(srv.exit));
+    assert.match(srvIo.out(), /served=50 /);
+    const repServer = await replay(logsOf(serverTrace)[0]);
+    const repClient = await replay(logsOf(clientTrace)[0]);
+    assert.equal(repServer.report, undefined, repServer.report?.reason);
+    assert.equal(repClient.report, undefined, repClient.report?.reason);
+    assert.equal(repServer.out, srvIo.out());
+    assert.equal(repClient.out, client.out);
+    assert.ok(readRecordingLog(logsOf(serverTrace)[0]).byKind.get('accept'));
+  });
+
+  it('reproduces a crash, and a recording cut short replays up to its end and says so', async () => {
+    const trace = newTrace();
+    const rec = await record(trace, ['./crash']);
+    assert.equal(rec.exit.signal, 'SIGSEGV');
+    const log = logsOf(trace)[0];
+    assert.equal(readRecordingLog(log).ended, false);
+    const rep = await replay(log);
+    assert.equal(rep.exit.signal, 'SIGSEGV');
+    assert.equal(rep.out, rec.out);
+
+    // cut the single-threaded recording in the middle of a record
+    const t2 = newTrace();
+    await record(t2, ['./single'], { stdin: 'x' });
+    const log2 = logsOf(t2)[0];
+    const full = readRecordingLog(log2);
+    truncateSync(log2, full.fileBytes - 30); // inside the end record
+    const cut = readRecordingLog(log2);
+    assert.ok(cut.partialBytes > 0 && cut.records === full.records - 1);
+    const rep2 = await replay(log2);
+    assert.equal(rep2.report?.status, 'end');
+    assert.match(rep2.report!.reason, /truncated/);
+  });
+
+  it('by-reference user-data reads replay like by-value, in a smaller log, and a changed file is a divergence with its source line', async () => {
+    const data = join(dir, 'input.dat');
+    writeFileSync(data, Buffer.alloc(300000, 'abcdefghij'));
+    const tv = newTrace(), tr = newTrace();
+    const byValue = await record(tv, ['./userdata', data], { userData: ['*.dat'], data: 'value' });
+    const byRef = await record(tr, ['./userdata', data], { userData: [join(dir, '*.dat')], data: 'reference' });
+    const sv = readRecordingLog(logsOf(tv)[0]), sr = readRecordingLog(logsOf(tr)[0]);
+    assert.equal(sv.userDataBytesByValue, 300000);
+    assert.equal(sr.userDataBytesByReference, 300000);
+    assert.ok(sr.fileBytes * 20 < sv.fileBytes, `${sr.fileBytes} vs ${sv.fileBytes}`);
+    const rv = await replay(logsOf(tv)[0]);
+    const rr = await replay(logsOf(tr)[0]);
+    assert.equal(rv.out, byValue.out);
+    assert.equal(rr.out, byRef.out);
+    assert.equal(rr.out.replace(/ns=\d+/, ''), rv.out.replace(/ns=\d+/, ''));
+
+    const changed = Buffer.alloc(300000, 'abcdefghij');
+    changed[123456] ^= 1;
+    writeFileSync(data, changed);
+    const diverged = await replay(logsOf(tr)[0]);
+    assert.equal(diverged.report?.status, 'divergence');
+    assert.match(diverged.report!.reason, /user-data file .*input\.dat changed since the recording/);
+    assert.equal(diverged.report!.thread, 0);
+    assert.match(diverged.report!.call, /user data/);
+    assert.match(diverged.sourceLine ?? '', /main at .*userdata\.c:\d+/);
+    // by value, the recorded bytes are used and the change does not matter
+    const stillOk = await replay(logsOf(tv)[0]);
+    assert.equal(stillOk.out, byValue.out);
+  });
+
+  it('refuses a recording of a different binary (build-id)', async () => {
+    compile('userdata', 'ud2');
+    const data = join(dir, 'small.dat');
+    writeFileSync(data, 'abc');
+    const trace = newTrace();
+    await record(trace, ['./ud2', data]);
+    const before = statSync(bin('ud2')).mtimeMs;
+    compile('userdata', 'ud2', ['-DVARIANT=1']);
+    assert.ok(statSync(bin('ud2')).mtimeMs >= before);
+    await assert.rejects(replay(logsOf(trace)[0]), /refusing to replay ud2\.\d+: .*ud2 has build-id [0-9a-f]+ but the recording was made from build-id [0-9a-f]+/);
+  });
+});
