@@ -27,6 +27,8 @@ typedef struct {
    PG_Insn *seg[MAX_SEG];
    UInt     seg_n;
    PG_Seg  *cur_seg;
+   IRTemp   touched[16];  /* shadow temps already in acc for this instruction */
+   Int      n_touched;
 } Env;
 
 /* ---- small IR builders ---- */
@@ -196,6 +198,12 @@ static IRAtom *or_sh(Env *e, IRType ty, IRAtom *a, IRAtom *b)
 static void touch(Env *e, IRAtom *v)
 {
    if (is_zero(v)) return;
+   if (v->tag == Iex_RdTmp) {
+      /* an instruction often writes one value to several places (register and flags thunk) */
+      for (Int i = 0; i < e->n_touched; i++)
+         if (e->touched[i] == v->Iex.RdTmp.tmp) return;
+      if (e->n_touched < 16) e->touched[e->n_touched++] = v->Iex.RdTmp.tmp;
+   }
    e->acc = or1(e, e->acc, to1(e, v));
 }
 
@@ -599,12 +607,15 @@ static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard)
 static void end_insn(Env *e)
 {
    if (e->insn && e->acc && !is_zero(e->acc)) {
-      IRDirty *d = unsafeIRDirty_0_N(1, "pg_insn_tainted", VG_(fnptr_to_fnentry)(pg_insn_tainted),
-                                     mkIRExprVec_1(mkIRExpr_HWord((HWord)e->insn)));
-      d->guard = e->acc;
-      stmt(e, IRStmt_Dirty(d));
+      /* insn->tainted += acc, inline: cheaper than a call when tainted and nearly free when not
+         (the flush finds the instruction through its segment, which ran) */
+      IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&e->insn->tainted));
+      IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
+      IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc))));
+      stmt(e, IRStmt_Store(Iend_LE, a, w));
    }
    e->acc = NULL;
+   e->n_touched = 0;
 }
 
 PG_Seg *pg_cur_seg = NULL;   /* the segment executing now (for exact icount at a stop) */

@@ -1,6 +1,8 @@
 // Every `planescope` sub-command, in the order `planescope help` lists them.
 import { Command } from '../command';
 import { versionCommand } from './version';
+import { runCommand } from './run';
+import { runCommand } from './run';
 import { dwarfCommand } from './dwarf';
 import { classifyCommand } from './classify';
 import { reportCommand } from './report';
@@ -10,4 +12,4 @@ import { bugsCommand } from './bugs';
 import { replayCommand } from './replay';
 import { demoCommand } from './demo';
 
-export const commands: Command[] = [versionCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand, replayCommand, demoCommand];
+export const commands: Command[] = [versionCommand, runCommand, runCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand, replayCommand, demoCommand];
