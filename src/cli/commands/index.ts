@@ -2,7 +2,6 @@
 import { Command } from '../command';
 import { versionCommand } from './version';
 import { runCommand } from './run';
-import { runCommand } from './run';
 import { dwarfCommand } from './dwarf';
 import { classifyCommand } from './classify';
 import { reportCommand } from './report';
@@ -12,4 +11,4 @@ import { bugsCommand } from './bugs';
 import { replayCommand } from './replay';
 import { demoCommand } from './demo';
 
-export const commands: Command[] = [versionCommand, runCommand, runCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand, replayCommand, demoCommand];
+export const commands: Command[] = [versionCommand, runCommand, dwarfCommand, classifyCommand, reportCommand, linesCommand, sitesCommand, bugsCommand, replayCommand, demoCommand];
