@@ -97,6 +97,17 @@ describe('e2e harness (against a probe extension)', function () {
     }
   });
 
+  it('answers the quick picks and input boxes a command opens', async () => {
+    const wb = editor.workbench;
+    await wb.runCommand('Probe: Pick a Plane');
+    assert.deepEqual(await wb.quickInputItems(), ['control plane', 'data plane']);
+    await wb.pickQuickInputItem('data plane');
+    await wb.waitForNotification(/^Probe picked data plane$/);
+    await wb.runCommand('Probe: Ask for a Name');
+    await wb.fillQuickInput('chunkserver');
+    await wb.waitForNotification(/^Probe was told chunkserver$/);
+  });
+
   it('keeps a screenshot and the extension host log, then stops every process it started', async function () {
     const dir = await editor.vscode.saveArtifacts('harness self-test artifacts');
     try {

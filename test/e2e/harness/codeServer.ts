@@ -116,15 +116,15 @@ async function start(options: BackendStart): Promise<StartedBackend> {
   launching.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   let browser: Browser | undefined;
   try {
-    const [, url] = await waitForOutput(server, serverLog, /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/, 60000);
+    const [, url] = await waitForOutput(server, serverLog, /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/)/, 120000);
     trace('code-server listening');
     browser = await launching;
     trace('chromium started');
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const page: Page = await context.newPage();
     await options.attachPage(page);
-    // The harness then waits for the workbench itself, so the page's 'load' event is not needed.
-    await page.goto(`${url}?folder=${encodeURIComponent(options.workspace)}`, { waitUntil: 'domcontentloaded' });
+    // The harness then waits for the workbench itself (a DOM condition), so only the navigation is awaited.
+    await page.goto(`${url}?folder=${encodeURIComponent(options.workspace)}`, { waitUntil: 'commit', timeout: 120000 });
     trace('workbench page loaded');
     return {
       page,

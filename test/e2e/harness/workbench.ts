@@ -51,16 +51,25 @@ export interface VariableRow {
 const quickInput = '.quick-input-widget';
 
 /**
+ * How long a helper waits for its condition by default. Generous: the machines are shared by several test
+ * runs at once, and a wait for a condition costs nothing when the condition comes early.
+ * PLANESCOPE_E2E_WAIT_MS overrides it.
+ */
+export const waitMs = Number(process.env.PLANESCOPE_E2E_WAIT_MS) || 30000;
+
+/**
  * Functions passed to page.evaluate are compiled by tsx/esbuild, which wraps named inner functions in
  * `__name(...)` calls; give the page that helper (the identity) so they run there.
  */
 export const pageShim = 'globalThis.__name = globalThis.__name || ((f) => f);';
 
 export class Workbench {
-  constructor(readonly page: Page) {}
+  constructor(readonly page: Page) {
+    page.setDefaultTimeout(waitMs);
+  }
 
   /** Waits until the workbench shows the workspace folder in the Explorer. */
-  async waitUntilReady(folderName: string, timeoutMs = 90000): Promise<void> {
+  async waitUntilReady(folderName: string, timeoutMs = 6 * waitMs): Promise<void> {
     await this.page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
     await this.page
       .locator('.explorer-folders-view .monaco-list-row')
@@ -113,18 +122,27 @@ export class Workbench {
    * miss reopens it, until `timeoutMs`.
    */
   private async paletteRow(filter: string, label: string, timeoutMs: number): Promise<Locator | undefined> {
+    return this.quickOpenRow('F1', `>${filter}`, label, timeoutMs);
+  }
+
+  /**
+   * Opens a quick input with `key`, types `value`, and waits for a row labelled exactly `label`. A miss
+   * reopens it (its results are computed once per query: commands registered or files indexed later are not
+   * added), waiting longer each time, until `timeoutMs`.
+   */
+  private async quickOpenRow(key: string, value: string, label: string, timeoutMs: number): Promise<Locator | undefined> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await this.openQuickInput('F1', `>${filter}`);
+    for (let attempt = 2000; ; attempt *= 2) {
+      await this.openQuickInput(key, value);
       const row = this.quickPickRow(label).first();
-      const wait = Math.min(3000, Math.max(500, deadline - Date.now()));
+      const wait = Math.max(500, Math.min(attempt, deadline - Date.now()));
       if (await row.waitFor({ timeout: wait }).then(() => true, () => false)) return row;
-      if (Date.now() > deadline) return undefined;
+      if (Date.now() >= deadline) return undefined;
     }
   }
 
   /** Runs a command by its palette title, e.g. 'Planescope: Show Version and Tool Status'. */
-  async runCommand(title: string, timeoutMs = 20000): Promise<void> {
+  async runCommand(title: string, timeoutMs = waitMs): Promise<void> {
     const row = await this.paletteRow(title, title, timeoutMs);
     if (!row) {
       const shown = await this.quickPickLabels();
@@ -132,14 +150,60 @@ export class Workbench {
       throw new Error(`e2e: command '${title}' is not in the palette (it shows: ${shown.join(' | ') || 'nothing'})`);
     }
     await row.click();
-    await this.page.locator(quickInput).waitFor({ state: 'hidden' });
+    await this.quickInputLeft(`>${title}`);
+  }
+
+  /**
+   * Waits until the quick input no longer shows `value`: it closed, or the command that ran opened its own
+   * picker or input box (a quick pick, showInputBox, code-server's file dialog).
+   */
+  private async quickInputLeft(value: string): Promise<void> {
+    await this.page.waitForFunction((shown) => {
+      const widget = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      if (!widget || widget.style.display === 'none' || widget.offsetParent === null) return true;
+      const input = widget.querySelector('input.input') as HTMLInputElement | null;
+      return !input || input.value !== shown;
+    }, value);
+  }
+
+  /** Labels of the items the open quick pick (of a command, showQuickPick, a file dialog) shows. */
+  async quickInputItems(timeoutMs = waitMs): Promise<string[]> {
+    await this.page.locator(`${quickInput} input.input`).waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.page.locator(`${quickInput} .quick-input-list .monaco-list-row`).filter({ visible: true }).first()
+      .waitFor({ timeout: timeoutMs }).catch(() => undefined);
+    return this.quickPickLabels();
+  }
+
+  /** Picks the item labelled exactly `label` in the open quick pick. */
+  async pickQuickInputItem(label: string, timeoutMs = waitMs): Promise<void> {
+    const value = await this.page.locator(`${quickInput} input.input`).inputValue();
+    const row = this.quickPickRow(label).first();
+    await row.waitFor({ timeout: timeoutMs }).catch(async () => {
+      throw new Error(`e2e: the quick pick offers no '${label}' (it shows: ${(await this.quickPickLabels()).join(' | ') || 'nothing'})`);
+    });
+    await row.click();
+    await this.quickInputLeft(value);
+  }
+
+  /** Types `text` into the open quick input or input box (replacing what is there) and presses Enter. */
+  async fillQuickInput(text: string, timeoutMs = waitMs): Promise<void> {
+    const input = this.page.locator(`${quickInput} input.input`);
+    await input.waitFor({ state: 'visible', timeout: timeoutMs });
+    await input.fill(text);
+    await this.page.keyboard.press('Enter');
+    await this.quickInputLeft(text);
+  }
+
+  /** Closes the open quick input (Escape), if any. */
+  async dismissQuickInput(): Promise<void> {
+    await this.closeQuickInput();
   }
 
   /**
    * The palette titles that match `filter` (VS Code's fuzzy match), e.g. paletteCommands('Planescope:').
    * With `expect`, waits (reopening the palette) until that exact title is among them.
    */
-  async paletteCommands(filter: string, expect?: string, timeoutMs = 20000): Promise<string[]> {
+  async paletteCommands(filter: string, expect?: string, timeoutMs = waitMs): Promise<string[]> {
     if (expect) {
       await this.paletteRow(filter, expect, timeoutMs);
     } else {
@@ -160,7 +224,7 @@ export class Workbench {
   }
 
   /** Waits for a notification toast whose text matches `pattern`; returns its text. */
-  async waitForNotification(pattern: RegExp, timeoutMs = 20000): Promise<string> {
+  async waitForNotification(pattern: RegExp, timeoutMs = waitMs): Promise<string> {
     const toast = this.page.locator('.notifications-toasts .notification-list-item-message', { hasText: pattern }).first();
     await toast.waitFor({ timeout: timeoutMs }).catch(async () => {
       throw new Error(`e2e: no notification matching ${pattern} (shown: ${(await this.notifications()).join(' | ') || 'none'})`);
@@ -171,14 +235,14 @@ export class Workbench {
   // ---------------------------------------------------------------- editors
 
   /** Opens a workspace file by its relative path (Quick Open) and waits until its editor shows it. */
-  async openFile(relativePath: string): Promise<void> {
+  async openFile(relativePath: string, timeoutMs = waitMs): Promise<void> {
     const name = relativePath.split('/').pop() as string;
-    await this.openQuickInput('Control+P', relativePath);
-    const row = this.page
-      .locator(`${quickInput} .quick-input-list .monaco-list-row`)
-      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) })
-      .first();
-    await row.waitFor({ timeout: 15000 });
+    const row = await this.quickOpenRow('Control+P', relativePath, name, timeoutMs);
+    if (!row) {
+      const shown = await this.quickPickLabels();
+      await this.closeQuickInput();
+      throw new Error(`e2e: Quick Open found no '${relativePath}' (it shows: ${shown.join(' | ') || 'nothing'})`);
+    }
     await row.click();
     await this.page.locator(quickInput).waitFor({ state: 'hidden' });
     await this.page.locator(`.tabs-container .tab.active[aria-label^="${name}"]`).waitFor();
@@ -209,7 +273,7 @@ export class Workbench {
    * classes, before/after texts and gutter classes. Scrolls the line into view first.
    * Pass `waitFor` to wait until a condition on the result holds (decorations arrive asynchronously).
    */
-  async lineDecorations(line: number, waitFor?: (d: LineDecorations) => boolean, timeoutMs = 15000): Promise<LineDecorations> {
+  async lineDecorations(line: number, waitFor?: (d: LineDecorations) => boolean, timeoutMs = waitMs): Promise<LineDecorations> {
     await this.goToLine(line);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -278,7 +342,7 @@ export class Workbench {
    * top to bottom, with the lines each covers estimated from the editor's scroll geometry (±1 line).
    * Pass `waitFor` to wait (frame by frame) until a condition on the bands holds.
    */
-  async overviewRuler(waitFor?: (bands: RulerBand[]) => boolean, timeoutMs = 15000): Promise<RulerBand[]> {
+  async overviewRuler(waitFor?: (bands: RulerBand[]) => boolean, timeoutMs = waitMs): Promise<RulerBand[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const bands = await this.readOverviewRuler();
@@ -336,7 +400,7 @@ export class Workbench {
   }
 
   /** The overview ruler colours whose band covers `line` (see overviewRuler). */
-  async overviewRulerColorsAt(line: number, waitFor?: (colors: string[]) => boolean, timeoutMs = 15000): Promise<string[]> {
+  async overviewRulerColorsAt(line: number, waitFor?: (colors: string[]) => boolean, timeoutMs = waitMs): Promise<string[]> {
     const at = (bands: RulerBand[]): string[] => bands.filter((b) => b.fromLine <= line && line <= b.toLine).map((b) => b.color);
     return at(await this.overviewRuler(waitFor && ((bands) => waitFor(at(bands))), timeoutMs));
   }
@@ -377,7 +441,7 @@ export class Workbench {
       return { x: r.left + 5, y: r.top + r.height / 2 };
     }, { lineNumber: line, col: column });
     await this.page.mouse.move(point.x, point.y, { steps: 2 });
-    await hover.waitFor({ state: 'visible', timeout: 15000 }).catch(() => {
+    await hover.waitFor({ state: 'visible', timeout: waitMs }).catch(() => {
       throw new Error(`e2e: no hover appeared over line ${line}`);
     });
     // A hover may first show "Loading..." while providers answer.
@@ -407,7 +471,7 @@ export class Workbench {
     if (await this.isViewVisible(name)) return;
     await this.openQuickInput('Control+P', `view ${name}`);
     const row = this.quickPickRow(name).first();
-    await row.waitFor({ timeout: 15000 }).catch(async () => {
+    await row.waitFor({ timeout: waitMs }).catch(async () => {
       const shown = await this.quickPickLabels();
       await this.closeQuickInput();
       throw new Error(`e2e: no view named '${name}' (views offered: ${shown.join(' | ') || 'none'})`);
@@ -427,7 +491,7 @@ export class Workbench {
    * Items of a tree view, top to bottom as rendered (expanded children included). The view must be in a
    * visible container (use openView first); a collapsed pane is expanded. Waits for at least one item.
    */
-  async treeItems(viewTitle: string, timeoutMs = 15000): Promise<TreeItem[]> {
+  async treeItems(viewTitle: string, timeoutMs = waitMs): Promise<TreeItem[]> {
     const pane = this.pane(viewTitle);
     await pane.waitFor({ timeout: timeoutMs });
     const header = pane.locator('.pane-header');
@@ -469,21 +533,21 @@ export class Workbench {
   async startDebugging(name: string): Promise<void> {
     await this.openQuickInput('Control+P', `debug ${name}`);
     const row = this.quickPickRow(name).first();
-    await row.waitFor({ timeout: 15000 }).catch(async () => {
+    await row.waitFor({ timeout: waitMs }).catch(async () => {
       const shown = await this.quickPickLabels();
       await this.closeQuickInput();
       throw new Error(`e2e: launch configuration '${name}' not offered (offered: ${shown.join(' | ') || 'nothing'})`);
     });
     await row.click();
     await this.page.locator(quickInput).waitFor({ state: 'hidden' });
-    await this.page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30000 });
+    await this.page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 2 * waitMs });
   }
 
   /**
    * Waits until the debuggee is paused: the Call Stack shows a stack frame. Returns the top frame as VS Code
    * announces it, e.g. 'Stack Frame checksum, line 6, hello.c'.
    */
-  async waitForPause(timeoutMs = 60000): Promise<string> {
+  async waitForPause(timeoutMs = 2 * waitMs): Promise<string> {
     await this.openView('Call Stack');
     const frame = this.page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame"]').first();
     await frame.waitFor({ timeout: timeoutMs });
@@ -491,7 +555,7 @@ export class Workbench {
   }
 
   /** The rows of the Variables view as rendered (scopes and the variables of expanded scopes). */
-  async variables(timeoutMs = 15000): Promise<VariableRow[]> {
+  async variables(timeoutMs = waitMs): Promise<VariableRow[]> {
     await this.openView('Variables');
     const rows = this.page.locator('.debug-variables .monaco-list-row');
     await rows.first().waitFor({ timeout: timeoutMs });
@@ -525,7 +589,7 @@ export class Workbench {
   /** Stops the debug session (Shift+F5) and waits until the debug toolbar is gone. */
   async stopDebugging(): Promise<void> {
     await this.runCommand('Debug: Stop');
-    await this.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30000 });
+    await this.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 2 * waitMs });
   }
 
   // ---------------------------------------------------------------- pictures
