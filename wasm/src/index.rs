@@ -57,6 +57,7 @@ fn section_slot(id: SectionId) -> Option<usize> {
 
 const UNSET: u32 = NONE - 1;
 const MAX_NAME_DEPTH: u32 = 16;
+const MAX_NAME_STEPS: u32 = 64;
 
 struct Builder<'d> {
     dwarf: &'d gimli::Dwarf<R>,
@@ -67,7 +68,8 @@ struct Builder<'d> {
     unit_starts: Vec<(usize, gimli::UnitHeader<R>)>,
     unit_cache: FxMap<usize, Rc<Unit<R>>>,
     ranges: Vec<(u64, u64, u32)>,
-    seqs: Vec<Vec<(u64, u32)>>,
+    /// [start, end) of each sequence's entries in out.lk_addr/lk_row, in program order.
+    seqs: Vec<(usize, usize)>,
     warnings: u32,
 }
 
@@ -106,6 +108,12 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Out, String> {
     if b.unit_starts.is_empty() {
         return Err(b.out.warning.take().unwrap_or_else(|| "no compilation units in .debug_info".to_string()));
     }
+    // Rows average 3-4 bytes of .debug_line: reserving up front avoids copying on growth.
+    let estimate = sections[2].len() / 3;
+    b.out.row_addr.reserve(estimate);
+    b.out.row_data.reserve(estimate);
+    b.out.lk_addr.reserve(estimate / 2);
+    b.out.lk_row.reserve(estimate / 2);
     let headers: Vec<gimli::UnitHeader<R>> = b.unit_starts.iter().map(|(_, h)| *h).collect();
     let mut ok_units = 0;
     for (i, h) in headers.into_iter().enumerate() {
@@ -238,7 +246,9 @@ impl<'d> Builder<'d> {
             let mut instructions = program.header().instructions();
             let mut row = LineRow::new(program.header());
             let mut file_set = false;
-            let mut seq: Vec<(u64, u32)> = Vec::new();
+            // Lookup entries go straight into the output arrays (first-touching memory is what costs);
+            // finish() only reorders them if the sequences are not already in address order.
+            let mut seq_start = self.out.lk_addr.len();
             while let Some(instruction) = instructions.next_instruction(program.header())? {
                 if let LineInstruction::SetFile(_) = instruction {
                     file_set = true;
@@ -262,19 +272,26 @@ impl<'d> Builder<'d> {
                 self.out.row_data.push([file, line, column, flags, row.discriminator().min(u32::MAX as u64) as u32]);
                 // binutils keeps only the last row at an address within a sequence.
                 let target = if row.end_sequence() { NONE } else { index };
-                match seq.last_mut() {
-                    Some(last) if last.0 == address => last.1 = target,
-                    _ => seq.push((address, target)),
+                let n = self.out.lk_addr.len();
+                if n > seq_start && self.out.lk_addr[n - 1] == address as f64 {
+                    self.out.lk_row[n - 1] = target;
+                } else {
+                    self.out.lk_addr.push(address as f64);
+                    self.out.lk_row.push(target);
                 }
                 if row.end_sequence() {
-                    self.seqs.push(std::mem::take(&mut seq));
+                    self.seqs.push((seq_start, self.out.lk_addr.len()));
+                    seq_start = self.out.lk_addr.len();
                     file_set = false;
                 }
                 row.reset(program.header());
             }
-            if !seq.is_empty() {
-                seq.push((seq.last().unwrap().0.wrapping_add(1), NONE));
-                self.seqs.push(seq);
+            let n = self.out.lk_addr.len();
+            if n > seq_start {
+                // A sequence without end_sequence (truncated program): close it after its last row.
+                self.out.lk_addr.push(self.out.lk_addr[n - 1] + 1.0);
+                self.out.lk_row.push(NONE);
+                self.seqs.push((seq_start, n + 1));
             }
         }
         self.functions(unit, &mut file_map)
@@ -351,7 +368,9 @@ impl<'d> Builder<'d> {
     }
 
     fn func_name(&mut self, unit: &Unit<R>, offset: UnitOffset) -> (u32, u32) {
-        let (linkage, name) = self.names(unit, offset, 0);
+        // A step budget as well as a depth limit: corrupt DWARF can make origins refer in cycles.
+        let mut budget = MAX_NAME_STEPS;
+        let (linkage, name) = self.names(unit, offset, 0, &mut budget);
         match linkage.or(name) {
             Some(s) => self.intern(s),
             None => (0, 0),
@@ -360,10 +379,11 @@ impl<'d> Builder<'d> {
 
     /// (linkage name, name) of a DIE, following DW_AT_abstract_origin and DW_AT_specification as
     /// binutils does: a linkage name anywhere in the chain wins over DW_AT_name.
-    fn names(&mut self, unit: &Unit<R>, offset: UnitOffset, depth: u32) -> (Str, Str) {
-        if depth > MAX_NAME_DEPTH {
+    fn names(&mut self, unit: &Unit<R>, offset: UnitOffset, depth: u32, budget: &mut u32) -> (Str, Str) {
+        if depth > MAX_NAME_DEPTH || *budget == 0 {
             return (None, None);
         }
+        *budget -= 1;
         let global = offset.to_debug_info_offset(&unit.header).map(|o| o.0);
         if let Some(g) = global {
             if let Some(v) = self.names.get(&g) {
@@ -382,7 +402,7 @@ impl<'d> Builder<'d> {
                     }
                     gimli::DW_AT_name => name = self.attr_bytes(unit, attr.value()),
                     gimli::DW_AT_abstract_origin | gimli::DW_AT_specification => {
-                        if refs.len() < 4 {
+                        if refs.len() < 2 {
                             refs.push(attr.value())
                         }
                     }
@@ -393,8 +413,8 @@ impl<'d> Builder<'d> {
         if linkage.is_none() {
             for r in refs {
                 let (l, n) = match r {
-                    AttributeValue::UnitRef(o) => self.names(unit, o, depth + 1),
-                    AttributeValue::DebugInfoRef(o) => self.names_global(o, depth + 1),
+                    AttributeValue::UnitRef(o) => self.names(unit, o, depth + 1, budget),
+                    AttributeValue::DebugInfoRef(o) => self.names_global(o, depth + 1, budget),
                     _ => (None, None),
                 };
                 if name.is_none() {
@@ -412,7 +432,7 @@ impl<'d> Builder<'d> {
         (linkage, name)
     }
 
-    fn names_global(&mut self, offset: DebugInfoOffset, depth: u32) -> (Str, Str) {
+    fn names_global(&mut self, offset: DebugInfoOffset, depth: u32, budget: &mut u32) -> (Str, Str) {
         let pos = match self.unit_starts.binary_search_by(|(s, _)| s.cmp(&offset.0)) {
             Ok(i) => i,
             Err(0) => return (None, None),
@@ -431,9 +451,45 @@ impl<'d> Builder<'d> {
             },
         };
         match offset.to_unit_offset(&unit.header) {
-            Some(o) => self.names(&unit, o, depth),
+            Some(o) => self.names(&unit, o, depth, budget),
             None => (None, None),
         }
+    }
+
+    /// Puts the lookup entries in address order, the later sequence winning at a shared address
+    /// (an end marker followed by the next sequence's first row). In place when already ordered.
+    fn order_lookup(&mut self) {
+        let seqs = std::mem::take(&mut self.seqs);
+        let (addr, rows) = (&mut self.out.lk_addr, &mut self.out.lk_row);
+        let ordered = addr.windows(2).all(|w| w[0] <= w[1]);
+        if !ordered {
+            let mut order: Vec<(usize, usize)> = seqs.into_iter().filter(|s| s.1 > s.0).collect();
+            order.sort_by(|a, b| addr[a.0].partial_cmp(&addr[b.0]).unwrap_or(std::cmp::Ordering::Equal));
+            let mut all: Vec<(f64, u32)> = Vec::with_capacity(addr.len());
+            for (s, e) in order {
+                for i in s..e {
+                    all.push((addr[i], rows[i]));
+                }
+            }
+            all.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+            for (i, (a, r)) in all.into_iter().enumerate() {
+                addr[i] = a;
+                rows[i] = r;
+            }
+        }
+        // Compact equal addresses, keeping the last entry.
+        let mut w = 0;
+        for r in 0..addr.len() {
+            if w > 0 && addr[w - 1] == addr[r] {
+                rows[w - 1] = rows[r];
+            } else {
+                addr[w] = addr[r];
+                rows[w] = rows[r];
+                w += 1;
+            }
+        }
+        addr.truncate(w);
+        rows.truncate(w);
     }
 
     fn finish(&mut self) {
@@ -480,24 +536,11 @@ impl<'d> Builder<'d> {
             stack.push((end, func));
         }
         close(&mut segs, &mut stack, None);
-        self.out.segs = segs;
+        self.out.seg_addr = segs.iter().map(|s| s.0 as f64).collect();
+        self.out.seg_func = segs.iter().map(|s| s.1).collect();
 
         // address -> line row: sequences in address order, the later one winning at a shared address.
-        let mut seqs = std::mem::take(&mut self.seqs);
-        seqs.sort_by_key(|s| s.first().map(|f| f.0).unwrap_or(0));
-        let mut all: Vec<(u64, u32)> = Vec::with_capacity(seqs.iter().map(|s| s.len()).sum());
-        for s in seqs {
-            all.extend(s);
-        }
-        all.sort_by_key(|e| e.0);
-        let mut lookup: Vec<(u64, u32)> = Vec::with_capacity(all.len());
-        for e in all {
-            match lookup.last_mut() {
-                Some(last) if last.0 == e.0 => last.1 = e.1,
-                _ => lookup.push(e),
-            }
-        }
-        self.out.lookup = lookup;
+        self.order_lookup();
         if self.warnings > 1 {
             if let Some(w) = self.out.warning.take() {
                 self.out.warning = Some(format!("{} (and {} more problems)", w, self.warnings - 1));

@@ -1,6 +1,6 @@
 //! DWARF decoding for Planescope, compiled to wasm32 with a plain C ABI (no wasm-bindgen).
 //! The host copies section bytes into memory obtained from `ps_alloc`, calls `ps_build_index` with a
-//! table of (section id, pointer, length) triples, and reads the result buffer back with DataView.
+//! table of (section id, pointer, length) triples, and views the resulting arrays in wasm memory.
 //! A panic aborts (traps); the host uses a fresh instance per module, so a trap never poisons another.
 
 mod index;
@@ -11,7 +11,7 @@ use std::alloc::{alloc, dealloc, Layout};
 /// ABI version, checked by the TypeScript loader so a stale .wasm is never used silently.
 #[no_mangle]
 pub extern "C" fn ps_abi_version() -> u32 {
-    2
+    3
 }
 
 /// Allocates `size` bytes (8-aligned) in wasm memory for the host to fill.
@@ -31,10 +31,13 @@ pub extern "C" fn ps_free(ptr: *mut u8, size: usize) {
     }
 }
 
-static mut RESULT: Vec<u8> = Vec::new();
+static mut INDEX: Option<out::Out> = None;
+static mut RESULT: Vec<u32> = Vec::new();
+static mut MESSAGE: Vec<u8> = Vec::new();
 
 /// Builds the module index from `count` (id, ptr, len) u32 triples at `table` (ids: index.rs
-/// section_slot). Returns 0 with the index in the result buffer, or 1 with a UTF-8 error message there.
+/// section_slot). Returns 0 when the index is built (its table at ps_result_ptr, see out.rs), or 1
+/// with a UTF-8 error message at ps_result_ptr. The index lives until the instance is dropped.
 #[no_mangle]
 pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
     let mut sections: [&'static [u8]; index::SECTION_COUNT] = [&[]; index::SECTION_COUNT];
@@ -47,24 +50,39 @@ pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
             }
         }
     }
-    let (status, bytes) = match index::build(sections) {
-        Ok(out) => (0, out.serialize()),
-        Err(message) => (1, message.into_bytes()),
-    };
-    unsafe {
-        RESULT = bytes;
+    match index::build(sections) {
+        Ok(out) => unsafe {
+            RESULT = out.table();
+            INDEX = Some(out);
+            0
+        },
+        Err(message) => unsafe {
+            MESSAGE = message.into_bytes();
+            1
+        },
     }
-    status
 }
 
-/// Pointer to the result buffer of the last `ps_build_index` call.
+/// The result of the last `ps_build_index`: its table (status 0) or its error message (status 1).
 #[no_mangle]
 pub extern "C" fn ps_result_ptr() -> *const u8 {
-    unsafe { RESULT.as_ptr() }
+    unsafe {
+        if INDEX.is_some() {
+            RESULT.as_ptr() as *const u8
+        } else {
+            MESSAGE.as_ptr()
+        }
+    }
 }
 
-/// Length of the result buffer of the last `ps_build_index` call.
+/// Length in bytes of what `ps_result_ptr` points to.
 #[no_mangle]
 pub extern "C" fn ps_result_len() -> usize {
-    unsafe { RESULT.len() }
+    unsafe {
+        if INDEX.is_some() {
+            RESULT.len() * 4
+        } else {
+            MESSAGE.len()
+        }
+    }
 }

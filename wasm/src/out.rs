@@ -1,7 +1,7 @@
-//! The result buffer handed to the host: a fixed header, then flat little-endian arrays that the
-//! TypeScript side views in place (Float64Array/Uint32Array), so no per-row objects cross the boundary.
-//! Layout (each array starts 8-aligned; see src/core/dwarf/wasmResult.ts for the reader):
-//!   header   16 x u32: magic, format, counts..., warning string
+//! The index handed to the host. Each array stays where Rust built it; the host reads a table of
+//! (pointer, byte length, count) and views the arrays in wasm memory in place (Float64Array/
+//! Uint32Array): no serialisation, no per-row objects across the boundary.
+//! Table (u32s): magic, format, then for each array below ptr, bytes, count; then warning ptr, len.
 //!   strings  UTF-8 bytes
 //!   files    nFiles x u32[6]: absolute path off/len, table name off/len, objdump switch header off/len
 //!   cus      nCus   x u32[6]: first row, objdump CU header off/len, DWARF version, file 1's id,
@@ -12,10 +12,11 @@
 //!   funcs    nFuncs x u32[6]: name off/len, parent (inline caller) or NONE, call file, call line, call column
 //!   segAddr  nSegs  x f64; segFunc nSegs x u32: innermost function from this address on (NONE: none)
 //!   lkAddr   nLk    x f64; lkRow   nLk   x u32: line row from this address on (NONE: outside sequences)
+//! (see src/core/dwarf/wasmResult.ts for the reader)
 
 pub const NONE: u32 = 0xffff_ffff;
 pub const MAGIC: u32 = 0x5744_5350; // "PSDW"
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 pub struct Out {
     pub strings: Vec<u8>,
@@ -24,9 +25,15 @@ pub struct Out {
     pub row_addr: Vec<f64>,
     pub row_data: Vec<[u32; 5]>,
     pub funcs: Vec<[u32; 6]>,
-    pub segs: Vec<(u64, u32)>,
-    pub lookup: Vec<(u64, u32)>,
+    pub seg_addr: Vec<f64>,
+    pub seg_func: Vec<u32>,
+    pub lk_addr: Vec<f64>,
+    pub lk_row: Vec<u32>,
     pub warning: Option<String>,
+}
+
+fn entry<T>(v: &[T], per: usize) -> [u32; 3] {
+    [v.as_ptr() as u32, (v.len() * std::mem::size_of::<T>()) as u32, (v.len() * per) as u32]
 }
 
 impl Out {
@@ -38,8 +45,10 @@ impl Out {
             row_addr: Vec::new(),
             row_data: Vec::new(),
             funcs: Vec::new(),
-            segs: Vec::new(),
-            lookup: Vec::new(),
+            seg_addr: Vec::new(),
+            seg_func: Vec::new(),
+            lk_addr: Vec::new(),
+            lk_row: Vec::new(),
             warning: None,
         }
     }
@@ -51,83 +60,22 @@ impl Out {
         (off, bytes.len() as u32)
     }
 
-    pub fn serialize(mut self) -> Vec<u8> {
-        let warning = self.warning.take().unwrap_or_default();
-        let (woff, wlen) = self.string(warning.as_bytes());
-        let mut buf: Vec<u8> = Vec::with_capacity(
-            64 + self.strings.len() + 8 * 8 + self.files.len() * 24 + self.cus.len() * 24
-                + self.row_addr.len() * 28 + self.funcs.len() * 24
-                + (self.segs.len() + self.lookup.len()) * 12,
-        );
-        let header = [
-            MAGIC,
-            FORMAT,
-            self.strings.len() as u32,
-            self.files.len() as u32,
-            self.cus.len() as u32,
-            self.row_addr.len() as u32,
-            self.funcs.len() as u32,
-            self.segs.len() as u32,
-            self.lookup.len() as u32,
-            woff,
-            wlen,
-            0,
-            0,
-            0,
-            0,
-            0,
-        ];
-        for v in header {
-            buf.extend_from_slice(&v.to_le_bytes());
-        }
-        buf.extend_from_slice(&self.strings);
-        pad8(&mut buf);
-        for f in &self.files {
-            for v in f {
-                buf.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        for c in &self.cus {
-            for v in c {
-                buf.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        pad8(&mut buf);
-        for a in &self.row_addr {
-            buf.extend_from_slice(&a.to_le_bytes());
-        }
-        for r in &self.row_data {
-            for v in r {
-                buf.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        pad8(&mut buf);
-        for f in &self.funcs {
-            for v in f {
-                buf.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        pad8(&mut buf);
-        for (a, _) in &self.segs {
-            buf.extend_from_slice(&(*a as f64).to_le_bytes());
-        }
-        for (_, f) in &self.segs {
-            buf.extend_from_slice(&f.to_le_bytes());
-        }
-        pad8(&mut buf);
-        for (a, _) in &self.lookup {
-            buf.extend_from_slice(&(*a as f64).to_le_bytes());
-        }
-        for (_, r) in &self.lookup {
-            buf.extend_from_slice(&r.to_le_bytes());
-        }
-        pad8(&mut buf);
-        buf
-    }
-}
-
-fn pad8(buf: &mut Vec<u8>) {
-    while buf.len() % 8 != 0 {
-        buf.push(0);
+    /// The table the host reads (pointers are wasm32 addresses).
+    pub fn table(&self) -> Vec<u32> {
+        let mut t = vec![MAGIC, FORMAT];
+        t.extend_from_slice(&entry(&self.strings, 1));
+        t.extend_from_slice(&entry(&self.files, 6));
+        t.extend_from_slice(&entry(&self.cus, 6));
+        t.extend_from_slice(&entry(&self.row_addr, 1));
+        t.extend_from_slice(&entry(&self.row_data, 5));
+        t.extend_from_slice(&entry(&self.funcs, 6));
+        t.extend_from_slice(&entry(&self.seg_addr, 1));
+        t.extend_from_slice(&entry(&self.seg_func, 1));
+        t.extend_from_slice(&entry(&self.lk_addr, 1));
+        t.extend_from_slice(&entry(&self.lk_row, 1));
+        let w = self.warning.as_deref().unwrap_or("").as_bytes();
+        t.push(w.as_ptr() as u32);
+        t.push(w.len() as u32);
+        t
     }
 }
