@@ -117,7 +117,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     opts.progress('put and get match; shutting the cluster down');
     const shutdown = await run(join(bin, 'minidfs-client'), ['-m', masterAddr, 'shutdown'], { env: { ...process.env, LD_PRELOAD: env.LD_PRELOAD } });
     if (shutdown.code !== 0) opts.progress(`shutdown request failed: ${shutdown.stderr.trim()}`);
-    await Promise.race([Promise.all([master.exited, chunkserver.exited]), new Promise((r) => setTimeout(r, 60000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([master.exited, chunkserver.exited]), new Promise((r) => (timer = setTimeout(r, 60000)))]);
+    clearTimeout(timer); // a pending timer would keep the CLI alive
     await stopAll();
 
     opts.progress('reading the taint logs');
