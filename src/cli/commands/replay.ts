@@ -107,7 +107,9 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.
     let outcomes: ReplayOutcome[];
     try {
       // processes replay concurrently: each waits only on its own log
-      outcomes = await Promise.all(logs.map((log) => replayProcess({ log, librecord })));
+      // with --json the programs' own output goes to stderr, so stdout is only the JSON
+      const stdio = parsed.flags.has('json') ? (['ignore', 2, 2] as const) : (['ignore', 'inherit', 'inherit'] as const);
+      outcomes = await Promise.all(logs.map((log) => replayProcess({ log, librecord, stdio: [...stdio] })));
     } catch (e) {
       if (e instanceof RecordingError) throw new UserError(e.message);
       throw e;
