@@ -65,6 +65,8 @@ describe('e2e harness (against a probe extension)', function () {
 
   it('starts a debug configuration and reads the Variables view', async () => {
     const wb = editor.workbench;
+    await wb.toggleBreakpoint(controlLine);
+    assert.ok((await wb.lineDecorations(controlLine)).gutterClasses.includes('codicon-debug-breakpoint'));
     await wb.startDebugging('Probe: stop in checksum');
     assert.equal(await wb.waitForPause(), `Stack Frame checksum, line ${dataLine}, hello.c`);
     const shown = await wb.variables();
@@ -76,9 +78,13 @@ describe('e2e harness (against a probe extension)', function () {
     ]);
     await wb.expandVariable('Taint');
     await wb.expandVariable('buf');
-    const expanded = await wb.variables();
+    const expanded = await wb.variables((rows) => rows.length === 6);
     assert.deepEqual(expanded.map((v) => `${v.name}=${v.value}`), ['Locals=', 'sum=42', 'buf=0x7ffc00', '[0]=7', 'Taint=', 'sum=data plane (input.bin+0)']);
+    await assert.rejects(wb.variables((rows) => rows.length === 99, 1500), /did not reach the expected state/);
     await wb.stopDebugging();
+    await wb.openFile('src/hello.c');
+    await wb.toggleBreakpoint(controlLine, false);
+    assert.ok(!(await wb.lineDecorations(controlLine)).gutterClasses.some((c) => c.startsWith('codicon-debug-breakpoint')));
   });
 
   it('runs palette commands and takes screenshots', async () => {

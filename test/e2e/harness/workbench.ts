@@ -554,23 +554,54 @@ export class Workbench {
     return (await frame.getAttribute('aria-label')) ?? '';
   }
 
-  /** The rows of the Variables view as rendered (scopes and the variables of expanded scopes). */
-  async variables(timeoutMs = waitMs): Promise<VariableRow[]> {
+  /**
+   * The rows of the Variables view as rendered (scopes and the variables of expanded scopes). With `until`,
+   * waits (re-reading on each change of the view) until `until(rows)` holds; a number is a timeout alone.
+   */
+  async variables(until?: ((rows: VariableRow[]) => boolean) | number, timeoutMs = waitMs): Promise<VariableRow[]> {
+    if (typeof until === 'number') [timeoutMs, until] = [until, undefined];
     await this.openView('Variables');
-    const rows = this.page.locator('.debug-variables .monaco-list-row');
+    const view = this.page.locator('.debug-variables').first();
+    const rows = view.locator('.monaco-list-row');
     await rows.first().waitFor({ timeout: timeoutMs });
-    return rows.evaluateAll((els) =>
-      els.map((row) => {
-        const scope = row.querySelector('.scope');
-        return {
-          name: (scope?.textContent ?? row.querySelector('.expression .name')?.textContent ?? '').trim().replace(/\s*[=:]$/, ''),
-          value: (row.querySelector('.expression .value')?.textContent ?? '').trim(),
-          depth: Number(row.getAttribute('aria-level') ?? '1'),
-          scope: !!scope,
-          expanded: row.hasAttribute('aria-expanded') ? row.getAttribute('aria-expanded') === 'true' : undefined,
-        };
-      }),
-    );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const shown = await rows.evaluateAll((els) =>
+        els.map((row) => {
+          const scope = row.querySelector('.scope');
+          return {
+            name: (scope?.textContent ?? row.querySelector('.expression .name')?.textContent ?? '').trim().replace(/\s*[=:]$/, ''),
+            value: (row.querySelector('.expression .value')?.textContent ?? '').trim(),
+            depth: Number(row.getAttribute('aria-level') ?? '1'),
+            scope: !!scope,
+            expanded: row.hasAttribute('aria-expanded') ? row.getAttribute('aria-expanded') === 'true' : undefined,
+          };
+        }),
+      );
+      if (!until || until(shown)) return shown;
+      if (Date.now() > deadline) {
+        throw new Error(`e2e: the Variables view did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(shown)}`);
+      }
+      await view.evaluate(
+        (el, ms) => new Promise<void>((done) => {
+          const observer = new MutationObserver(() => { observer.disconnect(); done(); });
+          observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+          setTimeout(() => { observer.disconnect(); done(); }, ms);
+        }),
+        Math.min(1000, Math.max(0, deadline - Date.now())),
+      );
+    }
+  }
+
+  /**
+   * Sets (or with `on` false removes) a breakpoint on `line` of the active editor with F9, and waits until
+   * the glyph margin shows it so.
+   */
+  async toggleBreakpoint(line: number, on = true): Promise<void> {
+    const has = (d: LineDecorations): boolean => d.gutterClasses.some((c) => /^codicon-debug-breakpoint/.test(c));
+    if (has(await this.lineDecorations(line)) === on) return;
+    await this.page.keyboard.press('F9');
+    await this.lineDecorations(line, (d) => has(d) === on);
   }
 
   /** Expands a scope or variable of the Variables view by its name and waits until it is expanded. */
