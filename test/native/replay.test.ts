@@ -93,6 +93,12 @@ describe('record and replay (librecord, native)', function () {
     // and a fresh native run is different (the test can fail)
     const native = spawnSync(bin('single'), { input: 'hello from stdin', encoding: 'utf8' });
     assert.notEqual(native.stdout, rec.out);
+    // the CLI: the program's output on stdout, the outcome on stderr, exit 0
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'replay', trace], { cwd: packageRoot(), encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(cli.stdout, rec.out);
+    assert.match(cli.stderr, /single\.\d+: replayed \d+ records; it exited with code 0 as recorded/);
+    assert.match(cli.stderr, /log [\d.]+ KiB, \d+ records, 1 thread\(s\)/);
   });
 
   it('replays a multithreaded program in the recorded mutex/condvar order', async () => {
@@ -188,5 +194,8 @@ describe('record and replay (librecord, native)', function () {
     compile('userdata', 'ud2', ['-DVARIANT=1']);
     assert.ok(statSync(bin('ud2')).mtimeMs >= before);
     await assert.rejects(replay(logsOf(trace)[0]), /refusing to replay ud2\.\d+: .*ud2 has build-id [0-9a-f]+ but the recording was made from build-id [0-9a-f]+/);
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'replay', trace], { cwd: packageRoot(), encoding: 'utf8' });
+    assert.equal(cli.status, 1);
+    assert.match(cli.stderr, /^planescope: refusing to replay ud2\.\d+: /m);
   });
 });
