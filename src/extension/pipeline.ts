@@ -91,20 +91,3 @@ export class PipelineRunner {
       .then((choice) => choice && this.output.show());
   }
 }
-
-/** The first `*.planes.db` path mentioned in a command's JSON output (any depth), if any. */
-export function findDatabasePath(json: unknown): string | undefined {
-  if (typeof json === 'string') return json.endsWith('.planes.db') ? json : undefined;
-  if (Array.isArray(json)) {
-    for (const v of json) {
-      const p = findDatabasePath(v);
-      if (p) return p;
-    }
-  } else if (json && typeof json === 'object') {
-    for (const v of Object.values(json)) {
-      const p = findDatabasePath(v);
-      if (p) return p;
-    }
-  }
-  return undefined;
-}

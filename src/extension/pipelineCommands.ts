@@ -4,7 +4,10 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DatabaseSet } from './databases';
-import { findDatabasePath, PipelineRunner } from './pipeline';
+import { PipelineRunner } from './pipeline';
+
+// Small enough to finish in a minute or two under the taint analysis.
+const DEMO_SIZE = '4m';
 
 export function registerPipelineCommands(context: vscode.ExtensionContext, databases: DatabaseSet, output: vscode.OutputChannel): vscode.Disposable[] {
   const runner = new PipelineRunner(context.extensionUri, output);
@@ -19,24 +22,19 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, datab
   };
 
   return [
+    // The demo records and analyses the bundled example (planescope demo --keep), then classifies its
+    // taint logs into a database next to them and opens it.
     vscode.commands.registerCommand('planescope.runDemo', async () => {
       if (!runner.checkTrust()) return undefined;
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-      const cwd = folder ?? context.globalStorageUri.fsPath;
-      await vscode.workspace.fs.createDirectory(vscode.Uri.file(cwd));
+      const work = folder ? join(folder, 'planescope-demo') : join(context.globalStorageUri.fsPath, 'demo');
+      await vscode.workspace.fs.createDirectory(vscode.Uri.file(work));
       output.show(true);
-      const result = await runner.run('Planescope: running the demo', ['demo', '--json'], cwd);
-      if (result.code !== 0) return runner.reportFailure('the demo', result);
-      let db: string | undefined;
-      try {
-        db = findDatabasePath(JSON.parse(result.stdout));
-      } catch {
-        db = undefined;
-      }
-      if (!db) {
-        void vscode.window.showWarningMessage('Planescope: the demo finished but named no *.planes.db in its --json output; see the output channel.');
-        return undefined;
-      }
+      const demo = await runner.run('Planescope: running the demo (record and analyse the example)', ['demo', '--json', '--keep', work, '--size', DEMO_SIZE], work);
+      if (demo.code !== 0) return runner.reportFailure('the demo', demo);
+      const db = join(work, 'demo.planes.db');
+      const classify = await runner.run('Planescope: classifying the demo run', ['classify', join(work, 'trace'), '--out', db], work);
+      if (classify.code !== 0) return runner.reportFailure('classifying the demo run', classify);
       await openResult(db);
       return db;
     }),
