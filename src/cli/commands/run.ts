@@ -8,6 +8,7 @@ import { which } from '../../core/processes';
 import { ensureValgrindLib } from '../../core/valgrindLib';
 import { Command, UserError } from '../command';
 import { optionValue, parseArgs } from '../args';
+import { recordMode } from './replay';
 
 const HELP = `Usage: planescope run [--mode online] --trace DIR --user-data GLOB [--user-data GLOB ...]
                       [--pointer-policy insensitive|sensitive] [--name NAME] -- CMD [ARGS...]
@@ -17,8 +18,9 @@ writes DIR/<NAME>.<pid>.taintlog (NAME defaults to CMD's file name). Bytes read 
 matching a --user-data GLOB are user data (tainted). Exits with CMD's exit code (128+N if a signal N
 killed it).
 
-  --mode online        taint analysis while the program runs (the only mode of this build;
-                       'record', the cheap recording mode, is not available yet)
+  --mode online        taint analysis while the program runs
+  --mode record        (default) cheap native recording for \`planescope replay\` (docs/recording.md);
+                       --record-data by-value|by-reference: user-data reads as bytes or as hashes
   --trace DIR          where the taint logs go (created if missing)
   --user-data GLOB     user-data files (repeatable); relative globs are relative to the current
                        directory; * and ? stay within a path component, ** crosses directories
@@ -31,15 +33,13 @@ export const runCommand: Command = {
   summary: 'run a program under the planegrind taint tool and write its taint logs',
   help: HELP,
   async run(args) {
-    const parsed = parseArgs(args, { values: ['mode', 'trace', 'pointer-policy', 'name'], repeatable: ['user-data'] }, 'run');
+    const parsed = parseArgs(args, { values: ['mode', 'trace', 'pointer-policy', 'name', 'record-data'], repeatable: ['user-data'] }, 'run');
     if (parsed.flags.has('help')) {
       console.log(HELP);
       return 0;
     }
     const mode = optionValue(parsed, 'mode', 'record');
-    if (mode === 'record') {
-      throw new UserError('run: recording (--mode record, the default) is not available in this build; use --mode online to run the taint analysis live', 2);
-    }
+    if (mode === 'record') return recordMode(parsed);
     if (mode !== 'online') throw new UserError(`run: unknown --mode '${mode}' (use --mode online)`, 2);
     const trace = optionValue(parsed, 'trace');
     if (!trace) throw new UserError('run: --trace DIR is required (where the taint logs go)', 2);
