@@ -1,0 +1,63 @@
+// librecord under planegrind: the per-byte taint of one message crosses TCP and UDP exactly (clean
+// bytes stay clean, tainted bytes arrive tainted with a message label naming the sender), including
+// through MSG_PEEK and reads that split the message.
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/core/assets';
+import { analyzedEnv } from '../../src/core/demo/analyzed';
+import { readTaintLog } from '../../src/core/taintLog/reader';
+
+const fixture = join(packageRoot(), 'test', 'native', 'fixtures', 'tagging', 'taintpeer.c');
+
+describe('librecord under planegrind: per-byte taint across messages', function () {
+  this.timeout(300000);
+  let dir: string;
+  let peer: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'planescope-taintpeer-'));
+    peer = join(dir, 'taintpeer');
+    const cc = spawnSync('gcc', ['-O1', '-g', '-o', peer, fixture], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'in.bin'), Buffer.alloc(4096, 0x5a));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const proto of ['tcp', 'udp']) {
+    it(`${proto}: 200 clean + 800 tainted bytes arrive as 200 clean + 800 tainted`, async () => {
+      const out = join(dir, proto);
+      const trace = join(out, 'trace');
+      mkdirSync(trace, { recursive: true });
+      const env = analyzedEnv();
+      const vg = (name: string, glob: string) => ['-q', '--tool=planegrind', `--taint-log=${trace}/${name}.%p.taintlog`, `--user-data=${glob}`];
+      const server = spawn('valgrind', [...vg('server', join(dir, 'nothing', '*')), peer, 'server', proto, out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      server.stderr!.on('data', (d) => (err += d));
+      const port = await new Promise<string>((resolve, reject) => {
+        let o = '';
+        server.stdout!.on('data', (d) => {
+          o += d;
+          if (o.includes('\n')) resolve(o.trim());
+        });
+        server.on('exit', () => reject(new Error(`server exited: ${err}`)));
+      });
+      const client = spawnSync('valgrind', [...vg('client', join(dir, 'data', '*')), peer, 'client', proto, port, join(dir, 'data', 'in.bin')], { env, encoding: 'utf8' });
+      assert.equal(client.status, 0, client.stderr);
+      const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.on('exit', resolve)));
+      assert.equal(code, 0, err);
+      const log = await readTaintLog(join(trace, readdirSync(trace).find((f) => f.startsWith('server.'))!));
+      const fileOut = log.io.filter((x) => x.kind === 'file' && x.direction === 'out');
+      assert.equal(fileOut.reduce((a, x) => a + x.taintedBytes, 0), 800, 'exactly the 800 file bytes arrive tainted');
+      assert.equal(fileOut.reduce((a, x) => a + x.cleanBytes, 0), 200, 'the 200 clean bytes stay clean');
+      const msg = [...log.labels.values()].filter((l) => l.provenance.kind === 'msg');
+      assert.ok(msg.length >= 1, 'a message label');
+      for (const l of msg) {
+        assert.ok(l.provenance.kind === 'msg' && /^taintpeer:\d+@/.test(l.provenance.peer), `peer names the sender: ${JSON.stringify(l.provenance)}`);
+        assert.ok(l.provenance.kind === 'msg' && l.provenance.origin.length > 0, 'the sender-side provenance travels along');
+      }
+    });
+  }
+});
