@@ -130,7 +130,8 @@ int lr_rr_user_data(const char *path)
       size_t n = e ? (size_t)(e - p) : strlen(p);
       if (n && n < sizeof pat) {
          memcpy(pat, p, n); pat[n] = 0;
-         if (fnmatch(pat, path, 0) == 0) return 1;
+         /* as `planescope run`: * and ? stay within a component; a pattern with ** may cross '/' */
+         if (fnmatch(pat, path, strstr(pat, "**") ? 0 : FNM_PATHNAME) == 0) return 1;
       }
       p += n + (e ? 1 : 0);
    }

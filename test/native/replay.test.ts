@@ -3,7 +3,7 @@
 // (replayProcess, what `planescope replay` does), outputs compared byte for byte.
 import { strict as assert } from 'node:assert';
 import { ChildProcess, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distAsset, packageRoot } from '../../src/core/assets';
@@ -182,6 +182,42 @@ describe('record and replay (librecord, native)', function () {
     // by value, the recorded bytes are used and the change does not matter
     const stillOk = await replay(logsOf(tv)[0]);
     assert.equal(stillOk.out, byValue.out);
+  });
+
+  it('records minidfs (master, chunk server, client put) into one directory and replays every process alone', async () => {
+    const mbin = join(dir, 'minidfs');
+    const mk = spawnSync('make', ['-s', '-C', join(packageRoot(), 'examples', 'minidfs'), `OUT=${mbin}`], { encoding: 'utf8' });
+    assert.equal(mk.status, 0, mk.stderr);
+    const data = join(dir, 'upload.bin');
+    const bytes = Buffer.alloc(3 << 20);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    writeFileSync(data, bytes);
+    const trace = newTrace(), store = join(dir, 'store');
+    const opts = { dir: trace, librecord: lib, recordData: 'reference' as const, userData: [data], cwd: dir };
+    const mIo = io(), cIo = io();
+    const master = recordRun({ ...opts, command: [join(mbin, 'minidfs-master'), '-p', '0'], stdio: ['ignore', 'pipe', 'pipe'], onSpawn: mIo.attach });
+    const addr = (await mIo.firstLine).match(/listening on (\S+)/)![1];
+    const cs = recordRun({ ...opts, command: [join(mbin, 'minidfs-chunkserver'), '-m', addr, '-d', store, '-i', '100'], stdio: ['ignore', 'pipe', 'pipe'], onSpawn: cIo.attach });
+    await cIo.firstLine;
+    const put = await record(trace, [join(mbin, 'minidfs-client'), '-m', addr, 'put', data, 'f'], { userData: [data], data: 'reference' });
+    assert.ok(exitOk(put.exit), put.out);
+    await record(trace, [join(mbin, 'minidfs-client'), '-m', addr, 'shutdown']);
+    const [m, c] = await Promise.all([master, cs]);
+    assert.ok(exitOk(m.exit) && exitOk(c.exit));
+    const logs = logsOf(trace);
+    assert.equal(logs.length, 4);
+    assert.ok(readManifest(trace) && readdirSync(trace).includes('manifest-4.json'));
+    rmSync(store, { recursive: true, force: true }); // files are not logged: the store starts empty, as recorded
+    for (const log of logs) {
+      const rep = await replay(log);
+      assert.equal(rep.report, undefined, `${log}: ${rep.report?.reason}`);
+      assert.ok(exitOk(rep.exit), `${log}: ${JSON.stringify(rep.exit)}`);
+      if (log.includes('client')) assert.ok(put.out.includes(rep.out.trim()) || rep.out.includes('shutting down'), rep.out);
+    }
+    // the chunk server's replay rewrote the uploaded chunk from the log alone
+    const chunks = readdirSync(store).filter((f) => /^chunk-\d+$/.test(f));
+    assert.equal(chunks.length, 1);
+    assert.ok(readFileSync(join(store, chunks[0])).equals(bytes));
   });
 
   it('refuses a recording of a different binary (build-id)', async () => {

@@ -61,10 +61,17 @@ export function scanProcesses(dir: string): ManifestProcess[] {
   return out;
 }
 
-export function writeManifest(dir: string, manifest: RecordingManifest): void {
-  const tmp = join(dir, `.${MANIFEST_NAME}.tmp`);
+export function writeManifest(dir: string, manifest: RecordingManifest, name = MANIFEST_NAME): void {
+  const tmp = join(dir, `.${name}.tmp`);
   writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
-  renameSync(tmp, join(dir, MANIFEST_NAME));
+  renameSync(tmp, join(dir, name));
+}
+
+/** The manifest name for a new run in dir: manifest.json, or manifest-N.json when several runs (the
+ *  processes of one system started one by one) record into the same directory. */
+export function newManifestName(dir: string): string {
+  if (!existsSync(join(dir, MANIFEST_NAME))) return MANIFEST_NAME;
+  for (let n = 2; ; n++) if (!existsSync(join(dir, `manifest-${n}.json`))) return `manifest-${n}.json`;
 }
 
 export function readManifest(dir: string): RecordingManifest | undefined {

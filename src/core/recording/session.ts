@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { which } from '../processes';
 import { isFixedAddressExecutable, readBuildId } from './buildId';
 import { LogSummary, parseReplayReport, readRecordingLog, RecordingError, ReplayReport } from './log';
-import { envSubset, RecordingManifest, MANIFEST_VERSION, scanProcesses, writeManifest } from './manifest';
+import { envSubset, RecordingManifest, MANIFEST_VERSION, newManifestName, scanProcesses, writeManifest } from './manifest';
 
 /** Exit codes of a replaying process (lr_rr_log.c). */
 export const EXIT_DIVERGED = 86;
@@ -48,20 +48,20 @@ function waitExit(child: ReturnType<typeof spawn>): Promise<Exit> {
   });
 }
 
-/** Records `command` into dir: one log per process, then DIR/manifest.json. */
+/** Records `command` into dir: one log per process, then DIR/manifest.json (manifest-N.json for the
+ *  N-th run into the same directory). */
 export async function recordRun(opts: RecordOptions): Promise<{ exit: Exit; manifest: RecordingManifest }> {
   const cwd = opts.cwd ?? process.cwd();
   const dir = resolve(cwd, opts.dir);
   mkdirSync(dir, { recursive: true });
-  const stale = existsSync(dir) ? scanProcesses(dir) : [];
-  if (stale.length) throw new RecordingError(`${dir} already holds a recording (${stale.map((p) => p.log).join(', ')}): choose an empty directory`);
   const exe = resolveExecutable(opts.command[0], cwd);
   const userData = opts.userData.map((p) => (isAbsolute(p) ? p : join(cwd, p)));
   const manifest: RecordingManifest = {
     version: MANIFEST_VERSION, createdAt: new Date().toISOString(), command: [exe, ...opts.command.slice(1)], cwd, exe,
     buildId: readBuildId(exe) ?? null, recordData: opts.recordData, userData, env: envSubset(process.env), exit: null, processes: [],
   };
-  writeManifest(dir, manifest);
+  const manifestName = newManifestName(dir);
+  writeManifest(dir, manifest, manifestName);
   const env: NodeJS.ProcessEnv = { ...process.env, PLANESCOPE_RR_MODE: 'record', PLANESCOPE_RR_DIR: dir, PLANESCOPE_RR_DATA: opts.recordData, PLANESCOPE_RR_USER_DATA: userData.join('\n') };
   const existing = env.LD_PRELOAD;
   delete env.LD_PRELOAD;
@@ -70,7 +70,7 @@ export async function recordRun(opts: RecordOptions): Promise<{ exit: Exit; mani
   const exit = await waitExit(child);
   manifest.exit = { code: exit.code, signal: exit.signal };
   manifest.processes = scanProcesses(dir);
-  writeManifest(dir, manifest);
+  writeManifest(dir, manifest, manifestName);
   return { exit, manifest };
 }
 
