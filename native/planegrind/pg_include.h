@@ -90,9 +90,10 @@ void     pg_insns_flush(void);/* writes insn/site deltas */
 IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *layout,
                     const VexGuestExtents *vge, const VexArchInfo *archinfo_host,
                     IRType gWordTy, IRType hWordTy);
-extern Bool pg_stop_armed;     /* stop-at active: per-instruction counting and checks */
+extern Bool pg_stop_armed;     /* a stop-at target is set */
 extern ULong pg_stop_at;
-void pg_discard_all_translations(void);
+extern Bool pg_stop_support;   /* per-instruction counting and stop checks are instrumented */
+extern Int  pg_clo_stop_support; /* --stop-at-support: -1 auto (when --vgdb-error is given) */
 
 /* ---- sources, sinks, I/O accounting (pg_syscalls.c) ---- */
 void pg_syscalls_init(void);

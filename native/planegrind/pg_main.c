@@ -15,6 +15,7 @@ const HChar *pg_clo_taint_log = "planegrind.%p.taintlog";
 XArray      *pg_clo_user_data;
 Bool        *pg_glob_matched;
 ULong        pg_clo_flush_ms = 1000;
+Int          pg_clo_stop_support = -1;
 
 static Bool pg_process_cmd_line_option(const HChar *arg)
 {
@@ -30,6 +31,10 @@ static Bool pg_process_cmd_line_option(const HChar *arg)
    } else if VG_STR_CLO(arg, "--taint-log", pg_clo_taint_log) {
       if (!*pg_clo_taint_log) VG_(fmsg_bad_option)(arg, "--taint-log needs a file name\n");
    } else if VG_BINT_CLO(arg, "--flush-interval", pg_clo_flush_ms, 10, 3600000) {
+   } else if VG_STR_CLO(arg, "--stop-at-support", s) {
+      if (VG_(strcmp)(s, "yes") == 0) pg_clo_stop_support = 1;
+      else if (VG_(strcmp)(s, "no") == 0) pg_clo_stop_support = 0;
+      else VG_(fmsg_bad_option)(arg, "--stop-at-support must be 'yes' or 'no'\n");
    } else {
       return False;
    }
@@ -45,7 +50,9 @@ static void pg_print_usage(void)
       "                                 the loaded value? [insensitive]\n"
       "    --taint-log=PATH             write the taint log to PATH (%%p = pid)\n"
       "                                 [planegrind.%%p.taintlog]\n"
-      "    --flush-interval=MS          write count deltas to the log every MS ms [1000]\n");
+      "    --flush-interval=MS          write count deltas to the log every MS ms [1000]\n"
+      "    --stop-at-support=yes|no     count instructions exactly for the stop-at monitor\n"
+      "                                 command (slower) [yes with --vgdb-error=N, else no]\n");
 }
 
 static void pg_print_debug_usage(void) { VG_(printf)("    (none)\n"); }
@@ -57,6 +64,9 @@ static void pg_post_clo_init(void)
    UWord n = VG_(sizeXA)(pg_clo_user_data);
    pg_glob_matched = PG_MALLOC("pg.globs", (n ? n : 1) * sizeof(Bool));
    VG_(memset)(pg_glob_matched, 0, (n ? n : 1) * sizeof(Bool));
+   /* a debugger that waits for gdb wants exact instruction counts (stop-at, icount) */
+   pg_stop_support = pg_clo_stop_support == 1 ||
+                     (pg_clo_stop_support == -1 && VG_(clo_vgdb_error) < 999999999);
    if (!pg_log_open()) VG_(exit)(1);
    pg_syscalls_init();
    VG_(atfork)(NULL, NULL, pg_child_after_fork);

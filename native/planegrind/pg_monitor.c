@@ -8,14 +8,15 @@
 #include <stddef.h>
 
 Bool  pg_stop_armed;
-ULong pg_stop_at;
+ULong pg_stop_at = ~0ULL;
+Bool  pg_stop_support;
 
 static void help(void)
 {
    VG_(gdb_printf)(
       "planegrind monitor commands:\n"
       "  taint ADDR LEN     per-byte taint labels of [ADDR, ADDR+LEN)\n"
-      "  taint-regs         guest registers holding tainted bytes\n"
+      "  taint-regs [TID]   guest registers holding tainted bytes\n"
       "  label N            provenance chain of label N\n"
       "  icount             guest instructions executed so far\n"
       "  stop-at ICOUNT     stop (SIGTRAP to gdb) when the instruction count reaches ICOUNT; 0 cancels\n");
@@ -63,7 +64,7 @@ static const Reg regs[] = {
    R("ymm12", guest_YMM12, 32), R("ymm13", guest_YMM13, 32), R("ymm14", guest_YMM14, 32), R("ymm15", guest_YMM15, 32),
 };
 
-static void cmd_taint_regs(ThreadId tid)
+static void regs_of(ThreadId tid)
 {
    UInt n = 0;
    for (UInt i = 0; i < sizeof regs / sizeof regs[0]; i++) {
@@ -77,6 +78,25 @@ static void cmd_taint_regs(ThreadId tid)
       VG_(gdb_printf)("reg name=%s bytes=0x%llx label=%u\n", regs[i].name, mask, pg_cur_label);
    }
    VG_(gdb_printf)("taint-regs tid=%u tainted=%u\n", tid, n);
+}
+
+/* the stopped thread, the thread named by the argument, or (from vgdb with no thread stopped) all */
+static void cmd_taint_regs(ThreadId tid, HChar *arg)
+{
+   ThreadId t;
+   Addr lo, hi;
+   if (arg) {
+      HChar *end;
+      ULong want = VG_(strtoull10)(arg, &end);
+      VG_(thread_stack_reset_iter)(&t);
+      while (VG_(thread_stack_next)(&t, &lo, &hi))
+         if (t == want) { regs_of(t); return; }
+      VG_(gdb_printf)("error: no thread %s\n", arg);
+      return;
+   }
+   if (tid != VG_INVALID_THREADID) { regs_of(tid); return; }
+   VG_(thread_stack_reset_iter)(&t);
+   while (VG_(thread_stack_next)(&t, &lo, &hi)) regs_of(t);
 }
 
 static Bool parse_ulong(HChar *s, ULong *out)
@@ -103,7 +123,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
       cmd_taint(&save);
       return True;
    case 2:
-      cmd_taint_regs(tid);
+      cmd_taint_regs(tid, VG_(strtok_r)(NULL, " ", &save));
       return True;
    case 3: {
       ULong l;
@@ -119,7 +139,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
       return True;
    }
    case 4:
-      VG_(gdb_printf)("icount %llu\n", pg_icount_exact(tid));
+      VG_(gdb_printf)("icount %llu\n", pg_stop_support ? pg_live_icount : pg_icount_exact(tid));
       return True;
    case 5: {
       ULong at;
@@ -127,9 +147,15 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
          VG_(gdb_printf)("error: usage: stop-at ICOUNT\n");
          return True;
       }
-      ULong now = pg_icount_exact(tid);
+      if (!pg_stop_support) {
+         VG_(gdb_printf)("error: stop-at needs instruction-exact counting: start valgrind with --vgdb-error=N "
+                         "or --stop-at-support=yes\n");
+         return True;
+      }
+      ULong now = pg_live_icount;
       if (at == 0) {
-         if (pg_stop_armed) { pg_stop_armed = False; pg_discard_all_translations(); }
+         pg_stop_armed = False;
+         pg_stop_at = ~0ULL;
          VG_(gdb_printf)("stop-at cancelled icount=%llu\n", now);
          return True;
       }
@@ -138,8 +164,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
          return True;
       }
       pg_stop_at = at;
-      pg_live_icount = now;
-      if (!pg_stop_armed) { pg_stop_armed = True; pg_discard_all_translations(); }
+      pg_stop_armed = True;
       VG_(gdb_printf)("stop-at armed icount=%llu target=%llu\n", now, at);
       return True;
    }

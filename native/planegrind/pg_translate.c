@@ -619,7 +619,7 @@ static void end_insn(Env *e)
 }
 
 PG_Seg *pg_cur_seg = NULL;   /* the segment executing now (for exact icount at a stop) */
-ULong pg_live_icount;          /* exact count, maintained only while stop-at is armed */
+ULong pg_live_icount;          /* exact count, maintained only with stop support */
 
 static void inc64(Env *e, ULong *p, ULong k)
 {
@@ -653,18 +653,15 @@ static void end_seg(Env *e, Int start_stmt)
    e->seg_n = 0;
 }
 
+/* Translations cannot be discarded from inside gdbserver (a stop is a helper call), so the
+   instruction-exact counting and the stop check are in every translation from the start when
+   stops are supported, and arming only sets pg_stop_at. */
 static VG_REGPARM(1) void pg_stop_hit(ULong count)
 {
    if (!pg_stop_armed || count < pg_stop_at) return;
    pg_stop_armed = False;
    pg_stop_at = ~0ULL;
    VG_(gdbserver)(VG_(get_running_tid)());
-   pg_discard_all_translations();
-}
-
-void pg_discard_all_translations(void)
-{
-   VG_(discard_translations_safely)((Addr)0x1000, ~(SizeT)0x1000 - 0x1000, "planegrind");
 }
 
 /* while stop-at is armed: before each instruction, stop if `count` instructions have completed */
@@ -681,6 +678,8 @@ static void stop_check(Env *e, Addr ip)
    d->fxState[0].fx = Ifx_Read;
    d->fxState[0].offset = e->offIP;
    d->fxState[0].size = 8;
+   d->fxState[0].nRepeats = 0;
+   d->fxState[0].repeatLen = 0;
    stmt(e, IRStmt_Dirty(d));
    inc64(e, &pg_live_icount, 1);
 }
@@ -918,7 +917,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
          e.insn = pg_insn_get(st->Ist.IMark.addr);
          e.seg[e.seg_n++] = e.insn;
          stmt(&e, st);
-         if (pg_stop_armed) stop_check(&e, st->Ist.IMark.addr);
+         if (pg_stop_support) stop_check(&e, st->Ist.IMark.addr);
          continue;
       }
       if (st->tag == Ist_Exit) {
