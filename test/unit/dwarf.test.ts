@@ -167,6 +167,23 @@ describe('DWARF layer vs binutils and LLVM', function () {
     });
   }
 
+  it('gives the same index when the file is read sparsely (as large files are)', () => {
+    for (const name of ['C -O2 DWARF 5', 'C -O2 -gz (SHF_COMPRESSED)', 'shared library -O2']) {
+      const { bin } = built.get(name)!;
+      clearModuleIndexCache();
+      const whole = openModuleIndex(bin, { sparseFrom: Infinity });
+      clearModuleIndexCache();
+      const sparse = openModuleIndex(bin, { sparseFrom: 0 });
+      assert.notStrictEqual(sparse, whole);
+      assert.equal(sparse.buildId, whole.buildId);
+      assert.deepEqual(ourRows(sparse), ourRows(whole), name);
+      for (let i = 0; i < whole.rowCount; i += 7) {
+        const a = whole.rowAddress(i);
+        assert.deepEqual(addr2lineLines(sparse, a), addr2lineLines(whole, a), `${name} 0x${a.toString(16)}`);
+      }
+    }
+  });
+
   it('resolves file names to absolute paths through comp_dir and include directories', () => {
     const index = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
     const files = index.files();

@@ -297,6 +297,7 @@ impl<'d> Builder<'d> {
         self.functions(unit, &mut file_map)
     }
 
+    #[inline(never)]
     fn functions(&mut self, unit: &Unit<R>, file_map: &mut Vec<u32>) -> gimli::Result<()> {
         let header = unit.line_program.as_ref().map(|p| p.header().clone());
         let mut cursor = unit.entries();
@@ -458,6 +459,7 @@ impl<'d> Builder<'d> {
 
     /// Puts the lookup entries in address order, the later sequence winning at a shared address
     /// (an end marker followed by the next sequence's first row). In place when already ordered.
+    #[inline(never)]
     fn order_lookup(&mut self) {
         let seqs = std::mem::take(&mut self.seqs);
         let (addr, rows) = (&mut self.out.lk_addr, &mut self.out.lk_row);

@@ -1,7 +1,8 @@
 // The per-module address <-> source index (contract: ./types.ts). Built once per module from the gimli
 // .wasm result and cached by GNU build-id; lookups are binary searches over typed arrays.
 import { readFileSync, statSync } from 'node:fs';
-import { ElfError, ElfFile, ElfSegment, ElfSymbol, SHT_NOBITS } from '../elf/elfFile';
+import { ElfError, ElfFile, ElfSection, ElfSegment, ElfSymbol, SHT_NOBITS } from '../elf/elfFile';
+import { ElfReader, SectionSource } from '../elf/elfReader';
 import { findDebugFile } from './debugFile';
 import { AddressInfo, InlineFrame, LineRow, ModuleIndex } from './types';
 import { buildModuleData, ModuleData, NONE, ROW_END_SEQUENCE, ROW_STMT, SECTION_IDS, WasmIndexError } from './wasmResult';
@@ -19,6 +20,8 @@ export interface OpenModuleOptions {
   debugFile?: string;
   /** Root of the separate-debug-file tree (default /usr/lib/debug). */
   debugRoot?: string;
+  /** Files at least this large are read sparsely: only headers, notes, symbols and DWARF (default 1 MiB). */
+  sparseFrom?: number;
 }
 
 const cache = new Map<string, DwarfModuleIndex>();
@@ -33,13 +36,18 @@ export function clearModuleIndexCache(): void {
  * unreadable, corrupt, unsupported or stripped files.
  */
 export function openModuleIndex(path: string, options: OpenModuleOptions = {}): DwarfModuleIndex {
-  let data: Uint8Array;
+  let reader: ElfReader;
   try {
-    data = readFileSync(path);
+    reader = new ElfReader(path, options.sparseFrom);
   } catch (e) {
+    if (e instanceof ElfError) throw asDwarfError(path, e);
     throw new DwarfError(path, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return indexBytes(path, data, options, true);
+  try {
+    return indexElf(path, reader.elf, (s) => reader.source(s), options, true);
+  } finally {
+    reader.close();
+  }
 }
 
 /**
@@ -47,22 +55,24 @@ export function openModuleIndex(path: string, options: OpenModuleOptions = {}): 
  * names the module in errors and is where a separate debug file would be searched from.
  */
 export function indexModuleBytes(path: string, data: Uint8Array, options: OpenModuleOptions = {}): DwarfModuleIndex {
-  return indexBytes(path, data, options, false);
-}
-
-function indexBytes(path: string, data: Uint8Array, options: OpenModuleOptions, useCache: boolean): DwarfModuleIndex {
   let elf: ElfFile;
   try {
     elf = new ElfFile(path, data);
   } catch (e) {
     throw asDwarfError(path, e);
   }
+  return indexElf(path, elf, (s) => elf.contents(s), options, false);
+}
+
+type SourceOf = (s: ElfSection) => Uint8Array | SectionSource;
+
+function indexElf(path: string, elf: ElfFile, source: SourceOf, options: OpenModuleOptions, useCache: boolean): DwarfModuleIndex {
   const buildId = safe(() => elf.buildId()) ?? '';
   useCache &&= !options.debugFile;
-  const key = buildId ? `id:${buildId}` : `file:${path}:${data.length}:${safe(() => statSync(path).mtimeMs)}`;
+  const key = buildId ? `id:${buildId}` : `file:${path}:${elf.data.length}:${safe(() => statSync(path).mtimeMs)}`;
   const cached = useCache ? cache.get(key) : undefined;
   if (cached) return cached;
-  const index = build(path, elf, buildId, options);
+  const index = build(path, elf, buildId, options, source);
   if (useCache) cache.set(key, index);
   return index;
 }
@@ -90,7 +100,7 @@ function hasDwarf(elf: ElfFile): boolean {
   });
 }
 
-function build(path: string, elf: ElfFile, buildId: string, options: OpenModuleOptions): DwarfModuleIndex {
+function build(path: string, elf: ElfFile, buildId: string, options: OpenModuleOptions, mainSource: SourceOf): DwarfModuleIndex {
   let debugElf = elf;
   let debugPath = path;
   if (options.debugFile) {
@@ -112,10 +122,11 @@ function build(path: string, elf: ElfFile, buildId: string, options: OpenModuleO
   }
   let data: ModuleData;
   try {
-    const sections = new Map<string, Uint8Array>();
+    const sections = new Map<string, Uint8Array | SectionSource>();
     for (const name of Object.keys(SECTION_IDS)) {
-      const bytes = debugElf.debugSection(name);
-      if (bytes) sections.set(name, bytes);
+      const s = debugElf.section(name) ?? debugElf.section(name.replace(/^\.debug_/, '.zdebug_'));
+      if (!s || s.type === SHT_NOBITS || s.size === 0) continue;
+      sections.set(name, debugElf === elf ? mainSource(s) : debugElf.contents(s));
     }
     data = buildModuleData(sections);
   } catch (e) {
@@ -126,6 +137,7 @@ function build(path: string, elf: ElfFile, buildId: string, options: OpenModuleO
 }
 
 const decoder = new TextDecoder('utf-8');
+const NO_FRAMES: readonly InlineFrame[] = Object.freeze([]);
 
 /** Index of the last element of `a` that is <= x, or -1. */
 function floorIndex(a: Float64Array, x: number): number {
@@ -145,6 +157,7 @@ export class DwarfModuleIndex implements ModuleIndex {
   readonly warning?: string;
   private readonly paths: Array<string | undefined>;
   private readonly names = new Map<number, string>();
+  private readonly callers = new Map<number, readonly InlineFrame[]>();
   private lineMap?: Map<string, Array<[number, number]>>;
   private symbols?: ElfSymbol[];
 
@@ -281,15 +294,29 @@ export class DwarfModuleIndex implements ModuleIndex {
     const file = this.filePath(this.rowFile(row));
     const line = this.rowLine(row);
     const column = this.rowColumn(row);
-    let func = this.functionAt(offset);
-    const frames: InlineFrame[] = [{ function: func === NONE ? this.symbolAt(offset)?.name ?? '??' : this.functionName(func), file, line, column }];
-    const f = this.data.funcs;
-    for (let guard = 0; func !== NONE && f[func * 6 + 2] !== NONE && guard < 1000; guard++) {
-      const parent = f[func * 6 + 2];
-      frames.push({ function: this.functionName(parent), file: this.filePath(f[func * 6 + 3]), line: f[func * 6 + 4], column: f[func * 6 + 5] });
-      func = parent;
-    }
+    const func = this.functionAt(offset);
+    const first: InlineFrame = { function: func === NONE ? this.symbolAt(offset)?.name ?? '??' : this.functionName(func), file, line, column };
+    const callers = func === NONE ? NO_FRAMES : this.callerFrames(func);
+    const frames = callers.length ? [first, ...callers] : [first];
     return { offset, file, line, column, function: frames[frames.length - 1].function, frames };
+  }
+
+  /** The (frozen, shared) frames of the functions `func` is inlined into, outermost last. */
+  private callerFrames(func: number): readonly InlineFrame[] {
+    const key = func;
+    let frames = this.callers.get(key);
+    if (!frames) {
+      const list: InlineFrame[] = [];
+      const f = this.data.funcs;
+      for (let guard = 0; f[func * 6 + 2] !== NONE && guard < 1000; guard++) {
+        const parent = f[func * 6 + 2];
+        list.push(Object.freeze({ function: this.functionName(parent), file: this.filePath(f[func * 6 + 3]), line: f[func * 6 + 4], column: f[func * 6 + 5] }));
+        func = parent;
+      }
+      frames = Object.freeze(list);
+      this.callers.set(key, frames);
+    }
+    return frames;
   }
 
   rangesForLine(file: string, line: number): Array<[number, number]> {

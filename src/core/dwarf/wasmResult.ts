@@ -1,6 +1,7 @@
 // Runs the gimli .wasm over a module's DWARF sections and views the index arrays in its memory in
 // place: typed arrays, no per-row objects, no copy. The layout is documented in wasm/src/out.rs.
 import { instantiateDwarfWasm } from '../dwarfWasm';
+import type { SectionSource } from '../elf/elfReader';
 
 /** Section slots shared with wasm/src/index.rs (section_slot). */
 export const SECTION_IDS: Record<string, number> = {
@@ -52,7 +53,7 @@ export class WasmIndexError extends Error {
 }
 
 /** Builds the index of the given sections in a fresh wasm instance (a trap cannot poison another). */
-export function buildModuleData(sections: Map<string, Uint8Array>): ModuleData {
+export function buildModuleData(sections: Map<string, Uint8Array | SectionSource>): ModuleData {
   const wasm = instantiateDwarfWasm();
   const entries = [...sections].filter(([name, bytes]) => SECTION_IDS[name] !== undefined && bytes.length > 0);
   let status: number;
@@ -62,7 +63,9 @@ export function buildModuleData(sections: Map<string, Uint8Array>): ModuleData {
     for (const [name, bytes] of entries) {
       const ptr = wasm.ps_alloc(bytes.length);
       if (!ptr) throw new WasmIndexError(`cannot allocate ${bytes.length} bytes for ${name}`, true);
-      new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
+      const target = new Uint8Array(wasm.memory.buffer, ptr, bytes.length);
+      if (bytes instanceof Uint8Array) target.set(bytes);
+      else bytes.readInto(target);
       triples.push(SECTION_IDS[name], ptr, bytes.length);
     }
     new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);

@@ -70,8 +70,13 @@ export class ElfFile {
   readonly segments: ElfSegment[] = [];
   private readonly view: DataView;
 
-  constructor(readonly path: string, readonly data: Uint8Array) {
+  /**
+   * `data` has the file's full length. With `fill`, only the byte ranges the reader asks for are
+   * loaded into it (headers, notes, symbols), so that large sections it never reads are never read.
+   */
+  constructor(readonly path: string, readonly data: Uint8Array, private readonly fill?: (offset: number, length: number) => void) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.ensure(0, 64);
     if (data.length < 16 || data[0] !== 0x7f || data[1] !== 0x45 || data[2] !== 0x4c || data[3] !== 0x46) {
       throw new ElfError(path, data.length < 16 ? `not an ELF file (only ${data.length} bytes)` : 'not an ELF file (bad magic)');
     }
@@ -97,6 +102,12 @@ export class ElfFile {
     return MACHINES.get(this.machine) ?? String(this.machine);
   }
 
+  /** Loads a byte range of a sparsely read file (clamped to the file). */
+  private ensure(offset: number, length: number): void {
+    if (!this.fill || offset >= this.data.length || length <= 0) return;
+    this.fill(offset, Math.min(length, this.data.length - offset));
+  }
+
   private u16(off: number): number {
     return this.view.getUint16(off, true);
   }
@@ -119,6 +130,7 @@ export class ElfFile {
     if (phentsize < need || phoff + phnum * phentsize > this.data.length) {
       throw new ElfError(this.path, `truncated or corrupt program header table (${phnum} entries at ${phoff})`);
     }
+    this.ensure(phoff, phnum * phentsize);
     for (let i = 0; i < phnum; i++) {
       const o = phoff + i * phentsize;
       this.segments.push(
@@ -137,12 +149,14 @@ export class ElfFile {
     if (shoff === 0) return;
     const need = this.is64 ? 64 : 40;
     if (shentsize < need || shoff + need > this.data.length) throw new ElfError(this.path, `truncated or corrupt section header table at ${shoff}`);
+    this.ensure(shoff, need);
     // Extended numbering: the real count and string-table index live in section 0.
     if (shnum === 0) shnum = this.is64 ? this.addr(shoff + 32) : this.u32(shoff + 20);
     if (shstrndx === 0xffff) shstrndx = this.u32(shoff + (this.is64 ? 40 : 24));
     if (shoff + shnum * shentsize > this.data.length) {
       throw new ElfError(this.path, `truncated file: section headers need ${shoff + shnum * shentsize} bytes, the file has ${this.data.length}`);
     }
+    this.ensure(shoff, shnum * shentsize);
     const raw: Array<Omit<ElfSection, 'name'> & { nameOff: number }> = [];
     for (let i = 0; i < shnum; i++) {
       const o = shoff + i * shentsize;
@@ -154,6 +168,7 @@ export class ElfFile {
     }
     const strtab = raw[shstrndx];
     if (!strtab || strtab.offset + strtab.size > this.data.length) throw new ElfError(this.path, 'corrupt ELF: section name table out of bounds');
+    this.ensure(strtab.offset, strtab.size);
     const names = this.data.subarray(strtab.offset, strtab.offset + strtab.size);
     for (const s of raw) {
       const { nameOff, ...rest } = s;
@@ -171,6 +186,7 @@ export class ElfFile {
     if (s.offset + s.size > this.data.length) {
       throw new ElfError(this.path, `truncated file: section ${s.name} needs bytes ${s.offset}..${s.offset + s.size}, the file has ${this.data.length}`);
     }
+    this.ensure(s.offset, s.size);
     return this.data.subarray(s.offset, s.offset + s.size);
   }
 
@@ -226,8 +242,21 @@ export class ElfFile {
     return undefined;
   }
 
+  /**
+   * Where an uncompressed section's bytes lie in the file, for reading them straight into their
+   * destination; undefined when the section must be decompressed (or is empty).
+   */
+  plainRange(s: ElfSection): { offset: number; size: number } | undefined {
+    if (s.type === SHT_NOBITS || s.size === 0 || s.flags & SHF_COMPRESSED || s.name.startsWith('.zdebug_')) return undefined;
+    if (s.offset + s.size > this.data.length) {
+      throw new ElfError(this.path, `truncated file: section ${s.name} needs bytes ${s.offset}..${s.offset + s.size}, the file has ${this.data.length}`);
+    }
+    return { offset: s.offset, size: s.size };
+  }
+
   private safeRaw(offset: number, size: number): Uint8Array {
     if (offset >= this.data.length) return new Uint8Array(0);
+    this.ensure(offset, size);
     return this.data.subarray(offset, Math.min(this.data.length, offset + size));
   }
 
