@@ -157,6 +157,11 @@ describe('classify (synthetic logs)', () => {
     db.close();
   });
 
+  it('stops when Planescope\'s own DWARF decoder is stale instead of dropping every line', async () => {
+    const log = makeLog({ source: 'f.taintlog', modules: [appModule], instructions: [{ module: 1, offset: 0x10, executions: 1, taintedExecutions: 0 }] });
+    await assert.rejects(classify([log], { [appPath]: new Error('planescope_dwarf.wasm has ABI 2, this build expects 3: run `npm run build`') }), /cannot read DWARF: planescope_dwarf\.wasm has ABI 2.*npm run build/);
+  });
+
   it('rejects a database of another schema version with the version and how to rebuild', async () => {
     const { result } = await classify([makeLog({ source: 'e.taintlog', modules: [appModule] })]);
     const SQL = await loadSqlJs();

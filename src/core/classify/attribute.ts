@@ -50,6 +50,8 @@ export function openModuleSource(module: MergedModule, open: OpenModuleIndex): M
       index = open(path);
     } catch (error) {
       lastError = describe(error);
+      // Planescope's own DWARF decoder is missing or stale: no module would get lines; stop and say how to fix.
+      if (/planescope_dwarf\.wasm|npm run build/.test(lastError)) throw new Error(`cannot read DWARF: ${lastError}`);
       continue;
     }
     if (module.buildId && index.buildId && index.buildId !== module.buildId) {

@@ -5,6 +5,7 @@
 import type { PlanesDatabase } from '../db/reader';
 import { queryAll } from '../db/sqlite';
 import { INSN_SYSTEM_SOURCE } from '../db/schema';
+import { ANONYMOUS_MODULE } from '../classify/merge';
 
 export const TOP_SHARE = 0.9;
 
@@ -126,7 +127,7 @@ export function computeReport(db: PlanesDatabase): ReportModel {
       function: x.function, access: x.access, count: x.count, policyDisagreement: x.policyDisagreement, evidence: x.evidence,
     })),
     messages: db.messageGraph().map((e) => ({ from: e.from ?? e.peer, to: e.to, messages: e.messages })),
-    modulesWithoutLines: db.modules().filter((m) => m.debug !== 'dwarf' && m.kind !== 'tooling').map((m) => ({ path: m.path, buildId: m.buildId, why: m.debug })),
+    modulesWithoutLines: db.modules().filter((m) => m.debug !== 'dwarf' && m.kind !== 'tooling' && m.path !== ANONYMOUS_MODULE).map((m) => ({ path: m.path, buildId: m.buildId, why: m.debug })),
     warnings: db.warnings(),
   };
 }
