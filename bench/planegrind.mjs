@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// planegrind benchmark (issue 4): three programs, each run natively, under --tool=none, under memcheck and
+// under planegrind, side by side in one run. Prints wall and CPU (user+sys) time ratios against native
+// and planegrind against memcheck, and peak memory against memcheck's. CPU time is the fairer number on
+// a shared machine (wall time includes waiting for the CPU). Targets (DESIGN §8): planegrind/memcheck
+// <= 1.0 and planegrind/native <= 10 on the checksum loop.
+//   node bench/planegrind.mjs [--mb 50] [--reps 1]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const MB = arg('mb', 50);
+const REPS = arg('reps', 1);
+
+const PROGRAMS = {
+  // FNV-1a over the user-data file: the paper's data-plane loop
+  checksum: `#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  static unsigned char buf[1 << 16];
+  int fd = open(argv[1], O_RDONLY);
+  uint64_t h = 1469598103934665603ULL;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    for (ssize_t i = 0; i < n; i++) h = (h ^ buf[i]) * 1099511628211ULL;
+  printf("%016llx\\n", (unsigned long long)h);
+  return 0;
+}`,
+  // memcpy-heavy: copies 8 MB of user data around, glibc's SIMD memcpy doing the work
+  memcpy: `#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  size_t n = 8 << 20;
+  char *a = malloc(n), *b = malloc(n);
+  int fd = open(argv[1], O_RDONLY);
+  size_t got = 0;
+  ssize_t r;
+  while (got < n && (r = read(fd, a + got, n - got)) > 0) got += r;
+  unsigned long s = 0;
+  for (int rep = 0; rep < 24; rep++) {
+    memcpy(b, a, got);
+    memmove(a + 1, b, got - 1);
+    s += (unsigned char)a[rep * 4096];
+  }
+  printf("%lu\\n", s);
+  return 0;
+}`,
+  // branchy control-heavy: a state machine over clean pseudo-random input, a little user data as seed
+  branchy: `#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  unsigned char seed[4] = {0};
+  int fd = open(argv[1], O_RDONLY);
+  read(fd, seed, sizeof seed);
+  unsigned x = 2463534242u, state = 0, counts[8] = {0};
+  for (long i = 0; i < 20000000; i++) {
+    x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+    switch (state) {
+      case 0: state = (x & 1) ? 1 : 2; break;
+      case 1: state = (x & 6) == 6 ? 3 : 0; break;
+      case 2: if (x % 3 == 0) state = 4; else if (x % 5 == 0) state = 5; else state = 0; break;
+      case 3: state = x > 0x80000000u ? 6 : 1; break;
+      case 4: state = 7; break;
+      case 5: state = (x & 0xff) < 16 ? 2 : 0; break;
+      case 6: state = 0; break;
+      default: state = x & 3; break;
+    }
+    counts[state]++;
+  }
+  printf("%u %u\\n", counts[0] + seed[0], counts[7]);
+  return 0;
+}`,
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'pg-bench-'));
+try {
+  execFileSync('make', ['-s', '-C', join(root, 'native')], { stdio: 'inherit' });
+  const vglib = join(root, 'native', 'build', 'vglib');
+  const data = join(dir, 'data.bin');
+  writeFileSync(data, randomBytes(MB << 20));
+  const bins = {};
+  for (const [name, src] of Object.entries(PROGRAMS)) {
+    writeFileSync(join(dir, `${name}.c`), src);
+    bins[name] = join(dir, name);
+    execFileSync('gcc', ['-O2', '-g', join(dir, `${name}.c`), '-o', bins[name]]);
+  }
+  const configs = {
+    native: (bin) => [bin, data],
+    none: (bin) => ['valgrind', '-q', '--tool=none', bin, data],
+    memcheck: (bin) => ['valgrind', '-q', '--tool=memcheck', bin, data],
+    planegrind: (bin) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, bin, data],
+  };
+  const measure = (argv) => {
+    let best;
+    for (let i = 0; i < REPS; i++) {
+      const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...argv], { encoding: 'utf8', env: { ...process.env, VALGRIND_LIB: vglib } });
+      if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+      const res = { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024, out: r.stdout.trim() };
+      if (!best || res.cpu < best.cpu) best = res;
+    }
+    return best;
+  };
+  console.log(`planegrind benchmark: ${MB} MB user data, best of ${REPS}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+  console.log('program    config       wall s   cpu s   xnative(wall)  xnative(cpu)  peak MB');
+  const summary = [];
+  for (const [name, bin] of Object.entries(bins)) {
+    const res = {};
+    for (const [cfg, argv] of Object.entries(configs)) {
+      res[cfg] = measure(argv(bin));
+      const n = res.native;
+      console.log(`${name.padEnd(10)} ${cfg.padEnd(11)} ${res[cfg].wall.toFixed(2).padStart(7)} ${res[cfg].cpu.toFixed(2).padStart(7)} ${(res[cfg].wall / n.wall).toFixed(1).padStart(14)} ${(res[cfg].cpu / Math.max(n.cpu, 0.01)).toFixed(1).padStart(13)} ${res[cfg].rssMB.toFixed(0).padStart(8)}`);
+    }
+    if (res.planegrind.out !== res.native.out) throw new Error(`${name}: planegrind changed the output (${res.planegrind.out} vs ${res.native.out})`);
+    summary.push({ name, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB });
+  }
+  console.log('\nplanegrind vs memcheck (target <= 1.0) and vs native (target <= 10 on checksum):');
+  for (const s of summary) {
+    console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.cpuVsMemcheck.toFixed(2)}  wall x memcheck ${s.wallVsMemcheck.toFixed(2)}  cpu x native ${s.cpuVsNative.toFixed(1)}  peak memory x memcheck ${s.memVsMemcheck.toFixed(2)}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
