@@ -1,6 +1,8 @@
 // The foundation's promises: the built parts exist and work from Node, and the CLI behaves.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/core/assets';
 import { instantiateDwarfWasm, DWARF_WASM_ABI } from '../../src/core/dwarfWasm';
@@ -20,16 +22,22 @@ describe('foundation', () => {
     wasm.ps_free(ptr, 64);
   });
 
+  // Each run happens in its own directory: planegrind writes its default log into the working directory.
+  let cwd: string;
+  beforeEach(() => (cwd = mkdtempSync(join(tmpdir(), 'planescope-foundation-'))));
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
   it('runs the built planegrind under valgrind on /bin/true', () => {
     const env = { ...process.env, VALGRIND_LIB: ensureValgrindLib() };
-    const result = spawnSync('valgrind', ['--tool=planegrind', '/bin/true'], { env, encoding: 'utf8' });
+    const result = spawnSync('valgrind', ['--tool=planegrind', '/bin/true'], { cwd, env, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /planegrind-\d+\.\d+\.\d+, control\/data plane taint analysis/);
+    assert.equal(readdirSync(cwd).filter((f) => f.endsWith('.taintlog')).length, 1, 'one taint log for one process');
   });
 
   it('passes the program its exit code and output unchanged under planegrind', () => {
     const env = { ...process.env, VALGRIND_LIB: ensureValgrindLib() };
-    const result = spawnSync('valgrind', ['-q', '--tool=planegrind', '/bin/sh', '-c', 'echo hello; exit 3'], { env, encoding: 'utf8' });
+    const result = spawnSync('valgrind', ['-q', '--tool=planegrind', '/bin/sh', '-c', 'echo hello; exit 3'], { cwd, env, encoding: 'utf8' });
     assert.equal(result.status, 3);
     assert.equal(result.stdout, 'hello\n');
   });
