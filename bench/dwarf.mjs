@@ -133,6 +133,36 @@ for (let i = 0; i < 3; i++) {
   bestFast = Math.min(bestFast, Number(process.hrtime.bigint() - t0) / 1e9);
 }
 const ourPeakKiB = process.resourceUsage().maxRSS;
+
+// Diagnostic, not a result: the same decoder on wasm memory that was touched beforehand, which shows
+// how much of the build is first-touch page faults (very expensive in sandboxed VMs).
+const { instantiateDwarfWasm } = require(join(root, 'src/core/dwarfWasm.ts'));
+const { SECTION_IDS } = require(join(root, 'src/core/dwarf/wasmResult.ts'));
+const { ElfFile } = require(join(root, 'src/core/elf/elfFile.ts'));
+const elf = new ElfFile(lib, (await import('node:fs')).readFileSync(lib));
+const coldWarm = {};
+for (const warm of [false, true, false, true]) {
+  const w = instantiateDwarfWasm();
+  if (warm) {
+    const p = w.ps_alloc(64 << 20);
+    new Uint8Array(w.memory.buffer, p, 64 << 20).fill(1);
+    w.ps_free(p, 64 << 20);
+  }
+  const triples = [];
+  for (const name of Object.keys(SECTION_IDS)) {
+    const b = elf.debugSection(name);
+    if (!b) continue;
+    const p = w.ps_alloc(b.length);
+    new Uint8Array(w.memory.buffer, p, b.length).set(b);
+    triples.push(SECTION_IDS[name], p, b.length);
+  }
+  const table = w.ps_alloc(triples.length * 4);
+  new Uint32Array(w.memory.buffer, table, triples.length).set(triples);
+  const c0 = process.cpuUsage();
+  w.ps_build_index(table, triples.length / 3);
+  const c = process.cpuUsage(c0);
+  coldWarm[warm] = Math.min(coldWarm[warm] ?? Infinity, (c.user + c.system) / 1e6);
+}
 const addr2line = timeTool(['addr2line', '-f', '-i', '-e', lib], addrFile);
 
 const ours = rate(rows, best);
@@ -153,6 +183,9 @@ const lkBuild = rate(addrs.length, bestLookup + best);
 console.log(`  planescope lookup() (AddressInfo)    ${fmt(lk).padStart(9)} /s   -> ratio ${(lk / a2l).toFixed(0)}x (target >= 100x); with index build ${(lkBuild / a2l).toFixed(0)}x`);
 console.log(`  planescope rowAt()+functionAt()      ${fmt(rate(addrs.length, bestFast)).padStart(9)} /s   -> ratio ${(rate(addrs.length, bestFast) / a2l).toFixed(0)}x`);
 console.log(`  addr2line -f -i (all on stdin)       ${fmt(a2l).padStart(9)} /s   ${(addr2line.seconds * 1000).toFixed(0)} ms`);
+console.log('');
+console.log('diagnostic: the .wasm build alone, CPU time');
+console.log(`  fresh memory ${(coldWarm.false * 1000).toFixed(0)} ms (${fmt(rate(rows, coldWarm.false))} rows/s), pre-touched memory ${(coldWarm.true * 1000).toFixed(0)} ms (${fmt(rate(rows, coldWarm.true))} rows/s = ${(rate(rows, coldWarm.true) / rate(rows, objdump.cpu)).toFixed(1)}x objdump's CPU rate)`);
 console.log('');
 console.log('peak memory (RSS)');
 console.log(`  planescope (node process, all of the above)  ${(ourPeakKiB / 1024).toFixed(0)} MiB`);
