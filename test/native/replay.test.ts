@@ -131,7 +131,7 @@ describe('record and replay (librecord, native)', function () {
     assert.ok(readRecordingLog(logsOf(serverTrace)[0]).byKind.get('accept'));
   });
 
-  it('reproduces a crash, and a recording cut short replays up to its end and says so', async () => {
+  it('reproduces a crash; a SIGKILLed or truncated recording replays up to its end and says so', async () => {
     const trace = newTrace();
     const rec = await record(trace, ['./crash']);
     assert.equal(rec.exit.signal, 'SIGSEGV');
@@ -140,6 +140,22 @@ describe('record and replay (librecord, native)', function () {
     const rep = await replay(log);
     assert.equal(rep.exit.signal, 'SIGSEGV');
     assert.equal(rep.out, rec.out);
+
+    // SIGKILL: a server killed while it waits in accept leaves a log that replays up to that call
+    const tk = newTrace();
+    const kIo = io();
+    const killed = recordRun({ dir: tk, command: ['./sockpeer', 'server'], librecord: lib, recordData: 'value', userData: [], cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], onSpawn: (c) => { kIo.attach(c); void kIo.firstLine.then(() => c.kill('SIGKILL')); } });
+    await kIo.firstLine;
+    // setarch is the spawned process; it exec'd the server, so the signal reaches the server itself
+    assert.equal((await killed).exit.signal, 'SIGKILL');
+    const klog = logsOf(tk)[0];
+    assert.equal(readRecordingLog(klog).ended, false);
+    assert.ok(readRecordingLog(klog).byKind.get('listen'));
+    const krep = await replay(klog);
+    assert.equal(krep.report?.status, 'end');
+    assert.equal(krep.report?.call, 'accept');
+    assert.match(krep.report!.reason, /no further call here/);
+    assert.equal(krep.out, kIo.out());
 
     // cut the single-threaded recording in the middle of a record
     const t2 = newTrace();
