@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { GdbDriver, MiCommandError } from '../core/mi/gdbDriver';
+import { OrphanGuard } from '../core/mi/processTree';
 import { MiTuple, miGet, miQuote, miString, miTuples } from '../core/mi/parser';
 import {
   MonitorCapabilities,
@@ -123,6 +124,9 @@ export class ReplayEngine extends EventEmitter {
   private readonly trace: Trace;
   private registerNames: string[] = [];
   private lastExitCode = 0;
+  /** planegrind's stop-at failed once in this session: go back by re-running motions only. */
+  private stopAtBroken = false;
+  private guard: OrphanGuard | undefined;
 
   constructor(trace: Trace = () => undefined) {
     super();
@@ -203,6 +207,10 @@ export class ReplayEngine extends EventEmitter {
     const started = target.start();
     // Watch for valgrind's exit only once it has been spawned (start() spawns synchronously).
     void target.waitForExit().then(() => this.onTargetExit(target));
+    // If the adapter (or the extension host running it) is killed, valgrind and gdb must not outlive it.
+    this.guard ??= new OrphanGuard();
+    this.guard.add(target.pid);
+    this.guard.add(gdb.pid);
     await Promise.all([started, setup]);
     const stopped = this.nextStop();
     await gdb.send(`-target-select remote ${target.remoteTarget}`);
@@ -234,6 +242,8 @@ export class ReplayEngine extends EventEmitter {
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.stopProcesses();
+    this.guard?.release();
+    this.guard = undefined;
   }
 
   private async stopProcesses(): Promise<void> {
@@ -367,7 +377,7 @@ export class ReplayEngine extends EventEmitter {
       const later = this.history[keep];
       // An instruction count names a position only when the later stop is at another count (stepping
       // into an inlined call stops at the same pc and count).
-      const byCount = this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
+      const byCount = !this.stopAtBroken && this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
       let reached = false;
       if (byCount) {
         try {
@@ -380,7 +390,8 @@ export class ReplayEngine extends EventEmitter {
           last = { ...target.stop };
           reached = true;
         } catch (e) {
-          this.emit('output', 'console', `Planescope: going back to instruction ${target.icount} with planegrind's stop-at failed (${(e as Error).message}); replaying the recorded steps instead.\n`);
+          this.emit('output', 'console', `Planescope: going back to instruction ${target.icount} with planegrind's stop-at failed (${(e as Error).message}); replaying the recorded steps instead, for the rest of this session.\n`);
+          this.stopAtBroken = true;
           await this.restartSilently();
           this.silent = true;
         }

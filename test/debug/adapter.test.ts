@@ -1,7 +1,7 @@
 // The standalone `planescope` debug adapter (node dist/debugAdapter.js) driven by DebugClient, against
 // the C fixture compiled here and run under real valgrind --tool=planegrind + vgdb + gdb.
 import { strict as assert } from 'node:assert';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
 import { Fixture, Session, buildFixture, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, startSession, waitFor } from './helpers';
@@ -133,6 +133,12 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
 
   it('steps (next, step in to an inlined frame, step out) and steps back to the previous line', async () => {
     const s = await stopAt('BREAK_HERE');
+    await step(s, 'stepIn');
+    assert.equal((await topFrame(s)).name, 'checksum');
+    await step(s, 'stepOut');
+    const back = await topFrame(s);
+    assert.equal(back.name, 'main');
+    assert.equal(back.line, markerLine('BREAK_HERE'), 'step out returns to the call line');
     await step(s, 'next');
     assert.equal((await topFrame(s)).line, markerLine('STEP_1'));
     await step(s, 'next');
@@ -189,6 +195,21 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     assert.equal((await topFrame(s)).line, markerLine('BREAK_HERE'));
   });
 
+  it('stops on entry at main, then runs to the end: exited with code 0, terminated', async () => {
+    session = await startSession();
+    const s = session;
+    const entry = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await Promise.all([s.dc.configurationSequence(), s.dc.launch(launchArgs({ stopOnEntry: true }))]);
+    assert.equal((await entry).body.reason, 'entry');
+    assert.equal((await topFrame(s)).name, 'main');
+    const exited = s.dc.waitForEvent('exited') as Promise<DebugProtocol.ExitedEvent>;
+    const terminated = s.dc.waitForEvent('terminated');
+    await s.dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+    await terminated;
+    assert.ok(s.output.join('').includes('sum='), 'the program output reaches the Debug Console');
+  });
+
   it('pauses a running program', async () => {
     // Reach the long loop first (a pause during start-up would stop in the dynamic loader).
     const s = await stopAt('SPIN_LOOP', { args: [fx.dataFile, '100000000000'] });
@@ -207,12 +228,39 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
 
   it('terminate leaves no valgrind, vgdb or gdb process behind', async () => {
     const s = await stopAt('BREAK_HERE');
-    // The program path is on valgrind's and gdb's command lines; vgdb's names the session's FIFO dir.
-    const started = [...processesMentioning(fx.program), ...processesMentioning('planescope-dbg-')];
-    assert.ok(started.some((p) => /valgrind|planegrind/.test(p.cmdline)), `valgrind runs: ${JSON.stringify(started)}`);
-    assert.ok(started.some((p) => /gdb/.test(p.cmdline)), `gdb runs: ${JSON.stringify(started)}`);
+    // valgrind's and gdb's command lines name the program; valgrind's names the session's FIFO directory,
+    // which vgdb's command line names too.
+    const byProgram = processesMentioning(fx.program);
+    const fifoDir = /--vgdb-prefix=(\S+)\/vgdb/.exec(byProgram.map((p) => p.cmdline).join(' '))?.[1];
+    assert.ok(fifoDir, `valgrind runs with a private vgdb prefix: ${JSON.stringify(byProgram)}`);
+    const leftovers = () => [...processesMentioning(fx.program), ...processesMentioning(fifoDir)];
+    assert.ok(leftovers().some((p) => /valgrind|planegrind/.test(p.cmdline)), `valgrind runs: ${JSON.stringify(leftovers())}`);
+    assert.ok(leftovers().some((p) => /\bgdb\b/.test(p.cmdline)), `gdb runs: ${JSON.stringify(leftovers())}`);
+    assert.ok(leftovers().some((p) => /vgdb --vgdb-prefix/.test(p.cmdline)), `vgdb runs: ${JSON.stringify(leftovers())}`);
     await s.dc.terminateRequest();
-    await waitFor(() => [...processesMentioning(fx.program), ...processesMentioning('planescope-dbg-')].length === 0, 'every debug process to exit');
+    await waitFor(() => leftovers().length === 0, `every debug process to exit (left: ${JSON.stringify(leftovers())})`);
+  });
+
+  it('a killed adapter leaves no valgrind, vgdb or gdb process behind', async () => {
+    const s = await stopAt('BREAK_HERE');
+    const byProgram = processesMentioning(fx.program);
+    const fifoDir = /--vgdb-prefix=(\S+)\/vgdb/.exec(byProgram.map((p) => p.cmdline).join(' '))?.[1];
+    assert.ok(fifoDir, JSON.stringify(byProgram));
+    const leftovers = () => [...processesMentioning(fx.program), ...processesMentioning(fifoDir)];
+    assert.ok(leftovers().length >= 3, JSON.stringify(leftovers()));
+    // SIGKILL the adapter: nothing of it runs to clean up, as when VS Code's extension host is killed.
+    const adapter = processesMentioning('dist/debugAdapter.js').filter((p) => p.cmdline.includes(process.execPath));
+    const ours = adapter.find((p) => {
+      try {
+        return readFileSync(`/proc/${p.pid}/environ`, 'utf8').includes(s.log);
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(ours, 'found the adapter process of this session');
+    session = undefined; // nothing to terminate or stop in afterEach: the adapter is gone
+    process.kill(ours.pid, 'SIGKILL');
+    await waitFor(() => leftovers().length === 0, `every debug process to exit after the adapter died (left: ${JSON.stringify(leftovers())})`);
   });
 
   describe('clear launch errors', () => {

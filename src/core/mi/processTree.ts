@@ -1,5 +1,6 @@
 // Finds and ends a process with every descendant (gdb's `target remote | vgdb` pipe, valgrind's
 // children), reading /proc so nothing is left behind even when a child started its own process group.
+import { ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Parent pid of every live process, from /proc/PID/stat. */
@@ -51,6 +52,38 @@ export function killTree(pid: number | undefined): void {
   for (const p of tree) {
     try {
       process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Kills registered process groups if this process dies without cleaning up (an extension host or an
+ * adapter killed by SIGKILL): a detached `sh` reads pids from a pipe and, at end of file, kills them.
+ * The script is constant; only numbers we checked are written to it.
+ */
+export class OrphanGuard {
+  private readonly child: ChildProcess;
+
+  constructor() {
+    const script = 'pids=; while read -r p; do pids="$pids $p"; done; for p in $pids; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done';
+    this.child = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    this.child.on('error', () => undefined);
+    this.child.stdin!.on('error', () => undefined);
+    this.child.unref();
+    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+  }
+
+  /** Kill pid's group and pid itself if this process dies first. */
+  add(pid: number | undefined): void {
+    if (pid && Number.isInteger(pid) && pid > 1) this.child.stdin!.write(`${pid}\n`);
+  }
+
+  /** Normal shutdown: the caller has ended the processes itself; stop watching without killing. */
+  release(): void {
+    try {
+      this.child.kill('SIGKILL');
     } catch {
       // already gone
     }

@@ -1,0 +1,80 @@
+// e2e: a launch.json `planescope` session in real VS Code stops at a breakpoint and the Variables view
+// shows the Taint scope (the buffer read from the user-data file tainted, a constant-derived local
+// clean). Saves the screenshot used by docs/debugging.md (docs/images/debug-taint.png).
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, useVSCode } from './harness';
+
+const fixtureSource = join(repoRoot, 'test', 'fixtures', 'debug', 'taintdemo.c');
+const lineOf = (marker: string) => readFileSync(fixtureSource, 'utf8').split('\n').findIndex((l) => l.includes(`/* ${marker} */`)) + 1;
+
+// The workspace: the fixture's source, a user-data file and a launch.json. The program is compiled in
+// the harness's copy of the workspace so its DWARF paths are the paths VS Code shows.
+function makeWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'planescope-e2e-debug-'));
+  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, '.vscode'));
+  copyFileSync(fixtureSource, join(dir, 'src', 'taintdemo.c'));
+  writeFileSync(join(dir, 'data', 'input.bin'), 'user data bytes!');
+  const config = {
+    version: '0.2.0',
+    configurations: [
+      {
+        type: 'planescope',
+        request: 'launch',
+        name: 'Planescope: taintdemo',
+        program: '${workspaceFolder}/taintdemo',
+        args: ['${workspaceFolder}/data/input.bin'],
+        cwd: '${workspaceFolder}',
+        userData: ['${workspaceFolder}/data/*'],
+      },
+    ],
+  };
+  writeFileSync(join(dir, '.vscode', 'launch.json'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+describe('e2e: planescope debug session', function () {
+  this.timeout(300_000);
+  const editor = useVSCode({ workspace: makeWorkspace() });
+
+  before(() => {
+    const ws = editor.vscode.workspace;
+    execFileSync('gcc', ['-g', '-O0', '-o', join(ws, 'taintdemo'), join(ws, 'src', 'taintdemo.c')]);
+  });
+
+  it('stops at a breakpoint and the Variables view shows the Taint scope', async () => {
+    const wb = editor.workbench;
+    const line = lineOf('BREAK_HERE');
+    await wb.openFile('src/taintdemo.c');
+    await wb.goToLine(line);
+    await wb.page.keyboard.press('F9'); // toggle a breakpoint on the cursor's line
+    await wb.startDebugging('Planescope: taintdemo');
+    assert.match(await wb.waitForPause(60_000), new RegExp(`^Stack Frame main, line ${line}, taintdemo\\.c`));
+    // Locals first (VS Code expands the first scope): the tainted buffer carries the marker.
+    await wb.page.locator('.debug-variables .monaco-list-row .expression .value', { hasText: /⟨tainted 16\/32 B⟩/ }).first().waitFor({ timeout: 30_000 });
+    const locals = await wb.variables();
+    assert.ok(locals.some((r) => !r.scope && r.name === 'buf' && /⟨tainted 16\/32 B⟩/.test(r.value)), JSON.stringify(locals));
+    assert.ok(locals.some((r) => !r.scope && r.name === 'fixed' && r.value === '42'), JSON.stringify(locals));
+    // The view renders only the rows that fit: collapse Locals, then open Taint.
+    const localsRow = wb.page.locator('.debug-variables .monaco-list-row').filter({ has: wb.page.locator('.scope', { hasText: /^\s*Locals\s*$/ }) }).first();
+    if ((await localsRow.getAttribute('aria-expanded')) === 'true') await localsRow.locator('.monaco-tl-twistie').click();
+    await wb.expandVariable('Taint');
+    await wb.page
+      .locator('.debug-variables .monaco-list-row .expression .value', { hasText: /^tainted 16\/32 B/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    const rows = await wb.variables();
+    const taintStart = rows.findIndex((r) => r.scope && r.name === 'Taint');
+    const taint = rows.slice(taintStart + 1).filter((r) => !r.scope);
+    assert.ok(taint.some((r) => r.name === 'buf' && /^tainted 16\/32 B · label \d+$/.test(r.value)), JSON.stringify(rows));
+    assert.ok(taint.some((r) => r.name === 'fixed' && /^clean/.test(r.value)), JSON.stringify(rows));
+    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
+    await wb.screenshot(join(repoRoot, 'docs', 'images', 'debug-taint.png'));
+    await wb.stopDebugging();
+  });
+});
