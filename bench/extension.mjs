@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Module from 'node:module';
+import { readFileSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { require: tsRequire } = await import('tsx/cjs/api');
@@ -80,6 +81,12 @@ writer.run("INSERT INTO files (id, path, sha256, system) VALUES (1, '/src/big.c'
 const insert = writer.prepare('INSERT INTO lines VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)');
 writer.exec('BEGIN');
 for (const r of lineRows) insert.run([r.line, r.control, r.data, r.executions, r.data ? r.executions : 0, '["f"]', r.data ? '[1]' : '[]', '[]']);
+// The reader serves a file's lines from one JSON record list per file (file_lines), as classify writes it.
+const records = lineRows.map((r) => ({
+  line: r.line, plane: r.data === 0 ? 'control' : r.control === 0 ? 'data' : 'mixed', controlInstructions: r.control, dataInstructions: r.data,
+  executions: r.executions, functions: ['f'], labels: r.data ? [1] : [], siteIds: [],
+}));
+writer.run('INSERT INTO file_lines VALUES (1, ?)', [JSON.stringify(records)]);
 writer.exec('COMMIT');
 insert.free();
 const bytes = writer.export();
@@ -124,10 +131,12 @@ console.log(`  redraw after an edit                              ${fmt(edit)}  =
 
 // Activation against a stand-in vscode module: every property is callable and constructible. esbuild's
 // interop copies the module's own keys, so the namespaces the extension uses are listed.
-const NAMESPACES = ['window', 'workspace', 'commands', 'languages', 'debug', 'extensions', 'env', 'Uri', 'ThemeColor', 'ThemeIcon',
-  'EventEmitter', 'Disposable', 'Range', 'Selection', 'Position', 'MarkdownString', 'Hover', 'TreeItem', 'TreeItemCollapsibleState',
-  'StatusBarAlignment', 'OverviewRulerLane', 'DecorationRangeBehavior', 'ProgressLocation', 'RelativePattern', 'ViewColumn',
-  'TextEditorRevealType', 'DebugAdapterExecutable', 'DebugAdapterInlineImplementation'];
+// Every name the real module exports, from its type declarations.
+const NAMESPACES = [
+  ...new Set(
+    [...readFileSync(join(root, 'node_modules/@types/vscode/index.d.ts'), 'utf8').matchAll(/^\s+export (?:class|enum|namespace|const|function|let) (\w+)/gm)].map((m) => m[1]),
+  ),
+];
 function standIn() {
   const handler = {
     get(_t, key) {
