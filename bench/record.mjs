@@ -1,10 +1,10 @@
 // Benchmark: the cost of recording a minidfs put (master, chunk server, client all recorded), measured
 // side by side in one run against the same put with librecord only tagging (the anchor) and with no
 // preload at all; log bytes per second; log size with user-data file reads by reference vs by value;
-// and a replay of each recorded process alone (exit status as recorded).
+// and a replay of each recorded process alone (exit status as recorded). First: the cost per logged call.
 // Usage: node bench/record.mjs [--size BYTES] [--runs N]   (default 256 MiB, 2 runs)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -81,7 +81,41 @@ function replay(trace, log) {
   });
 }
 
+/** Per-call cost: a loop of logged calls (clock_gettime, a 64-byte read from a pipe-like device,
+ *  a mutex lock/unlock pair), natively vs recorded, best of 3 alternating. */
+async function perCall() {
+  const src = join(work, 'calls.c');
+  writeFileSync(src, `#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  long n = atol(argv[1]); int fd = open("/dev/zero", O_RDONLY); char b[64]; struct timespec ts;
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  for (long i = 0; i < n; i++) { clock_gettime(CLOCK_MONOTONIC, &ts); if (read(fd, b, sizeof b) != 64) return 1;
+    pthread_mutex_lock(&m); pthread_mutex_unlock(&m); }
+  return 0; }
+`);
+  execFileSync('gcc', ['-O2', '-o', join(work, 'calls'), src, '-lpthread']);
+  const n = 100000;
+  const best = { none: Infinity, record: Infinity };
+  for (let i = 0; i < 3; i++) {
+    for (const mode of ['none', 'record']) {
+      const trace = join(work, `calls-${mode}-${i}`);
+      mkdirSync(trace);
+      const t0 = process.hrtime.bigint();
+      execFileSync(join(work, 'calls'), [String(n)], { env: envFor(mode === 'none' ? 'none' : 'by-value', trace) });
+      best[mode] = Math.min(best[mode], Number(process.hrtime.bigint() - t0) / 1e9);
+      rmSync(trace, { recursive: true, force: true });
+    }
+  }
+  const calls = 4 * n;
+  console.log(`per logged call: native ${(best.none / calls * 1e9).toFixed(0)} ns, recorded ${(best.record / calls * 1e9).toFixed(0)} ns (one writev per record; ${calls} calls: clock_gettime, read 64 B, lock, unlock)`);
+}
+
 try {
+  await perCall();
   const modes = ['none', 'tagging', 'by-value', 'by-reference'];
   const best = Object.fromEntries(modes.map((m) => [m, { secs: Infinity }]));
   for (let i = 0; i < runs; i++) {
