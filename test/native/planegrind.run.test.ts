@@ -1,9 +1,9 @@
 // `planescope run --mode online`: runs a program under planegrind through the CLI command.
+// (--mode record belongs to the record/replay part and is tested there.)
 import { strict as assert } from 'node:assert';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../src/cli/commands/run';
-import { UserError } from '../../src/cli/command';
 import { readTaintLog } from '../../src/core/taintLog/reader';
 import { ROOT, VGLIB, buildTool, compile, tempDir } from './planegrindHarness';
 
@@ -18,12 +18,6 @@ describe('planescope run', function () {
     dir = tempDir('run');
     process.env.PLANESCOPE_CACHE = join(dir, 'cache');
     writeFileSync(join(dir, 'input.bin'), Buffer.alloc(300, 7));
-  });
-
-  it('--mode record (the default) fails with a clear message', async () => {
-    for (const args of [['--trace', dir, '--user-data', '*.bin', '--', '/bin/true'], ['--mode', 'record', '--trace', dir, '--user-data', '*.bin', '--', '/bin/true']]) {
-      await assert.rejects(runCommand.run(args), (e: unknown) => e instanceof UserError && /recording .* is not available in this build; use --mode online/.test(e.message));
-    }
   });
 
   it('rejects a bad pointer policy, a missing program and an unwritable trace directory before running', async () => {
