@@ -51,7 +51,17 @@ static void detach_locked(struct lr_sock **sl)
    struct lr_sock *old = *sl;
    if (!old) return;
    __atomic_store_n(sl, NULL, __ATOMIC_RELEASE);
-   if (--old->refs == 0) sock_free(old);
+   if (--old->refs > 0) return;
+   /* another thread may still be inside a call on this socket (closing an fd to wake a blocked reader):
+      then the state is left allocated rather than freed under it */
+   if (pthread_mutex_trylock(&old->in_lock) != 0) return;
+   if (pthread_mutex_trylock(&old->out_lock) != 0) {
+      pthread_mutex_unlock(&old->in_lock);
+      return;
+   }
+   pthread_mutex_unlock(&old->in_lock);
+   pthread_mutex_unlock(&old->out_lock);
+   sock_free(old);
 }
 
 struct lr_sock *lr_fd_attach_new(int fd, int kind, int connector)

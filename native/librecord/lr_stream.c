@@ -229,7 +229,7 @@ static int advance(int fd, struct lr_sock *s, int flags)
          }
          if (r < LR_MAGIC_LEN) {
             /* a prefix of the magic: wait for the rest (or give up for now if non-blocking) */
-            if (flags & MSG_DONTWAIT) { errno = EAGAIN; return -1; }
+            if ((flags & MSG_DONTWAIT) || lr_fd_nonblocking(fd)) { errno = EAGAIN; return -1; }
             r = lr_real.recv(fd, tmp, sizeof tmp, MSG_PEEK | MSG_WAITALL);
             if (r <= 0) return (int)r;
             continue;
@@ -339,7 +339,9 @@ ssize_t lr_stream_recv(int fd, struct lr_sock *s, void *buf, size_t n, int flags
       int rc = advance(fd, s, rf);
       if (rc <= 0) {
          if (rc < 0 && got == 0) { result = -1; goto out; }
-         break; /* EOF, or no more bytes right now after some were delivered */
+         /* EOF, or no more bytes right now after some were delivered; a real error waits for the next call */
+         if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EPROTO) s->in_err = errno;
+         break;
       }
       if (n == 0) break;
       if (load_state(s) == LR_IN_UNTAGGED) {
