@@ -201,25 +201,73 @@ static size_t slurp(const char *path, char *buf, size_t cap)
    return have;
 }
 
-/* ---- record ---- */
+/* ---- record ----
+   Records go into a MAP_SHARED window of the log file: a memcpy per record and no system call. The
+   page cache owns those pages, so a crash or SIGKILL keeps every record written, as with write(2).
+   Aux and data are copied first and the length last, so a record cut short reads as length 0 (the
+   end). Windows are reserved with fallocate, so a full disk stops the recording instead of raising
+   SIGBUS; a normal exit trims the file to its records, a killed process leaves a zero tail. */
+#define WINDOW ((size_t)32 << 20)
+static uint8_t *wmap;
+static size_t wmap_off, wmap_len, wpos;
+
+static int reserve(size_t need)
+{
+   if (wmap && wpos + need <= wmap_off + wmap_len) return 0;
+   if (wmap) munmap(wmap, wmap_len);
+   wmap = NULL;
+   size_t off = wpos & ~(size_t)4095;
+   size_t len = wpos - off + need;
+   if (len < WINDOW) len = WINDOW;
+   len = (len + 4095) & ~(size_t)4095;
+   if (syscall(SYS_fallocate, log_fd, 0, (off_t)off, (off_t)len) != 0 &&
+       (errno != EOPNOTSUPP || syscall(SYS_ftruncate, log_fd, (off_t)(off + len)) != 0))
+      return -1;
+   void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, log_fd, (off_t)off);
+   if (m == MAP_FAILED) return -1;
+   wmap = m; wmap_off = off; wmap_len = len;
+   return 0;
+}
+
+static void stop_recording(void)
+{
+   say("record: cannot write %s: %s; recording stops", log_path, strerror(errno));
+   lr_rr_mode = LR_RR_OFF;
+   lr_rr_uninstall();
+}
+
+static void put_bytes(const void *p, size_t n)
+{
+   if (reserve(n)) { stop_recording(); return; }
+   memcpy(wmap + (wpos - wmap_off), p, n);
+   wpos += n;
+}
+
 static void put_raw(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
                     const void *aux, size_t aux_len, const void *data, size_t data_len)
 {
    struct lr_rr_hdr h = {
-      .len = (uint32_t)(sizeof h + aux_len + data_len), .kind = (uint16_t)kind, .tid = lr_rr_tid(),
+      .len = 0, .kind = (uint16_t)kind, .tid = lr_rr_tid(),
       .fd = fd, .err = ret < 0 ? err : 0, .ret = ret, .arg = arg, .aux_len = (uint32_t)aux_len, .flags = flags,
    };
-   struct iovec v[3] = {{&h, sizeof h}, {(void *)aux, aux_len}, {(void *)data, data_len}};
-   size_t total = h.len, done = 0;
-   int i = 0;
-   while (done < total) {
-      long r = syscall(SYS_writev, log_fd, v + i, 3 - i);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) { say("record: cannot write %s: %s; recording stops", log_path, strerror(errno)); lr_rr_mode = LR_RR_OFF; lr_rr_uninstall(); return; }
-      done += (size_t)r;
-      while (i < 3 && (size_t)r >= v[i].iov_len) { r -= (long)v[i].iov_len; i++; }
-      if (i < 3) { v[i].iov_base = (char *)v[i].iov_base + r; v[i].iov_len -= (size_t)r; }
-   }
+   uint32_t len = (uint32_t)(sizeof h + aux_len + data_len);
+   if (reserve(len)) { stop_recording(); return; }
+   uint8_t *p = wmap + (wpos - wmap_off);
+   memcpy(p, &h, sizeof h);
+   if (aux_len) memcpy(p + sizeof h, aux, aux_len);
+   if (data_len) memcpy(p + sizeof h + aux_len, data, data_len);
+   __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the length goes in last */
+   memcpy(p, &len, sizeof len);
+   wpos += len;
+}
+
+/* A normal exit: drop the unused part of the last window. */
+static void trim_log(void)
+{
+   if (log_fd < 0) return;
+   if (wmap) munmap(wmap, wmap_len); /* a later record (another thread) maps a fresh window */
+   wmap = NULL;
+   syscall(SYS_ftruncate, log_fd, (off_t)wpos);
 }
 
 void lr_rr_put_locked(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
@@ -259,7 +307,7 @@ static void write_header(const char *name, const char *dir)
    memcpy(data + 4, cmd, cl);
    memcpy(data + 4 + cl, env, el);
    static const char magic[] = LR_RR_MAGIC;
-   sys_write_all(log_fd, magic, LR_RR_MAGIC_LEN);
+   put_bytes(magic, LR_RR_MAGIC_LEN);
    put_raw(RR_HEADER, 0, 0, 0, 0, 0, aux, (size_t)al, data, 4 + cl + el);
 }
 
@@ -276,7 +324,7 @@ static void open_record_log(void)
    for (int k = 0; k < 100; k++) {
       if (k == 0) snprintf(log_path, sizeof log_path, "%s/%s.%ld.rec", dir, base, pid);
       else snprintf(log_path, sizeof log_path, "%s/%s.%ld-%d.rec", dir, base, pid, k); /* exec kept the pid */
-      log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+      log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
       if (log_fd >= 0 || errno != EEXIST) break;
    }
    if (log_fd < 0) { say("record: cannot create %s: %s; not recording", log_path, strerror(errno)); lr_rr_mode = LR_RR_OFF; return; }
@@ -291,6 +339,8 @@ static void record_after_fork(void)
 {
    if (lr_rr_mode != LR_RR_RECORD) return;
    log_lock_word = 0;
+   if (wmap) munmap(wmap, wmap_len); /* the parent's window: never write it from here */
+   wmap = NULL; wpos = 0;
    syscall(SYS_close, log_fd);
    log_fd = -1;
    lr_rr_set_tid(0);
@@ -311,6 +361,13 @@ static int rec_complete(size_t pos, const struct lr_rr_hdr **h)
    const struct lr_rr_hdr *x = (const void *)(log_base + pos);
    if (x->len < sizeof *x || pos + x->len > log_size || x->aux_len > x->len - sizeof *x) return 0;
    *h = x;
+   return 1;
+}
+
+/* The unused, zero-filled end of a recording window (the process did not exit normally). */
+static int zero_tail(size_t pos)
+{
+   for (size_t i = pos; i < log_size; i++) if (log_base[i]) return 0;
    return 1;
 }
 
@@ -359,7 +416,7 @@ void lr_rr_next(int kind, int fd, uint64_t arg, uint32_t flags, struct lr_rr_rec
       size_t pos = __atomic_load_n(&log_pos, __ATOMIC_ACQUIRE);
       if (!rec_complete(pos, &h)) {
          char why[256];
-         if (pos < log_size)
+         if (pos < log_size && !zero_tail(pos))
             snprintf(why, sizeof why, "the log is truncated: %zu bytes of a partial record after record %llu; replayed up to the truncation",
                      log_size - pos, (unsigned long long)log_index);
          else
@@ -472,7 +529,10 @@ void lr_rr_configure(void)
 __attribute__((destructor)) static void rr_end(void)
 {
    if (lr_rr_mode == LR_RR_RECORD) {
-      lr_rr_put(RR_END, 0, 0, 0, 0, 0, NULL, 0, NULL, 0);
+      lr_rr_lock();
+      lr_rr_put_locked(RR_END, 0, 0, 0, 0, 0, NULL, 0, NULL, 0);
+      trim_log();
+      lr_rr_unlock();
    } else if (lr_rr_mode == LR_RR_REPLAY) {
       struct lr_rr_rec r;
       lr_rr_next(RR_END, 0, 0, 0, &r);

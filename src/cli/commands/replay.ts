@@ -123,7 +123,7 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.
     });
     if (parsed.flags.has('json')) {
       console.log(JSON.stringify(rows.map((r) => ({
-        process: r.process, ok: r.ok, message: r.line, records: r.s.records, logBytes: r.s.fileBytes, dataMode: r.s.header.data,
+        process: r.process, ok: r.ok, message: r.line, records: r.s.records, logBytes: r.s.logBytes, dataMode: r.s.header.data,
         userDataBytesByValue: r.s.userDataBytesByValue, userDataBytesByReference: r.s.userDataBytesByReference,
         exit: outcomes.find((o) => o.summary === r.s)!.exit, report: outcomes.find((o) => o.summary === r.s)!.report ?? null,
         sourceLine: outcomes.find((o) => o.summary === r.s)!.sourceLine ?? null,
@@ -134,7 +134,7 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.
         const ud = r.s.header.data === 'reference'
           ? `user data by reference: ${kib(r.s.userDataBytesByReference)} stood for by ${r.s.byKind.get('read(user data, by reference)')?.bytes ?? 0} log bytes`
           : `user data by value: ${kib(r.s.userDataBytesByValue)}`;
-        console.error(`            log ${kib(r.s.fileBytes)}, ${r.s.records} records, ${r.s.threads.length} thread(s); ${ud}`);
+        console.error(`            log ${kib(r.s.logBytes)}, ${r.s.records} records, ${r.s.threads.length} thread(s); ${ud}`);
       }
     }
     return ok ? 0 : 1;

@@ -46,12 +46,16 @@ export interface LogSummary {
   /** Records after the header, complete ones only. */
   records: number;
   fileBytes: number;
+  /** Bytes of records (the file without its unused tail). */
+  logBytes: number;
   byKind: Map<string, KindStats>;
   threads: number[];
   /** An end record is present: the process exited normally while recording. */
   ended: boolean;
-  /** Bytes of a partial last record (a write cut by a crash or a full disk); 0 when whole. */
+  /** Bytes of a partial last record (a log cut short); 0 when whole. */
   partialBytes: number;
+  /** Zero bytes after the last record: the unused recording window of a process that did not exit normally. */
+  unusedBytes: number;
   /** Bytes of user data stored by value, and the bytes the by-reference records stand for. */
   userDataBytesByValue: number;
   userDataBytesByReference: number;
@@ -137,9 +141,14 @@ export function readRecordingLog(path: string): LogSummary {
       pos += len;
     }
     if (!header) throw new RecordingError(`${path} has no complete header record (${size} bytes)`);
+    let zeroTail = true;
+    for (let at = pos; at < size && zeroTail; at += chunk.length) {
+      const part = bytesAt(at, Math.min(chunk.length, size - at));
+      for (let i = 0; i < part.length; i++) if (part[i] !== 0) { zeroTail = false; break; }
+    }
     return {
-      path, header, records, fileBytes: size, byKind, threads: [...threads].sort((a, b) => a - b), ended,
-      partialBytes: size - pos, userDataBytesByValue: udValue, userDataBytesByReference: udRef,
+      path, header, records, fileBytes: size, logBytes: zeroTail ? pos : size, byKind, threads: [...threads].sort((a, b) => a - b), ended,
+      partialBytes: zeroTail ? 0 : size - pos, unusedBytes: zeroTail ? size - pos : 0, userDataBytesByValue: udValue, userDataBytesByReference: udRef,
     };
   } finally {
     closeSync(fd);

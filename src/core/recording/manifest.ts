@@ -52,7 +52,7 @@ export function scanProcesses(dir: string): ManifestProcess[] {
       const s = readRecordingLog(join(dir, file));
       out.push({
         log: file, process: s.header.process, pid: s.header.pid, ppid: s.header.ppid, exe: s.header.exe,
-        buildId: s.header.buildId, argv: s.header.argv, cwd: s.header.cwd, records: s.records, bytes: s.fileBytes, ended: s.ended,
+        buildId: s.header.buildId, argv: s.header.argv, cwd: s.header.cwd, records: s.records, bytes: s.logBytes, ended: s.ended,
       });
     } catch (e) {
       if (!(e instanceof RecordingError)) throw e;
