@@ -255,7 +255,19 @@ static void put_raw(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32
    uint8_t *p = wmap + (wpos - wmap_off);
    memcpy(p, &h, sizeof h);
    if (aux_len) memcpy(p + sizeof h, aux, aux_len);
-   if (data_len) memcpy(p + sizeof h + aux_len, data, data_len);
+   if (data_len >= (64 << 10)) {
+      /* bulk bytes: pwrite copies into the page cache without a page fault per 4 KiB of the window */
+      size_t done = 0;
+      while (done < data_len) {
+         long r = syscall(SYS_pwrite64, log_fd, (const uint8_t *)data + done, data_len - done,
+                          (off_t)(wpos + sizeof h + aux_len + done));
+         if (r < 0 && errno == EINTR) continue;
+         if (r <= 0) { stop_recording(); return; }
+         done += (size_t)r;
+      }
+   } else if (data_len) {
+      memcpy(p + sizeof h + aux_len, data, data_len);
+   }
    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the length goes in last */
    memcpy(p, &len, sizeof len);
    wpos += len;
