@@ -1,7 +1,8 @@
 // Builds the extension (scripts/build.sh, incremental) and packages it (scripts/package.sh) into the
 // .vsix the e2e tests install, exactly as a user would get it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { repoRoot } from './paths';
 
@@ -30,9 +31,17 @@ export function buildAndPackage(): string {
     return (packaged = resolve(given));
   }
   run('scripts/build.sh');
-  const lines = run('scripts/package.sh').trim().split('\n');
-  const vsix = lines[lines.length - 1].trim();
-  if (!vsix.endsWith('.vsix')) throw new Error(`e2e: scripts/package.sh printed no .vsix path (got '${vsix}')`);
-  packaged = isAbsolute(vsix) ? vsix : join(repoRoot, vsix);
-  return packaged;
+  // The working tree is shared: another `npm run package` may be rewriting the .vsix right now. Keep a
+  // private copy, checked to be a whole zip, and package again when it is not.
+  const dir = mkdtempSync(join(tmpdir(), 'planescope-vsix-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const copy = join(dir, 'planescope.vsix');
+  for (let attempt = 1; ; attempt++) {
+    const lines = run('scripts/package.sh').trim().split('\n');
+    const vsix = lines[lines.length - 1].trim();
+    if (!vsix.endsWith('.vsix')) throw new Error(`e2e: scripts/package.sh printed no .vsix path (got '${vsix}')`);
+    copyFileSync(isAbsolute(vsix) ? vsix : join(repoRoot, vsix), copy);
+    if (spawnSync('unzip', ['-tqq', copy]).status === 0) return (packaged = copy);
+    if (attempt === 3) throw new Error(`e2e: ${vsix} is not a valid zip after 3 packagings (is another packaging running?)`);
+  }
 }

@@ -110,7 +110,7 @@ export class VSCode {
       rmSync(scratch, { recursive: true, force: true });
       throw new Error(`${(error as Error).message}\n(logs kept in ${dest})`);
     }
-    const vscode = new VSCode(backend, scratch, workspace, userDataDir, started, new Workbench(started.page));
+    const vscode = new VSCode(backend, scratch, workspace, userDataDir, started, new Workbench(started.page, workspace));
     vscode.consoleLines = consoleLines;
     try {
       await started.page.evaluate(pageShim); // the desktop window may have loaded before the init script

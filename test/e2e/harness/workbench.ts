@@ -64,7 +64,8 @@ export const waitMs = Number(process.env.PLANESCOPE_E2E_WAIT_MS) || 30000;
 export const pageShim = 'globalThis.__name = globalThis.__name || ((f) => f);';
 
 export class Workbench {
-  constructor(readonly page: Page) {
+  /** `workspaceRoot`: the opened folder's absolute path (lets openFile fall back to absolute paths). */
+  constructor(readonly page: Page, readonly workspaceRoot?: string) {
     page.setDefaultTimeout(waitMs);
   }
 
@@ -110,7 +111,7 @@ export class Workbench {
       .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) });
   }
 
-  /** Labels shown by the quick input once its list matches `filter` (waits for at least one row, or none). */
+  /** Labels of the rows the open quick input shows now. */
   private async quickPickLabels(): Promise<string[]> {
     const rows = this.page.locator(`${quickInput} .quick-input-list .monaco-list-row`).filter({ visible: true }).locator('.label-name');
     return (await rows.allInnerTexts()).map((t) => t.trim());
@@ -234,10 +235,17 @@ export class Workbench {
 
   // ---------------------------------------------------------------- editors
 
-  /** Opens a workspace file by its relative path (Quick Open) and waits until its editor shows it. */
+  /**
+   * Opens a workspace file by its relative path (Quick Open) and waits until its editor shows it. Quick
+   * Open's file search can lag on a loaded machine; then the absolute path, which Quick Open resolves
+   * without searching, is tried.
+   */
   async openFile(relativePath: string, timeoutMs = waitMs): Promise<void> {
     const name = relativePath.split('/').pop() as string;
-    const row = await this.quickOpenRow('Control+P', relativePath, name, timeoutMs);
+    let row = await this.quickOpenRow('Control+P', relativePath, name, timeoutMs / 2);
+    if (!row && this.workspaceRoot) {
+      row = await this.quickOpenRow('Control+P', `${this.workspaceRoot}/${relativePath}`, name, timeoutMs / 2);
+    }
     if (!row) {
       const shown = await this.quickPickLabels();
       await this.closeQuickInput();
