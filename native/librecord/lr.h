@@ -121,7 +121,11 @@ LR_HIDDEN int lr_tag_build_iov(const struct iovec *iov, int iovcnt, size_t n, st
 LR_HIDDEN int lr_tag_decode(const uint8_t *tag, size_t len, const char *peer, uint64_t msg_id,
                             struct lr_taint_runs *runs);
 /* Applies the runs' taint at payload offset [off, off+n) to buf. */
-LR_HIDDEN void lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *buf, size_t n);
+/* Sets the taint of n received bytes at buf from runs (starting at payload offset off); returns how
+   many bytes got a label. */
+LR_HIDDEN size_t lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *buf, size_t n);
+/* Tells planegrind that n consumed socket-input bytes carry taint (its I/O accounting). */
+LR_HIDDEN void lr_taint_count_input(size_t n);
 LR_HIDDEN void lr_runs_free(struct lr_taint_runs *runs);
 
 /* ---- per-fd socket state (lr_fd.c) ---- */

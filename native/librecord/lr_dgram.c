@@ -99,14 +99,15 @@ ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int f
    return (size_t)r >= prefix ? (ssize_t)(r - prefix) : 0;
 }
 
-/* Copies src into the iovecs (as far as they reach) and applies the taint; returns bytes copied. */
-static size_t scatter(const struct msghdr *msg, const uint8_t *src, size_t n, struct lr_taint_runs *runs)
+/* Copies src into the iovecs (as far as they reach) and applies the taint; returns bytes copied and
+   adds the number of bytes that got a label to *tainted. */
+static size_t scatter(const struct msghdr *msg, const uint8_t *src, size_t n, struct lr_taint_runs *runs, size_t *tainted)
 {
    size_t done = 0;
    for (size_t i = 0; i < msg->msg_iovlen && done < n; i++) {
       size_t take = msg->msg_iov[i].iov_len < n - done ? msg->msg_iov[i].iov_len : n - done;
       memcpy(msg->msg_iov[i].iov_base, src + done, take);
-      if (runs) lr_taint_apply(runs, done, msg->msg_iov[i].iov_base, take);
+      if (runs) *tainted += lr_taint_apply(runs, done, msg->msg_iov[i].iov_base, take);
       done += take;
    }
    return done;
@@ -169,7 +170,9 @@ ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags)
    struct lr_taint_runs runs = {0};
    int tainted = taglen && lr_tag_decode(w + sizeof hdr + idlen, taglen, peer, lr_get32(hdr + 8), &runs) == 0;
    size_t payload = r - prefix;
-   size_t copied = scatter(msg, w + prefix, payload, tainted ? &runs : NULL);
+   size_t tainted_bytes = 0;
+   size_t copied = scatter(msg, w + prefix, payload, tainted ? &runs : NULL, &tainted_bytes);
+   if (!(flags & MSG_PEEK)) lr_taint_count_input(tainted_bytes);
    lr_runs_free(&runs);
    free(w);
    msg->msg_namelen = m.msg_namelen;

@@ -306,7 +306,7 @@ static int advance(int fd, struct lr_sock *s, int flags)
 /* Delivers n payload bytes just read at buf: their taint, and the frame bookkeeping. */
 static void delivered(struct lr_sock *s, void *buf, size_t n)
 {
-   if (s->in_tainted) lr_taint_apply(&s->in_runs, s->in_frame_off, buf, n);
+   if (s->in_tainted) lr_taint_count_input(lr_taint_apply(&s->in_runs, s->in_frame_off, buf, n));
    s->in_frame_off += n;
    s->in_remaining -= n;
 }

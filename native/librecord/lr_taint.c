@@ -136,9 +136,10 @@ int lr_tag_decode(const uint8_t *tag, size_t len, const char *peer, uint64_t msg
    return 0;
 }
 
-void lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *buf, size_t n)
+size_t lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *buf, size_t n)
 {
-   if (!lr_under_planegrind || !runs || n == 0) return;
+   if (!lr_under_planegrind || !runs || n == 0) return 0;
+   size_t tainted = 0;
    static __thread uint32_t labels[SLICE];
    uint8_t *dst = buf;
    size_t r = 0, pos = 0; /* run index, payload offset of run r's start */
@@ -152,10 +153,17 @@ void lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *buf, size_t n)
          while (r < runs->n && pos + runs->len[r] <= at) pos += runs->len[r++];
          labels[k] = r < runs->n ? runs->label[r] : 0;
          any |= labels[k] != 0;
+         tainted += labels[k] != 0;
       }
       PLANEGRIND_SET_TAINT(dst + done, slice, any ? labels : NULL);
       done += slice;
    }
+   return tainted;
+}
+
+void lr_taint_count_input(size_t n)
+{
+   if (lr_under_planegrind && n) PLANEGRIND_TAINTED_INPUT(n);
 }
 
 void lr_runs_free(struct lr_taint_runs *runs)

@@ -70,6 +70,11 @@ Bool pg_handle_client_request(ThreadId tid, UWord *arg, UWord *ret)
       return True;
    }
 
+   case PG_USERREQ__TAINTED_INPUT:
+      pg_io_tainted_socket_input(arg[1]);
+      *ret = 0;
+      return True;
+
    case PG_USERREQ__NEW_MSG_LABEL: {
       const HChar *peer = (const HChar *)arg[1];
       const HChar *origin = (const HChar *)arg[3];

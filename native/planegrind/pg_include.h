@@ -102,6 +102,7 @@ extern Int  pg_exit_code;
 void pg_pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs);
 void pg_post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs, SysRes res);
 void pg_io_flush(void);
+void pg_io_tainted_socket_input(ULong n);
 void pg_new_mem_mmap(Addr a, SizeT len, Bool rr, Bool ww, Bool xx, ULong di_handle);
 Bool pg_glob_match(const HChar *pat, const HChar *s);
 

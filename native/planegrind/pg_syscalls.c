@@ -106,6 +106,7 @@ static const HChar *user_data_path(Int fd, HChar *buf, SizeT size)
 }
 
 /* ---- I/O accounting ---- */
+#define LINUX_MSG_PEEK 0x2 /* recv flag; Valgrind's vki headers do not define it */
 enum { K_FILE, K_SOCKET, K_PIPE, K_TTY, K_DEVICE, K_OTHER, N_KINDS };
 static const HChar *kind_name[N_KINDS] = { "file", "socket", "pipe", "tty", "device", "other" };
 static ULong io[N_KINDS][2][2], io_logged[N_KINDS][2][2];   /* [kind][dir in/out][tainted/clean] */
@@ -157,6 +158,15 @@ void pg_io_flush(void)
          io_logged[k][d][0] = io[k][d][0];
          io_logged[k][d][1] = io[k][d][1];
       }
+}
+
+/* librecord applies a message's taint after the recv returned: move those bytes to tainted input. */
+void pg_io_tainted_socket_input(ULong n)
+{
+   ULong *counts = io[K_SOCKET][0];
+   if (n > counts[1]) n = counts[1];
+   counts[0] += n;
+   counts[1] -= n;
 }
 
 void pg_io_forget(void) { VG_(memcpy)(io_logged, io, sizeof io); }
@@ -249,9 +259,11 @@ void pg_post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs, SysRes r
       break;
    }
    case __NR_recvfrom:
+      if (args[3] & LINUX_MSG_PEEK) break; /* a peek consumes nothing: the later read counts */
       account(fd, 0, pg_shadow_get_range(args[1], r, NULL), r);
       break;
    case __NR_recvmsg: {
+      if (args[2] & LINUX_MSG_PEEK) break;
       const struct vki_msghdr *m = (const struct vki_msghdr *)args[1];
       account(fd, 0, iov_tainted(m->msg_iov, m->msg_iovlen, r), r);
       break;

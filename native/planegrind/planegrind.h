@@ -21,6 +21,10 @@ typedef enum {
    PG_USERREQ__LABEL_INFO,
    /* () -> 1 under planegrind (RUNNING_ON_VALGRIND alone does not tell which tool runs). */
    PG_USERREQ__IS_RUNNING,
+   /* (size_t n) -> 0. n bytes of socket input, counted as clean when the syscall returned, have since
+      received taint from the client (librecord applying a message's tag): the I/O accounting moves
+      them from clean to tainted, so Figure 5 counts data-plane input that crossed the network. */
+   PG_USERREQ__TAINTED_INPUT,
 } PG_UserRequest;
 
 #define PLANEGRIND_IS_RUNNING() \
@@ -31,6 +35,8 @@ typedef enum {
    ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__SET_TAINT, (addr), (len), (labels_in), 0, 0))
 #define PLANEGRIND_NEW_MSG_LABEL(peer, msg_id, origin) \
    ((uint32_t)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__NEW_MSG_LABEL, (peer), (msg_id), (origin), 0, 0))
+#define PLANEGRIND_TAINTED_INPUT(n) \
+   ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__TAINTED_INPUT, (n), 0, 0, 0, 0))
 #define PLANEGRIND_LABEL_INFO(label, buf, size) \
    ((size_t)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__LABEL_INFO, (label), (buf), (size), 0, 0))
 

@@ -52,6 +52,10 @@ describe('librecord under planegrind: per-byte taint across messages', function 
       const fileOut = log.io.filter((x) => x.kind === 'file' && x.direction === 'out');
       assert.equal(fileOut.reduce((a, x) => a + x.taintedBytes, 0), 800, 'exactly the 800 file bytes arrive tainted');
       assert.equal(fileOut.reduce((a, x) => a + x.cleanBytes, 0), 200, 'the 200 clean bytes stay clean');
+      // Figure 5 on the receiver: the message's 800 tainted bytes count as data-plane socket input,
+      // although the kernel delivered them clean and librecord applied their taint afterwards.
+      const socketIn = log.io.filter((x) => x.kind === 'socket' && x.direction === 'in');
+      assert.equal(socketIn.reduce((a, x) => a + x.taintedBytes, 0), 800, 'tainted socket input');
       const msg = [...log.labels.values()].filter((l) => l.provenance.kind === 'msg');
       assert.ok(msg.length >= 1, 'a message label');
       for (const l of msg) {
