@@ -26,6 +26,35 @@ describe('librecord under planegrind: per-byte taint across messages', function 
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('`planescope run --mode online`, once per process, carries the taint across TCP into one trace directory', async () => {
+    const out = join(dir, 'cli');
+    const trace = join(out, 'trace');
+    mkdirSync(out, { recursive: true });
+    const cli = join(packageRoot(), 'dist', 'cli.js');
+    const run = (name: string, glob: string, ...cmd: string[]) => [cli, 'run', '--mode', 'online', '--trace', trace, '--name', name, '--user-data', glob, '--', ...cmd];
+    const server = spawn(process.execPath, run('server', join(dir, 'nothing', '*'), peer, 'server', 'tcp', out), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    server.stderr!.on('data', (d) => (err += d));
+    const port = await new Promise<string>((resolve, reject) => {
+      let o = '';
+      server.stdout!.on('data', (d) => {
+        o += d;
+        if (o.includes('\n')) resolve(o.trim());
+      });
+      server.on('exit', () => reject(new Error(`server exited: ${err}`)));
+    });
+    const client = spawnSync(process.execPath, run('client', join(dir, 'data', '*'), peer, 'client', 'tcp', port, join(dir, 'data', 'in.bin')), { encoding: 'utf8' });
+    assert.equal(client.status, 0, client.stderr);
+    const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.on('exit', resolve)));
+    assert.equal(code, 0, err);
+    const logs = readdirSync(trace).filter((f) => f.endsWith('.taintlog')).sort();
+    assert.deepEqual(logs.map((f) => f.split('.')[0]), ['client', 'server'], 'both processes log into the one directory');
+    const log = await readTaintLog(join(trace, logs[1]));
+    const fileOut = log.io.filter((x) => x.kind === 'file' && x.direction === 'out');
+    assert.equal(fileOut.reduce((a, x) => a + x.taintedBytes, 0), 800, 'the server writes the 800 bytes it received tainted');
+    assert.ok([...log.labels.values()].some((l) => l.provenance.kind === 'msg'), 'a message label names the sender');
+  });
+
   for (const proto of ['tcp', 'udp']) {
     it(`${proto}: 200 clean + 800 tainted bytes arrive as 200 clean + 800 tainted`, async () => {
       const out = join(dir, proto);

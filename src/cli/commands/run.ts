@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } f
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { which } from '../../core/processes';
-import { ensureValgrindLib } from '../../core/valgrindLib';
+import { analysisEnv, planegrindArgs } from '../../core/analysisCommand';
 import { Command, UserError } from '../command';
 import { optionValue, parseArgs } from '../args';
 import { recordMode } from './replay';
@@ -15,8 +15,9 @@ const HELP = `Usage: planescope run [--mode online] --trace DIR --user-data GLOB
 
 Runs CMD under planegrind, Planescope's Valgrind taint tool, following fork and exec: every process
 writes DIR/<NAME>.<pid>.taintlog (NAME defaults to CMD's file name). Bytes read or mapped from files
-matching a --user-data GLOB are user data (tainted). Exits with CMD's exit code (128+N if a signal N
-killed it).
+matching a --user-data GLOB are user data (tainted). librecord is preloaded, so taint crosses the
+sockets to the other processes of the system, each started with its own \`planescope run\` into the
+same DIR. Exits with CMD's exit code (128+N if a signal N killed it).
 
   --mode online        taint analysis while the program runs
   --mode record        (default) cheap native recording for \`planescope replay\` (docs/recording.md);
@@ -73,24 +74,21 @@ export const runCommand: Command = {
       throw new UserError(`run: cannot write taint logs into ${dir}: ${(e as Error).message}`);
     }
     const name = (optionValue(parsed, 'name') ?? basename(cmd)).replace(/[^A-Za-z0-9._-]/g, '_');
-    let vglib: string;
+    let env: NodeJS.ProcessEnv;
     try {
-      vglib = ensureValgrindLib();
+      env = analysisEnv();
     } catch (e) {
       throw new UserError(`run: ${(e as Error).message}`);
     }
     const before = new Set(readdirSync(dir));
-    const vgArgs = [
-      '-q',
-      '--tool=planegrind',
-      '--trace-children=yes',
-      `--taint-log=${dir}/${name}.%p.taintlog`,
-      `--pointer-policy=${policy}`,
-      ...userData.map((g) => `--user-data=${g}`),
+    const vgArgs = planegrindArgs(
+      { logPattern: `${dir}/${name}.%p.taintlog`, userData, pointerPolicy: policy, traceChildren: true },
       cmd,
-      ...cmdArgs,
-    ];
-    const child = spawn('valgrind', vgArgs, { stdio: 'inherit', env: { ...process.env, VALGRIND_LIB: vglib } });
+      cmdArgs,
+    );
+    // librecord is preloaded so that taint crosses sockets to the system's other processes, each
+    // started with its own `planescope run` (docs/message-tagging.md).
+    const child = spawn('valgrind', vgArgs, { stdio: 'inherit', env });
     // the program gets the terminal's signals itself; we only wait for it
     const ignore = () => undefined;
     process.on('SIGINT', ignore);

@@ -3,8 +3,7 @@
 // the taint log in a trace directory, user data named by globs. Tracks the child so it can be stopped.
 import { ChildProcess, spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { distAsset } from '../assets';
-import { ensureValgrindLib } from '../valgrindLib';
+import { analysisEnv, planegrindArgs } from '../analysisCommand';
 
 export interface AnalyzedOptions {
   /** Name of the component; the log is TRACE/<name>.<pid>.taintlog. */
@@ -28,11 +27,11 @@ export interface Analyzed {
 }
 
 export function analyzedEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, VALGRIND_LIB: ensureValgrindLib(), LD_PRELOAD: distAsset('native/librecord.so') };
+  return analysisEnv();
 }
 
 export function startAnalyzed(opts: AnalyzedOptions, env = analyzedEnv()): Analyzed {
-  const vgArgs = ['-q', '--tool=planegrind', `--taint-log=${opts.trace}/${opts.name}.%p.taintlog`, ...opts.userData.map((g) => `--user-data=${g}`), opts.command, ...opts.args];
+  const vgArgs = planegrindArgs({ logPattern: `${opts.trace}/${opts.name}.%p.taintlog`, userData: opts.userData }, opts.command, opts.args);
   const child = spawn('valgrind', vgArgs, { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const seen: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
