@@ -35,13 +35,17 @@ describe('npm run package', () => {
       'extension/dist/native/librecord.so',
       'extension/syntaxes/taintlog.tmLanguage.json',
       'extension/media/planescope.png',
+      'extension/examples/minidfs/Makefile',
+      'extension/examples/minidfs/master.c',
     ]) {
       assert.ok(entries.includes(required), `${required} missing from the .vsix`);
     }
   });
 
   it('contains nothing of src/, test/, node_modules, source maps or native sources', () => {
-    const unwanted = entries.filter((e) => /^extension\/(src|test|node_modules|native|wasm|bench|scripts|examples)\//.test(e) || e.endsWith('.map') || e.endsWith('.ts'));
+    const examples = entries.filter((e) => e.startsWith('extension/examples/') && !/^extension\/examples\/minidfs\/([\w-]+\.[ch]|Makefile)$/.test(e));
+    assert.deepEqual(examples, [], 'only the example sources the demo builds');
+    const unwanted = entries.filter((e) => /^extension\/(src|test|node_modules|native|wasm|bench|scripts)\//.test(e) || e.endsWith('.map') || e.endsWith('.ts'));
     assert.deepEqual(unwanted, []);
   });
 
