@@ -12,6 +12,25 @@ import { readTaintLog } from '../../src/core/taintLog/reader';
 
 const fixture = join(packageRoot(), 'test', 'native', 'fixtures', 'tagging', 'taintpeer.c');
 
+/** Starts the server (which prints its port), runs the client against it, and waits for both to exit 0. */
+async function serverAndClient(command: string, serverArgs: string[], clientArgs: (port: string) => string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  const server = spawn(command, serverArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  server.stderr!.on('data', (d) => (err += d));
+  const port = await new Promise<string>((resolve, reject) => {
+    let o = '';
+    server.stdout!.on('data', (d) => {
+      o += d;
+      if (o.includes('\n')) resolve(o.trim());
+    });
+    server.on('exit', () => reject(new Error(`server exited: ${err}`)));
+  });
+  const client = spawnSync(command, clientArgs(port), { env, encoding: 'utf8' });
+  assert.equal(client.status, 0, client.stderr);
+  const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.on('exit', resolve)));
+  assert.equal(code, 0, err);
+}
+
 describe('librecord under planegrind: per-byte taint across messages', function () {
   this.timeout(300000);
   let dir: string;
@@ -32,21 +51,9 @@ describe('librecord under planegrind: per-byte taint across messages', function 
     mkdirSync(out, { recursive: true });
     const cli = join(packageRoot(), 'dist', 'cli.js');
     const run = (name: string, glob: string, ...cmd: string[]) => [cli, 'run', '--mode', 'online', '--trace', trace, '--name', name, '--user-data', glob, '--', ...cmd];
-    const server = spawn(process.execPath, run('server', join(dir, 'nothing', '*'), peer, 'server', 'tcp', out), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    server.stderr!.on('data', (d) => (err += d));
-    const port = await new Promise<string>((resolve, reject) => {
-      let o = '';
-      server.stdout!.on('data', (d) => {
-        o += d;
-        if (o.includes('\n')) resolve(o.trim());
-      });
-      server.on('exit', () => reject(new Error(`server exited: ${err}`)));
-    });
-    const client = spawnSync(process.execPath, run('client', join(dir, 'data', '*'), peer, 'client', 'tcp', port, join(dir, 'data', 'in.bin')), { encoding: 'utf8' });
-    assert.equal(client.status, 0, client.stderr);
-    const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.on('exit', resolve)));
-    assert.equal(code, 0, err);
+    await serverAndClient(process.execPath, run('server', join(dir, 'nothing', '*'), peer, 'server', 'tcp', out), (port) =>
+      run('client', join(dir, 'data', '*'), peer, 'client', 'tcp', port, join(dir, 'data', 'in.bin')),
+    );
     const logs = readdirSync(trace).filter((f) => f.endsWith('.taintlog')).sort();
     assert.deepEqual(logs.map((f) => f.split('.')[0]), ['client', 'server'], 'both processes log into the one directory');
     const log = await readTaintLog(join(trace, logs[1]));
@@ -62,21 +69,8 @@ describe('librecord under planegrind: per-byte taint across messages', function 
       mkdirSync(trace, { recursive: true });
       const env = analyzedEnv();
       const vg = (name: string, glob: string) => ['-q', '--tool=planegrind', `--taint-log=${trace}/${name}.%p.taintlog`, `--user-data=${glob}`];
-      const server = spawn('valgrind', [...vg('server', join(dir, 'nothing', '*')), peer, 'server', proto, out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      server.stderr!.on('data', (d) => (err += d));
-      const port = await new Promise<string>((resolve, reject) => {
-        let o = '';
-        server.stdout!.on('data', (d) => {
-          o += d;
-          if (o.includes('\n')) resolve(o.trim());
-        });
-        server.on('exit', () => reject(new Error(`server exited: ${err}`)));
-      });
-      const client = spawnSync('valgrind', [...vg('client', join(dir, 'data', '*')), peer, 'client', proto, port, join(dir, 'data', 'in.bin')], { env, encoding: 'utf8' });
-      assert.equal(client.status, 0, client.stderr);
-      const code = await new Promise<number | null>((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.on('exit', resolve)));
-      assert.equal(code, 0, err);
+      await serverAndClient('valgrind', [...vg('server', join(dir, 'nothing', '*')), peer, 'server', proto, out], (port) =>
+        [...vg('client', join(dir, 'data', '*')), peer, 'client', proto, port, join(dir, 'data', 'in.bin')], env);
       const log = await readTaintLog(join(trace, readdirSync(trace).find((f) => f.startsWith('server.'))!));
       const fileOut = log.io.filter((x) => x.kind === 'file' && x.direction === 'out');
       assert.equal(fileOut.reduce((a, x) => a + x.taintedBytes, 0), 800, 'exactly the 800 file bytes arrive tainted');
