@@ -91,13 +91,17 @@ describe('extension: classify a real planegrind trace from the editor (code-serv
     await input.waitFor({ state: 'visible' });
     const trace = join(vscode.workspace, 'trace');
     await input.fill(`${trace}/`);
-    await page.keyboard.press('Enter');
-    // ... then accept the proposed <parent>/trace.planes.db.
-    await page.waitForFunction(
-      () => /trace\.planes\.db$/.test((document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? ''),
-      undefined,
-      { timeout: 30000 },
-    );
+    // Accept with the dialog's own button, again until the save dialog proposes <parent>/trace.planes.db:
+    // while the dialog is still listing the typed folder it ignores an accept (seen on a loaded machine).
+    const proposesDatabase = () => /trace\.planes\.db$/.test((document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? '');
+    const accept = page.locator('.quick-input-widget .monaco-button', { hasText: 'Classify this trace directory' });
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      if (await accept.isVisible()) await accept.click().catch(() => undefined);
+      const proposed = await page.waitForFunction(proposesDatabase, undefined, { timeout: 3000 }).then(() => true, () => false);
+      if (proposed) break;
+      if (Date.now() > deadline) throw new Error('the folder dialog never accepted the trace directory');
+    }
     await page.keyboard.press('Enter');
     await vscode.workbench.waitForNotification(/Planescope: opened .*trace\.planes\.db/, 240000);
   });
