@@ -15,8 +15,10 @@ interface Outcome { server: number | null; client: number | null; serverErr: str
 
 function waitExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.on('exit', (code) => resolve(code));
+    // 'close' comes after the child's output is drained; 'exit' can come before its last stderr bytes
+    const drained = [child.stdout, child.stderr].every((s) => !s || s.readableEnded || s.destroyed);
+    if ((child.exitCode !== null || child.signalCode !== null) && drained) return resolve(child.exitCode);
+    child.on('close', (code) => resolve(code));
   });
 }
 
