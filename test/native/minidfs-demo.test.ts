@@ -59,7 +59,8 @@ describe('planescope demo', function () {
     });
     assert.ok(processesMentioning(keep).length >= 2, 'master and chunk server run');
     child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    // 'close', not 'exit': the message saying it was interrupted must be read to the end first
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     assert.equal(code, 130, err);
     assert.match(err, /interrupted/);
     assert.deepEqual(processesMentioning(keep), [], 'every process it started is gone');
