@@ -3,6 +3,9 @@
 # Rust toolchain), planegrind and librecord.so. Incremental: with nothing changed it takes seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Several builds at once (parallel test runs, engineers sharing a tree) would write the same outputs.
+exec 8>"${TMPDIR:-/tmp}/planescope-build-$(pwd | sha1sum | cut -c1-12).lock"
+flock 8
 
 step() { printf 'build: %s\n' "$*"; }
 

@@ -19,7 +19,8 @@ packages=(
 # One dpkg-query for all packages: those not reported as installed are missing.
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
-  installed=" $(dpkg-query -W -f='${Package}:${Status}\n' "${packages[@]}" 2>/dev/null | sed -n 's/:install ok installed$//p' | tr '\n' ' ') "
+  # dpkg-query exits 1 when a package was never installed (the case this check exists for): ignore that.
+  installed=" $({ dpkg-query -W -f='${Package}:${Status}\n' "${packages[@]}" 2>/dev/null || true; } | sed -n 's/:install ok installed$//p' | tr '\n' ' ') "
 else
   installed=" "
 fi
