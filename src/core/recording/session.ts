@@ -115,26 +115,33 @@ function sourceLineOf(report: ReplayReport): string | undefined {
   return `${fn} at ${loc.replace(/ \(discriminator \d+\)$/, '')}`;
 }
 
-/** Replays one process from its log. Resolves when it ends; a divergence or the log's end comes back as a report. */
-export async function replayProcess(opts: ReplayOptions): Promise<ReplayOutcome> {
-  const log = resolve(opts.log);
-  const summary = readRecordingLog(log);
-  checkReplayable(summary);
+/** How to start the replay of one recorded process: the command, its arguments, environment and cwd.
+ *  With a wrapper (valgrind and its options) the program runs under it; otherwise under setarch -R. */
+export interface ReplayInvocation { command: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string }
+
+export function replayInvocation(log: string, summary: LogSummary, librecord: string, wrapper?: ReplayOptions['wrapper']): ReplayInvocation {
   const h = summary.header;
-  for (const suffix of ['.divergence', '.end']) rmSync(log + suffix, { force: true });
   const programEnv: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(h.env)) if (!OURS.test(k)) programEnv[k] = v;
   // the user-data patterns decide which reads the log holds: replay classifies files as recorded
   const rr = { PLANESCOPE_RR_MODE: 'replay', PLANESCOPE_RR_LOG: log, PLANESCOPE_RR_USER_DATA: h.env.PLANESCOPE_RR_USER_DATA ?? '' };
   const args = h.argv.length ? h.argv.slice(1) : [];
-  let child;
-  if (opts.wrapper) {
-    const env = { ...programEnv, ...opts.wrapper.env, ...rr, LD_PRELOAD: preload(opts.librecord, h.env.LD_PRELOAD?.split(':').filter((p) => !p.endsWith('/librecord.so')).join(':') || undefined) };
-    child = spawn(opts.wrapper.command, [...opts.wrapper.args, h.exe, ...args], { cwd: h.cwd, env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
-  } else {
-    const assignments = Object.entries({ ...programEnv, ...rr, LD_PRELOAD: opts.librecord }).map(([k, v]) => `${k}=${v}`);
-    child = spawn('setarch', ['-R', 'env', '-i', ...assignments, h.exe, ...args], { cwd: h.cwd, env: { PATH: process.env.PATH }, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
+  if (wrapper) {
+    const env = { ...programEnv, ...wrapper.env, ...rr, LD_PRELOAD: preload(librecord, h.env.LD_PRELOAD?.split(':').filter((p) => !p.endsWith('/librecord.so')).join(':') || undefined) };
+    return { command: wrapper.command, args: [...wrapper.args, h.exe, ...args], env, cwd: h.cwd };
   }
+  const assignments = Object.entries({ ...programEnv, ...rr, LD_PRELOAD: librecord }).map(([k, v]) => `${k}=${v}`);
+  return { command: 'setarch', args: ['-R', 'env', '-i', ...assignments, h.exe, ...args], env: { PATH: process.env.PATH }, cwd: h.cwd };
+}
+
+/** Replays one process from its log. Resolves when it ends; a divergence or the log's end comes back as a report. */
+export async function replayProcess(opts: ReplayOptions): Promise<ReplayOutcome> {
+  const log = resolve(opts.log);
+  const summary = readRecordingLog(log);
+  checkReplayable(summary);
+  for (const suffix of ['.divergence', '.end']) rmSync(log + suffix, { force: true });
+  const inv = replayInvocation(log, summary, opts.librecord, opts.wrapper);
+  const child = spawn(inv.command, inv.args, { cwd: inv.cwd, env: inv.env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
   opts.onSpawn?.(child);
   const exit = await waitExit(child);
   const outcome: ReplayOutcome = { summary, exit };
