@@ -135,6 +135,7 @@ export class TaintLogBuilder {
         }
         c.executions += num(rec, 'execs');
         c.taintedExecutions += num(rec, 'tainted');
+        if (rec.fields.has('label')) c.label = num(rec, 'label');
         break;
       }
       case 'site': {

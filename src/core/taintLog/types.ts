@@ -30,6 +30,8 @@ export interface InstructionCounts {
   offset: number;
   executions: number;
   taintedExecutions: number;
+  /** A representative label of the tainted data the instruction touched (the last one logged), when any. */
+  label?: number;
 }
 
 export interface PointerSite {
