@@ -92,13 +92,24 @@ static void pg_post_reg_write_clientcall(ThreadId tid, PtrdiffT off, SizeT size,
    pg_post_reg_write(Vg_CoreClientReq, tid, off, size);
 }
 
+extern Bool pg_exit_state(Bool *by_signal, Int *value);   /* pg_exitstate.c */
+
 static void pg_fini(Int exitcode)
 {
-   /* The core passes no exit status here: a process that called exit_group exits, any other end
-      is a fatal signal (whose number the tool interface does not expose: 0 = unknown). */
+   /* The core passes no exit status here (exitcode is always 0): pg_exitstate.c reads the exit code
+      or the fatal signal the core is about to use. If that fails, a process that called exit_group
+      exits and any other end is a fatal signal of unknown number (0). */
+   Bool by_signal;
+   Int value;
    pg_log_flush(True);
-   if (pg_exit_seen) pg_log_end_exit(pg_exit_code);
-   else pg_log_end_signal(0);
+   if (pg_exit_state(&by_signal, &value)) {
+      if (by_signal) pg_log_end_signal(value);
+      else pg_log_end_exit(value);
+   } else if (pg_exit_seen) {
+      pg_log_end_exit(pg_exit_code);
+   } else {
+      pg_log_end_signal(0);
+   }
 }
 
 static void pg_pre_clo_init(void)

@@ -216,15 +216,39 @@ describe('planegrind', function () {
     assert.equal(io(r.log, 'socket', 'in').cleanBytes, 150);
   });
 
-  it('a segfaulting program leaves a log complete up to the crash', async () => {
+  it('a segfaulting program leaves a log complete up to the crash, ending with signal 11', async () => {
     const bin = compile(dir, 'pg_segv');
     const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
-    assert.notEqual(r.code, 0);
-    assert.equal(r.log.end.reason, 'signal');
+    assert.equal(r.signal, 'SIGSEGV', `valgrind replays the fatal signal: code ${r.code}`);
+    assert.deepEqual(r.log.end, { reason: 'signal', signal: 11 });
     const loop = markerCounts(r.log, bin, 'pg_segv', 'segv-loop');
     assert.ok(loop.tainted >= 1000 && loop.execs >= 1000, JSON.stringify(loop));
     assert.ok(markerCounts(r.log, bin, 'pg_segv', 'segv-crash').execs >= 1);
     assert.deepEqual(r.log.warnings, []);
+  });
+
+  describe('the end record carries the number of the fatal signal', () => {
+    let bin: string;
+    before(() => (bin = compile(dir, 'pg_abort', ['-pthread'])));
+
+    it('abort() in the main thread: SIGABRT = 6', async () => {
+      const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+      assert.equal(r.signal, 'SIGABRT', `code ${r.code} ${r.stderr}`);
+      assert.deepEqual(r.log.end, { reason: 'signal', signal: 6 });
+      assert.equal(io(r.log, 'file', 'in').taintedBytes, 256, 'the log is complete up to the abort');
+    });
+
+    it('a segfault in a second thread: SIGSEGV = 11', async () => {
+      const r = await runPg(dir, [bin, 'input.bin', 'thread'], ['--user-data=*.bin']);
+      assert.equal(r.signal, 'SIGSEGV', `code ${r.code} ${r.stderr}`);
+      assert.deepEqual(r.log.end, { reason: 'signal', signal: 11 });
+    });
+
+    it('a normal exit still ends with its exit code', async () => {
+      const r = await runPg(dir, ['/bin/sh', '-c', 'exit 42']);
+      assert.equal(r.code, 42);
+      assert.deepEqual(r.log.end, { reason: 'exit', code: 42 });
+    });
   });
 
   describe('bad input', () => {
