@@ -1,6 +1,6 @@
 // Writes the classified model into a fresh sql.js database (schema in ../db/schema.ts) and returns its
 // bytes; the caller stores them.
-import type { SqlDatabase, SqlStatement, SqlValue } from '../db/sqlite';
+import type { SqlDatabase, SqlJs, SqlStatement, SqlValue } from '../db/sqlite';
 import { loadSqlJs } from '../db/sqlite';
 import { planeOf } from '../db/reader';
 import { INSN_COUNTS_TABLE_SQL, INSN_COUNTS_VIEW_SQL, PLANE_CONTROL, PLANE_DATA, SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
@@ -82,15 +82,57 @@ function insertBatched(db: SqlDatabase, table: string, columns: number, count: n
   }
 }
 
+/** About how many bytes the database of `model` takes (measured: ~28 per instruction row, ~170 per line). */
+function estimateBytes(model: ClassifiedModel): number {
+  const counts = model.merger.components.length > 1 ? model.merger.instructions.size : 0;
+  return (1 << 20) + 32 * model.global.size + 24 * counts + 200 * model.lines.size + 300 * model.sites.length + 120 * model.merger.labels.length;
+}
+
+/**
+ * A fresh database with the schema whose file is already `bytes` long. sql.js keeps the file in an in-memory
+ * file system that grows it by 12.5% at a time, copying it whole each time (~9 copies of the final size, and
+ * as much garbage). The file is a valid empty database followed by zeros: SQLite goes by the page count in
+ * the header (the "in-header database size" of its file format), so pages are written in place, and export()
+ * copies only the pages in use.
+ */
+function createSized(SQL: SqlJs, bytes: number): SqlDatabase {
+  const seed = new SQL.Database();
+  let image: Uint8Array;
+  try {
+    seed.run(SCHEMA_SQL);
+    image = seed.export();
+  } finally {
+    seed.close();
+  }
+  const file = new Uint8Array(Math.max(bytes, image.length));
+  file.set(image);
+  return new SQL.Database(file);
+}
+
+/**
+ * The rows in ascending order of their key columns, so that the WITHOUT ROWID tables are appended to in key
+ * order (no page splits); undefined when they already are (one pass).
+ */
+function keyOrder(size: number, keys: Array<ArrayLike<number>>): Uint32Array | undefined {
+  const compare = (x: number, y: number) => {
+    for (const k of keys) if (k[x] !== k[y]) return k[x] - k[y];
+    return 0;
+  };
+  let sorted = true;
+  for (let i = 1; i < size && sorted; i++) sorted = compare(i - 1, i) <= 0;
+  if (sorted) return undefined;
+  const order = new Uint32Array(size);
+  for (let i = 0; i < size; i++) order[i] = i;
+  return order.sort(compare);
+}
+
 export async function writeDatabase(model: ClassifiedModel, progress?: (what: string) => void): Promise<Uint8Array> {
   const SQL = await loadSqlJs();
-  const db = new SQL.Database();
+  const db = createSized(SQL, estimateBytes(model));
   try {
     db.run('PRAGMA journal_mode = OFF');
-    // Keep the whole database in SQLite's page cache until the end: sql.js stores the file in an
-    // in-memory file system whose writes are slow JS copies, so each page should be written once.
+    // Keep the whole database in SQLite's page cache until the commit: each page is written once.
     db.run('PRAGMA cache_size = -262144');
-    db.run(SCHEMA_SQL);
     db.run('BEGIN');
     const { merger, global, registry } = model;
     insertAll(db, 'INSERT INTO meta VALUES (?, ?)', Object.entries(model.meta));
@@ -108,7 +150,9 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     insertAll(db, 'INSERT INTO functions VALUES (?,?,?,?,?,?,?)', registry.functions.map((f) => [f.id, f.module, f.name, f.controlInsns, f.dataInsns, f.executions, f.dataExecutions]));
 
     progress?.(`writing ${global.size} instructions`);
-    insertBatched(db, 'insns', 10, global.size, (p, at, g) => {
+    const insnOrder = keyOrder(global.size, [global.module, global.offset]);
+    insertBatched(db, 'insns', 10, global.size, (p, at, i) => {
+      const g = insnOrder ? insnOrder[i] : i;
       p[at] = global.module[g];
       p[at + 1] = global.offset[g];
       p[at + 2] = global.plane[g];
@@ -127,7 +171,9 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
       db.run(INSN_COUNTS_VIEW_SQL(merger.components[0].id));
     } else {
       db.run(INSN_COUNTS_TABLE_SQL);
-      insertBatched(db, 'insn_counts', 5, table.size, (p, at, r) => {
+      const countOrder = keyOrder(table.size, [table.component, table.module, table.offset]);
+      insertBatched(db, 'insn_counts', 5, table.size, (p, at, i) => {
+        const r = countOrder ? countOrder[i] : i;
         const ins = decidingPolicyIsPrimary(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]) === (primary === 'insensitive');
         p[at] = table.component[r];
         p[at + 1] = table.module[r];
