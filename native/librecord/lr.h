@@ -9,6 +9,7 @@
      lr_io.c      the interposed I/O entry points (send/recv/read/write families, sendfile)
      lr_poll.c    poll/select/epoll: readiness stays truthful when only tag bytes are buffered
      lr_life.c    socket/connect/accept/close/dup/fork/fdopen: fd lifecycle
+     lr_peers.c   who runs librecord: listeners announced out of band, probed before the first byte
    See docs/message-tagging.md for the protocol. */
 #ifndef LR_H
 #define LR_H
@@ -128,6 +129,14 @@ LR_HIDDEN size_t lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *bu
 LR_HIDDEN void lr_taint_count_input(size_t n);
 LR_HIDDEN void lr_runs_free(struct lr_taint_runs *runs);
 
+/* ---- record/replay hooks for the tagging layer (lr_rr_taint.c, docs/recording.md) ---- */
+/* 1 while replaying a recording: the wire stays as recorded (clean frames); a sent message's taint goes
+   to the sender's message-taint file and a received one's comes from its sender's file. */
+LR_HIDDEN extern int lr_rr_replaying;
+LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, size_t len, const struct lr_buf *tag);
+/* 1 when message msg_id of identity carries taint: runs then hold it (receiver-side labels). */
+LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);
+
 /* ---- per-fd socket state (lr_fd.c) ---- */
 enum lr_in_state { LR_IN_UNKNOWN, LR_IN_HELLO, LR_IN_FRAMES, LR_IN_UNTAGGED };
 enum lr_out_state { LR_OUT_UNDECIDED, LR_OUT_TAGGED, LR_OUT_UNTAGGED };
@@ -138,6 +147,8 @@ struct lr_sock {
    int kind;            /* LR_SOCK_STREAM or LR_SOCK_DGRAM */
    int connector;       /* 1: we connected (we speak first); 0: accepted */
    char peer_name[64];  /* address of the peer, for warnings */
+   struct sockaddr_storage peer_addr; /* the peer (stream), len 0 when unknown */
+   socklen_t peer_len;
 
    /* receive direction (stream) */
    pthread_mutex_t in_lock;
@@ -158,9 +169,11 @@ struct lr_sock {
    int in_err;                       /* an error the readiness drain took from the kernel, for recv */
    int peer_untagged;                /* the peer answered without a hello: stop tagging */
 
-   /* datagram peers seen sending untagged datagrams: we answer them untagged */
-   struct sockaddr_storage dg_untagged[16];
-   int dg_n_untagged;
+   /* datagram destinations and whether they run librecord: from their datagrams (tagged or not) or,
+      before the first one, from lr_peer_runs_librecord; replaced round-robin when full */
+   struct sockaddr_storage dg_peer[16];
+   int8_t dg_tagged[16];
+   int dg_n, dg_next;
 
    /* send direction (stream) */
    pthread_mutex_t out_lock;
@@ -194,6 +207,20 @@ LR_HIDDEN void lr_stream_flush_pending_blocking(int fd, struct lr_sock *s);
 /* ---- datagram tagging (lr_dgram.c) ---- */
 LR_HIDDEN ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int flags);
 LR_HIDDEN ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags);
+
+/* ---- who runs librecord (lr_peers.c) ---- */
+/* Called by the bind()/listen() wrappers with the call's result (returned unchanged, errno kept):
+   announce a bound UDP / listening TCP socket in the per-host directory. Not called in replay. */
+LR_HIDDEN int lr_peers_after_bind(int fd, int rc);
+LR_HIDDEN int lr_peers_after_listen(int fd, int rc);
+LR_HIDDEN void lr_peers_forget(int fd);        /* the fd of an announced socket is closed or reused */
+LR_HIDDEN void lr_peers_after_fork_child(void);
+LR_HIDDEN void lr_peers_init(void);            /* parses PLANESCOPE_TAG_PEERS */
+/* Before the first byte to dest: 1 when it runs librecord (announced, or listed in
+   PLANESCOPE_TAG_PEERS), else 0 with a warning once per destination. */
+LR_HIDDEN int lr_peer_runs_librecord(int stream, const struct sockaddr *dest, socklen_t len);
+/* PLANESCOPE_TAG_PEERS about peer: 1 runs librecord, 0 does not, -1 not listed. */
+LR_HIDDEN int lr_peer_listed(const struct sockaddr *peer, socklen_t len);
 
 /* ---- helpers ---- */
 LR_HIDDEN size_t lr_iov_total(const struct iovec *iov, int iovcnt);

@@ -1,6 +1,8 @@
 /* UDP message tagging: every datagram carries a 16-byte prefix (magic, kind, message id, and under
    planegrind the sender's identity and the taint tag). The receiver peeks at the prefix and strips it;
-   a datagram without the magic came from a peer not running librecord and is delivered unchanged. */
+   a datagram without the magic came from a peer not running librecord and is delivered unchanged. A
+   sender prefixes only datagrams to destinations that run librecord: known from their datagrams, or
+   asked once per destination before the first (lr_peers.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,32 +27,8 @@ static int same_addr(const struct sockaddr_storage *a, const void *b, socklen_t 
    return 0;
 }
 
-/* Has this destination sent us untagged datagrams? Then it does not run librecord. */
-static int dest_untagged(int fd, struct lr_sock *s, const struct msghdr *msg)
+static void describe(const struct sockaddr_storage *from, char *out, size_t cap)
 {
-   if (!__atomic_load_n(&s->dg_n_untagged, __ATOMIC_ACQUIRE)) return 0;
-   struct sockaddr_storage peer;
-   const void *dest = msg->msg_name;
-   socklen_t len = msg->msg_namelen;
-   if (!dest) {
-      len = sizeof peer;
-      if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0) return 0;
-      dest = &peer;
-   }
-   pthread_mutex_lock(&s->in_lock);
-   int found = 0;
-   for (int i = 0; i < s->dg_n_untagged && !found; i++) found = same_addr(&s->dg_untagged[i], dest, len);
-   pthread_mutex_unlock(&s->in_lock);
-   return found;
-}
-
-static void remember_untagged(struct lr_sock *s, const struct sockaddr_storage *from, socklen_t len)
-{
-   for (int i = 0; i < s->dg_n_untagged; i++)
-      if (same_addr(&s->dg_untagged[i], from, len)) return;
-   if (s->dg_n_untagged == (int)(sizeof s->dg_untagged / sizeof s->dg_untagged[0])) return;
-   s->dg_untagged[s->dg_n_untagged] = *from;
-   __atomic_store_n(&s->dg_n_untagged, s->dg_n_untagged + 1, __ATOMIC_RELEASE);
    char host[INET6_ADDRSTRLEN] = "?";
    int port = 0;
    if (from->ss_family == AF_INET) {
@@ -62,15 +40,73 @@ static void remember_untagged(struct lr_sock *s, const struct sockaddr_storage *
       inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
       port = ntohs(a->sin6_port);
    }
-   lr_warn("datagram peer %s:%d is not running librecord (untagged datagram): datagrams to it go untagged", host, port);
+   snprintf(out, cap, "%s:%d", host, port);
+}
+
+/* The cached verdict for a peer: 1 tagged, 0 untagged, -1 unknown. Caller holds in_lock. */
+static int cached(struct lr_sock *s, const void *addr, socklen_t len)
+{
+   for (int i = 0; i < s->dg_n; i++)
+      if (same_addr(&s->dg_peer[i], addr, len)) return s->dg_tagged[i];
+   return -1;
+}
+
+/* Records a verdict; returns the previous one (-1 when the peer was new). Caller holds in_lock. */
+static int remember(struct lr_sock *s, const void *addr, socklen_t len, int tagged)
+{
+   for (int i = 0; i < s->dg_n; i++)
+      if (same_addr(&s->dg_peer[i], addr, len)) {
+         int old = s->dg_tagged[i];
+         s->dg_tagged[i] = (int8_t)tagged;
+         return old;
+      }
+   int cap = (int)(sizeof s->dg_peer / sizeof s->dg_peer[0]);
+   int i = s->dg_n < cap ? s->dg_n++ : (s->dg_next++ % cap);
+   memset(&s->dg_peer[i], 0, sizeof s->dg_peer[i]);
+   memcpy(&s->dg_peer[i], addr, len < sizeof s->dg_peer[i] ? len : sizeof s->dg_peer[i]);
+   s->dg_tagged[i] = (int8_t)tagged;
+   return -1;
+}
+
+/* Does this destination run librecord? Known from its own datagrams, else asked once (lr_peers.c). */
+static int dest_tagged(int fd, struct lr_sock *s, const struct msghdr *msg)
+{
+   struct sockaddr_storage peer;
+   const void *dest = msg->msg_name;
+   socklen_t len = msg->msg_namelen;
+   if (!dest) {
+      len = sizeof peer;
+      if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0) return 0; /* the send will fail: ENOTCONN */
+      dest = &peer;
+   }
+   pthread_mutex_lock(&s->in_lock);
+   int v = cached(s, dest, len);
+   pthread_mutex_unlock(&s->in_lock);
+   if (v >= 0) return v;
+   v = lr_peer_runs_librecord(0, dest, len);
+   pthread_mutex_lock(&s->in_lock);
+   if (cached(s, dest, len) < 0) remember(s, dest, len, v);
+   pthread_mutex_unlock(&s->in_lock);
+   return v;
+}
+
+/* A datagram from this peer said whether it runs librecord. Caller holds in_lock. */
+static void learned(struct lr_sock *s, const struct sockaddr_storage *from, socklen_t len, int tagged)
+{
+   int old = remember(s, from, len, tagged);
+   if (tagged || old == 0) return;
+   char who[INET6_ADDRSTRLEN + 8];
+   describe(from, who, sizeof who);
+   lr_warn("datagram peer %s is not running librecord (untagged datagram): datagrams to it go untagged", who);
 }
 
 ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int flags)
 {
-   if (dest_untagged(fd, s, msg)) return lr_real.sendmsg(fd, msg, flags);
+   if (!dest_tagged(fd, s, msg)) return lr_real.sendmsg(fd, msg, flags);
    size_t total = lr_iov_total(msg->msg_iov, msg->msg_iovlen);
    struct lr_buf tag = {0};
    lr_tag_build_iov(msg->msg_iov, msg->msg_iovlen, total, &tag);
+   if (lr_rr_replaying) tag.len = 0; /* replay: the datagram as recorded (its taint is not carried) */
    size_t idlen = tag.len ? strlen(lr_identity) : 0;
    uint8_t hdr[LR_DGRAM_HDR];
    lr_put32(hdr, LR_DGRAM_MAGIC);
@@ -123,8 +159,9 @@ ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags)
    struct msghdr pm = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &hv, .msg_iovlen = 1};
    ssize_t full = lr_real.recvmsg(fd, &pm, MSG_PEEK | MSG_TRUNC | (flags & MSG_DONTWAIT));
    if (full < 0) { result = -1; goto out; }
-   if ((size_t)full < sizeof hdr || lr_get32(hdr) != LR_DGRAM_MAGIC) {
-      if (pm.msg_namelen) remember_untagged(s, &from, pm.msg_namelen);
+   int tagged = (size_t)full >= sizeof hdr && lr_get32(hdr) == LR_DGRAM_MAGIC;
+   if (pm.msg_namelen && !(flags & MSG_PEEK)) learned(s, &from, pm.msg_namelen, tagged);
+   if (!tagged) {
       result = lr_real.recvmsg(fd, msg, flags); /* an untagged datagram */
       goto out;
    }

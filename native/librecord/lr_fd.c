@@ -90,6 +90,7 @@ struct lr_sock *lr_fd_attach_new(int fd, int kind, int connector)
 
 void lr_fd_share(int from, int to)
 {
+   lr_peers_forget(to);
    pthread_mutex_lock(&table_lock);
    struct lr_sock *s = lr_fd_get(from);
    struct lr_sock **sl = slot(to);
@@ -105,6 +106,7 @@ void lr_fd_share(int from, int to)
 
 void lr_fd_forget(int fd)
 {
+   lr_peers_forget(fd);
    if (fd < 0 || fd >= L1 * L2 || !__atomic_load_n(&table[fd / L2], __ATOMIC_ACQUIRE)) return;
    pthread_mutex_lock(&table_lock);
    detach_locked(&table[fd / L2][fd % L2]);
@@ -146,6 +148,8 @@ void lr_sock_describe_peer(int fd, struct lr_sock *s)
    char host[INET6_ADDRSTRLEN] = "?";
    int port = 0;
    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+      s->peer_addr = ss;
+      s->peer_len = len;
       if (ss.ss_family == AF_INET) {
          struct sockaddr_in *a = (struct sockaddr_in *)&ss;
          inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);

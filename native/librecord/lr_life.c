@@ -1,6 +1,7 @@
 /* The life of a tagged socket's fd: created by socket() (UDP) or connect()/accept() (TCP), shared by
    dup, forgotten on close, kept across fork (the child gets fresh locks and its own identity). A
-   connecting side queues its hello at connect() and sends it as soon as the connection is up. */
+   connecting side whose destination runs librecord queues its hello at connect() and sends it as
+   soon as the connection is up. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,16 +11,24 @@
 
 LR_HIDDEN void lr_epoll_forget(int epfd);
 
-static void attach_stream(int fd, int connector)
+/* A connecting side tags only a destination known to run librecord (lr_peers.c), decided before its
+   first byte; then both directions are plain, since a librecord server tags only after our hello. */
+static void attach_stream(int fd, int connector, const struct sockaddr *dest, socklen_t dest_len)
 {
    struct lr_sock *s = lr_fd_attach_new(fd, LR_SOCK_STREAM, connector);
    if (!s) return;
    lr_sock_describe_peer(fd, s);
-   if (connector) {
-      uint8_t hello[LR_HELLO_FIXED + 256];
-      size_t n = lr_hello_build(hello, sizeof hello);
-      lr_buf_put(&s->out_pending, hello, n);
+   if (!connector) return;
+   if (!lr_peer_runs_librecord(1, dest, dest_len)) {
+      s->out_state = LR_OUT_UNTAGGED;
+      s->in_state = LR_IN_UNTAGGED;
+      s->peer_untagged = 1;
+      s->in_warned = 1;
+      return;
    }
+   uint8_t hello[LR_HELLO_FIXED + 256];
+   size_t n = lr_hello_build(hello, sizeof hello);
+   lr_buf_put(&s->out_pending, hello, n);
 }
 
 LR_EXPORT int socket(int domain, int type, int protocol)
@@ -39,7 +48,7 @@ LR_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
    int r = lr_real.connect(fd, addr, len);
    int saved = errno;
    if (lr_enabled && (r == 0 || errno == EINPROGRESS) && !lr_fd_get(fd) && lr_sock_kind_of(fd) == LR_SOCK_STREAM) {
-      attach_stream(fd, 1);
+      attach_stream(fd, 1, addr, len);
       struct lr_sock *s = lr_fd_get(fd);
       if (s && r == 0) {
          if (lr_fd_nonblocking(fd)) lr_stream_flush_hello(fd, s);
@@ -55,7 +64,7 @@ static int after_accept(int fd)
    if (fd < 0) return fd;
    int saved = errno;
    lr_fd_forget(fd);
-   if (lr_enabled && lr_sock_kind_of(fd) == LR_SOCK_STREAM) attach_stream(fd, 0);
+   if (lr_enabled && lr_sock_kind_of(fd) == LR_SOCK_STREAM) attach_stream(fd, 0, NULL, 0);
    errno = saved;
    return fd;
 }
@@ -172,6 +181,7 @@ LR_EXPORT FILE *fdopen(int fd, const char *mode)
 static void after_fork_child(void)
 {
    lr_fd_after_fork_child();
+   lr_peers_after_fork_child();
    lr_identity_refresh();
 }
 

@@ -4,6 +4,10 @@
      PLANESCOPE_TAG=0               no tagging at all (every socket passes through untouched)
      PLANESCOPE_TAG_HELLO_WAIT_MS   how long an accepting side that speaks first waits for the
                                     connecting peer's hello before talking untagged (default 2000)
+     PLANESCOPE_LR_RUNDIR           the per-host directory where listeners announce that they run
+                                    librecord (default /tmp/planescope-lr; lr_peers.c)
+     PLANESCOPE_TAG_PEERS           peers on other hosts known to run (ADDR[:PORT], *) or not run
+                                    (!ADDR[:PORT]) librecord; unannounced, unlisted peers go untagged
      PLANESCOPE_RECORD_VERBOSE      announce the library on stderr */
 #include <errno.h>
 #include <stdarg.h>
@@ -66,6 +70,7 @@ static void lr_init_once(void)
    if (wait && *wait) lr_hello_wait_ms = atoi(wait);
    lr_under_planegrind = PLANEGRIND_IS_RUNNING() == 1;
    lr_identity_refresh();
+   lr_peers_init();
    if (getenv("PLANESCOPE_RECORD_VERBOSE"))
       fprintf(stderr, "librecord %s loaded (tagging %s%s)\n", LR_VERSION, lr_enabled ? "on" : "off",
               lr_under_planegrind ? ", under planegrind" : "");

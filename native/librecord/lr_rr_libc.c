@@ -120,8 +120,8 @@ REAL(int, bind, (int, const struct sockaddr *, socklen_t))
 LR_EXPORT int bind(int fd, const struct sockaddr *a, socklen_t len)
 {
    resolve_bind();
-   if (!ACTIVE()) return real_bind(fd, a, len);
-   if (REC) { int r = real_bind(fd, a, len); lr_rr_put(RR_BIND, fd, r, errno, len, 0, NULL, 0, a, len); return r; }
+   if (!ACTIVE()) return lr_peers_after_bind(fd, real_bind(fd, a, len));
+   if (REC) { int r = real_bind(fd, a, len); lr_rr_put(RR_BIND, fd, r, errno, len, 0, NULL, 0, a, len); return lr_peers_after_bind(fd, r); }
    return (int)replay_into(RR_BIND, fd, len, 0, NULL, 0, NULL, 0);
 }
 
@@ -129,8 +129,8 @@ REAL(int, listen, (int, int))
 LR_EXPORT int listen(int fd, int backlog)
 {
    resolve_listen();
-   if (!ACTIVE()) return real_listen(fd, backlog);
-   if (REC) { int r = real_listen(fd, backlog); lr_rr_put(RR_LISTEN, fd, r, errno, (uint64_t)backlog, 0, NULL, 0, NULL, 0); return r; }
+   if (!ACTIVE()) return lr_peers_after_listen(fd, real_listen(fd, backlog));
+   if (REC) { int r = real_listen(fd, backlog); lr_rr_put(RR_LISTEN, fd, r, errno, (uint64_t)backlog, 0, NULL, 0, NULL, 0); return lr_peers_after_listen(fd, r); }
    return (int)replay_into(RR_LISTEN, fd, (uint64_t)backlog, 0, NULL, 0, NULL, 0);
 }
 

@@ -35,11 +35,20 @@ static int iov_slice(struct iovec *out, int cap, const struct iovec *iov, int io
    return n;
 }
 
+static int peer_listed_plain(struct lr_sock *s)
+{
+   return s->peer_len && lr_peer_listed((struct sockaddr *)&s->peer_addr, s->peer_len) == 0;
+}
+
 /* The accepting side decides whether to tag its direction: only if the peer's stream starts with a
    hello. A server that speaks first waits (bounded) for the connecting peer's hello. */
 static void decide_out(int fd, struct lr_sock *s)
 {
    int st = load_state(s);
+   if (st == LR_IN_UNKNOWN && peer_listed_plain(s)) {
+      s->out_state = LR_OUT_UNTAGGED; /* PLANESCOPE_TAG_PEERS says so: no wait, no warning */
+      return;
+   }
    if (st == LR_IN_UNKNOWN) {
       struct pollfd p = {fd, POLLIN, 0};
       uint8_t tmp[LR_MAGIC_LEN];
@@ -52,9 +61,11 @@ static void decide_out(int fd, struct lr_sock *s)
    }
    if (st == LR_IN_UNTAGGED) {
       s->out_state = LR_OUT_UNTAGGED;
-      if (load_state(s) == LR_IN_UNKNOWN)
-         lr_warn("peer %s sent no librecord hello within %d ms before we spoke: replying untagged",
+      if (load_state(s) == LR_IN_UNKNOWN && !s->in_warned) {
+         s->in_warned = 1; /* one warning per connection: the receive side stays quiet about it */
+         lr_warn("peer %s is not running librecord (no hello within %d ms before we spoke): talking to it untagged",
                  s->peer_name, lr_hello_wait_ms);
+      }
       return;
    }
    s->out_state = LR_OUT_TAGGED;
@@ -95,8 +106,10 @@ ssize_t lr_stream_send(int fd, struct lr_sock *s, const struct iovec *iov, int i
          if (len > UINT32_MAX) len = UINT32_MAX;
          int n = iov_slice(v, iovcnt, iov, iovcnt, sent, len);
          lr_tag_build_iov(v, n, len, &tag);
+         uint32_t id = lr_next_msg_id();
+         if (lr_rr_replaying) lr_rr_msg_sent(id, len, &tag), tag.len = 0; /* replay: the wire as recorded */
          uint8_t hdr[LR_FRAME_HDR + 4];
-         lr_frame_hdr_build(hdr, tag.len ? LR_KIND_TAINTED : LR_KIND_CLEAN, (uint32_t)len, lr_next_msg_id());
+         lr_frame_hdr_build(hdr, tag.len ? LR_KIND_TAINTED : LR_KIND_CLEAN, (uint32_t)len, id);
          size_t hlen = LR_FRAME_HDR;
          if (tag.len) lr_put32(hdr + LR_FRAME_HDR, (uint32_t)tag.len), hlen += 4;
          if (s->out_pending_off == s->out_pending.len) s->out_pending.len = s->out_pending_off = 0;
@@ -191,8 +204,8 @@ static void mark_untagged(struct lr_sock *s, const char *why)
    if (!s->in_warned) {
       s->in_warned = 1;
       if (s->connector)
-         lr_warn("peer %s is not running librecord (%s): it received our hello; talking to it untagged from now on",
-                 s->peer_name, why);
+         lr_warn("peer %s announced librecord but is not running it (%s): it received our hello; talking to it "
+                 "untagged from now on", s->peer_name, why);
       else
          lr_warn("peer %s is not running librecord (%s): talking to it untagged", s->peer_name, why);
    }
@@ -296,6 +309,7 @@ static int advance(int fd, struct lr_sock *s, int flags)
          lr_warn("undecodable taint tag in message %u from %s: its bytes arrive clean", s->in_msg_id, s->in_peer);
          s->in_tainted = 0;
       }
+      if (!s->in_tainted && lr_rr_replaying) s->in_tainted = lr_rr_msg_taint(s->in_peer, s->in_msg_id, &s->in_runs);
       s->in_hdr_have = 0;
       s->in_hdr_need = LR_FRAME_HDR;
       s->in_tag_need = 0;

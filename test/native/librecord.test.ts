@@ -1,9 +1,10 @@
 // librecord's message tagging, natively (no valgrind): application bytes arrive byte-exact through
-// every message pattern, with both peers tagged and with a peer that does not run librecord; files,
-// pipes and unix sockets are untouched; and the wire really carries hellos and frame headers.
+// every message pattern, with both peers tagged and with either peer not running librecord (which
+// then gets exactly the application's bytes, and the librecord side warns once); files, pipes and
+// unix sockets are untouched; and the wire really carries hellos and frame headers.
 import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,12 +55,18 @@ describe('librecord message tagging (native)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  // a private announcement directory: what one test's listeners announce no other test sees
+  const rundir = () => join(dir, 'run');
+
   function env(tagged: boolean): NodeJS.ProcessEnv {
-    const e = { ...process.env };
+    const e: NodeJS.ProcessEnv = { ...process.env, PLANESCOPE_LR_RUNDIR: rundir() };
     delete e.LD_PRELOAD;
+    delete e.PLANESCOPE_TAG_PEERS;
     if (tagged) e.LD_PRELOAD = lib;
     return e;
   }
+
+  const warnings = (stderr: string) => (stderr.match(/is not running librecord/g) ?? []).length;
 
   async function runPattern(pattern: string, serverTagged: boolean, clientTagged: boolean): Promise<Outcome> {
     let serverErr = '';
@@ -88,11 +95,17 @@ describe('librecord message tagging (native)', function () {
       assert.equal(r.client, 0, `client: ${r.clientErr}`);
       assert.doesNotMatch(r.serverErr + r.clientErr, /warning/, 'no peer was taken for an untagged one');
     });
-    it(`${pattern}: byte-exact when the connecting peer does not run librecord (and a warning)`, async () => {
+    it(`${pattern}: byte-exact when the connecting peer does not run librecord (and one warning)`, async () => {
       const r = await runPattern(pattern, true, false);
       assert.equal(r.server, 0, `server: ${r.serverErr}`);
       assert.equal(r.client, 0, `client: ${r.clientErr}`);
-      assert.match(r.serverErr, /is not running librecord/);
+      assert.equal(warnings(r.serverErr), 1, `one warning from the librecord side: ${r.serverErr}`);
+    });
+    it(`${pattern}: byte-exact when the accepting peer does not run librecord (and one warning)`, async () => {
+      const r = await runPattern(pattern, false, true);
+      assert.equal(r.server, 0, `server: ${r.serverErr}`);
+      assert.equal(r.client, 0, `client: ${r.clientErr}`);
+      assert.equal(warnings(r.clientErr), 1, `one warning from the librecord side: ${r.clientErr}`);
     });
   }
 
@@ -102,8 +115,10 @@ describe('librecord message tagging (native)', function () {
     assert.equal(r.stdout, 'ok\n');
   });
 
-  it('puts a hello and one frame header per send() on the wire', async () => {
-    // A plain Node server records the raw stream a tagged client sends.
+  const sizes = [1, 2, 7, 100, 1000, 4095, 65536, 1048579, 5, 300000, 3];
+
+  /** What a tagged `tagpeer client sizes` puts on the wire to a plain Node server, and its stderr. */
+  async function rawWire(extraEnv: NodeJS.ProcessEnv, peers?: (port: number) => string): Promise<{ wire: Buffer; stderr: string }> {
     const chunks: Buffer[] = [];
     const server = createServer((socket) => {
       socket.on('data', (d) => chunks.push(d));
@@ -111,16 +126,58 @@ describe('librecord message tagging (native)', function () {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const client = spawn(peer, ['client', 'sizes', String(port)], { env: env(true), stdio: 'ignore' });
+    const e = { ...env(true), ...extraEnv, ...(peers ? { PLANESCOPE_TAG_PEERS: peers(port) } : {}) };
+    const client = spawn(peer, ['client', 'sizes', String(port)], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(client);
-    await waitExit(client); // it fails once it reads our untagged reply: only what it sent matters
+    let stderr = '';
+    client.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitExit(client); // it fails once the server hangs up early: only what it sent matters
     server.close();
-    const wire = Buffer.concat(chunks);
+    return { wire: Buffer.concat(chunks), stderr };
+  }
+
+  /** tagpeer's generator: the bytes of stream 0 that `client sizes` sends. */
+  function generated(total: number): Buffer {
+    const b = Buffer.alloc(total);
+    for (let i = 0; i < total; i++) b[i] = (i * 131 + Math.floor(i / 512) * 7) & 0xff;
+    return b;
+  }
+
+  it('a plain server gets exactly the application bytes from a librecord client, which warns once', async () => {
+    const { wire, stderr } = await rawWire({});
+    const total = sizes.reduce((a, b) => a + b);
+    assert.equal(wire.length, total, 'no hello, no frame headers');
+    assert.ok(wire.equals(generated(total)), 'the bytes are the application\'s');
+    assert.equal(warnings(stderr), 1, stderr);
+    assert.match(stderr, /no librecord listener announced in .* and not listed in PLANESCOPE_TAG_PEERS/);
+  });
+
+  it('PLANESCOPE_TAG_PEERS: a peer listed with ! is talked to untagged without a warning; a bad entry is named', async () => {
+    const quiet = await rawWire({}, (port) => `10.1.2.3:9, !127.0.0.1:${port}`);
+    assert.equal(quiet.wire.length, sizes.reduce((a, b) => a + b));
+    assert.doesNotMatch(quiet.stderr, /warning/);
+    const bad = await rawWire({}, () => 'not-an-address');
+    assert.match(bad.stderr, /PLANESCOPE_TAG_PEERS: 'not-an-address' is not ADDR, ADDR:PORT, \[ADDR6\]:PORT or \*/);
+  });
+
+  it('a librecord listener announces itself in the run directory while it listens', async () => {
+    let serverErr = '';
+    const server = spawn(peer, ['server', 'sizes'], { env: env(true), stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(server);
+    server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
+    const port = await firstLine(server, () => serverErr);
+    const names = readdirSync(rundir()).filter((n) => n.startsWith(`t${port}@`));
+    assert.deepEqual(names.map((n) => n.replace(/%[0-9a-f]{16}$/, '%NS')), [`t${port}@127.0.0.1%NS`]);
+    server.kill('SIGKILL');
+  });
+
+  it('puts a hello and one frame header per send() on the wire to a peer listed as running librecord', async () => {
+    // A plain Node server, listed in PLANESCOPE_TAG_PEERS, records the raw stream a tagged client sends.
+    const { wire } = await rawWire({}, (port) => `127.0.0.1:${port}`);
     assert.equal(wire.subarray(0, 8).toString('latin1'), '\x89PSLR\r\n\x1a');
     const idLen = wire.readUInt16LE(10);
     assert.match(wire.subarray(12, 12 + idLen).toString(), /^tagpeer:\d+@/);
     let pos = 12 + idLen;
-    const sizes = [1, 2, 7, 100, 1000, 4095, 65536, 1048579, 5, 300000, 3];
     const ids: number[] = [];
     for (const size of sizes) {
       assert.equal(wire[pos], 0xc1, `clean frame kind at ${pos}`);
@@ -133,18 +190,9 @@ describe('librecord message tagging (native)', function () {
     for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], 'message ids increase');
   });
 
-  it('sends everything untagged when PLANESCOPE_TAG=0', async () => {
-    const chunks: Buffer[] = [];
-    const server = createServer((socket) => {
-      socket.on('data', (d) => chunks.push(d));
-      socket.on('end', () => socket.end());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    const client = spawn(peer, ['client', 'sizes', String(port)], { env: { ...env(true), PLANESCOPE_TAG: '0' }, stdio: 'ignore' });
-    children.push(client);
-    await waitExit(client);
-    server.close();
-    assert.equal(Buffer.concat(chunks).length, [1, 2, 7, 100, 1000, 4095, 65536, 1048579, 5, 300000, 3].reduce((a, b) => a + b));
+  it('sends everything untagged when PLANESCOPE_TAG=0, even to a peer listed as running librecord', async () => {
+    const { wire, stderr } = await rawWire({ PLANESCOPE_TAG: '0' }, (port) => `127.0.0.1:${port}`);
+    assert.equal(wire.length, sizes.reduce((a, b) => a + b));
+    assert.doesNotMatch(stderr, /warning/);
   });
 });
