@@ -11,6 +11,9 @@
 #include "pg_version.h"
 #include <elf.h>
 
+extern ULong        pg_clo_exec_seq;        /* pg_main.c: --exec-seq */
+extern const HChar *pg_clo_exec_prev_log;   /* pg_main.c: --exec-prev-log */
+
 static Int    log_fd = -1;
 static HChar *log_path;
 static HChar  buf[1 << 16];
@@ -52,15 +55,15 @@ void pg_log_printf(const HChar *fmt, ...)
    put(line, n < sizeof line ? n : sizeof line - 1);
 }
 
-void pg_log_kv_str(const HChar *key, const HChar *value)
+/* " key=<percent-encoded value>" into out (size >= 80); returns its length */
+static UInt encode_kv(HChar *out, UInt size, const HChar *key, const HChar *value)
 {
    static const HChar hex[] = "0123456789ABCDEF";
-   HChar out[4096];
    UInt n = 0;
    out[n++] = ' ';
    for (const HChar *k = key; *k && n < 64; k++) out[n++] = *k;
    out[n++] = '=';
-   for (const UChar *p = (const UChar *)value; *p && n < sizeof out - 4; p++) {
+   for (const UChar *p = (const UChar *)value; *p && n < size - 4; p++) {
       UChar c = *p;
       if (c <= ' ' || c == '%' || c == '=' || c >= 0x7f) {
          out[n++] = '%';
@@ -70,7 +73,13 @@ void pg_log_kv_str(const HChar *key, const HChar *value)
          out[n++] = c;
       }
    }
-   put(out, n);
+   return n;
+}
+
+void pg_log_kv_str(const HChar *key, const HChar *value)
+{
+   HChar out[4096];
+   put(out, encode_kv(out, sizeof out, key, value));
 }
 
 /* ---- modules ---- */
@@ -158,6 +167,7 @@ static void write_header(void)
    pg_log_printf("tool name=planegrind version=%s policy=%s\n", PG_VERSION,
                  pg_clo_policy == PG_POLICY_SENSITIVE ? "sensitive" : "insensitive");
    pg_log_printf("process pid=%d ppid=%d", VG_(getpid)(), VG_(getppid)());
+   if (pg_clo_exec_seq) pg_log_printf(" exec=%llu", pg_clo_exec_seq);
    pg_log_kv_str("exe", VG_(args_the_exename) ? VG_(args_the_exename) : "");
    struct vki_timeval tv;
    VG_(gettimeofday)(&tv, NULL);   /* wall clock: logs of several processes line up */
@@ -187,11 +197,93 @@ static Bool open_path(const HChar *path)
    return True;
 }
 
+/* ---- log names: exec'd images and forked children ---- */
+
+static const HChar LOG_EXT[] = ".taintlog";
+
+/* path with suffix inserted before a trailing ".taintlog" (so `*.taintlog` globs still find it), or
+   appended */
+static HChar *with_suffix(const HChar *path, const HChar *suffix)
+{
+   SizeT n = VG_(strlen)(path), e = sizeof LOG_EXT - 1;
+   HChar *out = PG_MALLOC("pg.logpath", n + VG_(strlen)(suffix) + 1);
+   if (n > e && VG_(strcmp)(path + n - e, LOG_EXT) == 0) {
+      VG_(memcpy)(out, path, n - e);
+      VG_(sprintf)(out + n - e, "%s%s", suffix, LOG_EXT);
+   } else {
+      VG_(sprintf)(out, "%s%s", path, suffix);
+   }
+   return out;
+}
+
+/* The log of the seq-th exec'd image of a process, named after the log of the image before it:
+   app.123.taintlog -> app.123.exec1.taintlog -> app.123.exec2.taintlog. */
+static HChar *exec_log_name(const HChar *prev, ULong seq)
+{
+   HChar *base = VG_(strdup)("pg.logpath", prev);
+   SizeT n = VG_(strlen)(base), e = sizeof LOG_EXT - 1;
+   SizeT stem = (n > e && VG_(strcmp)(base + n - e, LOG_EXT) == 0) ? n - e : n;
+   /* drop the ".execK" of the previous image */
+   SizeT d = stem;
+   while (d > 0 && base[d - 1] >= '0' && base[d - 1] <= '9') d--;
+   if (d < stem && d >= 5 && VG_(strncmp)(base + d - 5, ".exec", 5) == 0)
+      VG_(memmove)(base + d - 5, base + stem, n - stem + 1);
+   HChar suffix[32];
+   VG_(sprintf)(suffix, ".exec%llu", seq);
+   HChar *out = with_suffix(base, suffix);
+   PG_FREE(base);
+   return out;
+}
+
+/* The image before the exec stopped here: its log gets `end reason=exec`, written by the new image
+   because only it knows that the exec succeeded (execvp tries several paths that fail). */
+static void end_previous_image(const HChar *prev, const HChar *next)
+{
+   SysRes sr = VG_(open)(prev, VKI_O_WRONLY | VKI_O_APPEND, 0);
+   if (sr_isError(sr)) return;   /* removed meanwhile: nothing to complete */
+   HChar line[4200];
+   UInt n = VG_(sprintf)(line, "end reason=exec");
+   n += encode_kv(line + n, sizeof line - n - 2, "next", next);
+   line[n++] = '\n';
+   VG_(write)(sr_Res(sr), line, n);
+   VG_(close)(sr_Res(sr));
+}
+
+/* Before an execve: tell the image that valgrind starts for the new program (--trace-children=yes)
+   its exec number and this log, through the options the core passes on. Replaces the values a
+   failed exec set. */
+static void set_exec_option(const HChar *prefix, const HChar *value)
+{
+   XArray *args = VG_(args_for_valgrind);
+   if (!args) return;
+   HChar *opt = PG_MALLOC("pg.execopt", VG_(strlen)(prefix) + VG_(strlen)(value) + 1);
+   VG_(sprintf)(opt, "%s%s", prefix, value);
+   for (Word i = VG_(args_for_valgrind_noexecpass); i < VG_(sizeXA)(args); i++) {
+      HChar **a = VG_(indexXA)(args, i);
+      if (VG_(strncmp)(*a, prefix, VG_(strlen)(prefix)) == 0) {
+         *a = opt;
+         return;
+      }
+   }
+   VG_(addToXA)(args, &opt);
+}
+
+void pg_log_before_exec(void)
+{
+   if (log_fd < 0 || ended) return;
+   HChar seq[32];
+   VG_(sprintf)(seq, "%llu", pg_clo_exec_seq + 1);
+   set_exec_option("--exec-seq=", seq);
+   set_exec_option("--exec-prev-log=", log_path);
+}
+
 Bool pg_log_open(void)
 {
-   log_path = VG_(expand_file_name)("--taint-log", pg_clo_taint_log);
+   log_path = pg_clo_exec_prev_log ? exec_log_name(pg_clo_exec_prev_log, pg_clo_exec_seq)
+                                   : VG_(expand_file_name)("--taint-log", pg_clo_taint_log);
    if (!open_path(log_path)) return False;
    write_header();
+   if (pg_clo_exec_prev_log) end_previous_image(pg_clo_exec_prev_log, log_path);
    last_flush_ms = VG_(read_millisecond_timer)();
    return True;
 }
@@ -206,13 +298,14 @@ void pg_log_after_fork(void)
    if (log_fd >= 0) VG_(close)(log_fd);
    log_fd = -1;
    buf_used = 0;
-   HChar *parent_path = log_path;
    log_path = VG_(expand_file_name)("--taint-log", pg_clo_taint_log);
-   if (VG_(strcmp)(parent_path, log_path) == 0) {
-      HChar *p = PG_MALLOC("pg.logpath", VG_(strlen)(log_path) + 16);
-      VG_(sprintf)(p, "%s.%d", log_path, VG_(getpid)());
-      log_path = p;
+   if (!VG_(strstr)(pg_clo_taint_log, "%p")) {
+      /* the name does not depend on the pid: app.taintlog -> app.<pid>.taintlog */
+      HChar suffix[32];
+      VG_(sprintf)(suffix, ".%d", VG_(getpid)());
+      log_path = with_suffix(log_path, suffix);
    }
+   pg_clo_exec_seq = 0;   /* a new pid: its first exec will be .exec1 */
    if (!open_path(log_path)) return;
    if (modules) VG_(deleteXA)(modules);
    modules = NULL;

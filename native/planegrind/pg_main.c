@@ -16,6 +16,8 @@ XArray      *pg_clo_user_data;
 Bool        *pg_glob_matched;
 ULong        pg_clo_flush_ms = 1000;
 Int          pg_clo_stop_support = -1;
+ULong        pg_clo_exec_seq;          /* set by planegrind itself across an exec (pg_log.c) */
+const HChar *pg_clo_exec_prev_log;
 
 static Bool pg_process_cmd_line_option(const HChar *arg)
 {
@@ -31,6 +33,9 @@ static Bool pg_process_cmd_line_option(const HChar *arg)
    } else if VG_STR_CLO(arg, "--taint-log", pg_clo_taint_log) {
       if (!*pg_clo_taint_log) VG_(fmsg_bad_option)(arg, "--taint-log needs a file name\n");
    } else if VG_BINT_CLO(arg, "--flush-interval", pg_clo_flush_ms, 10, 3600000) {
+   } else if VG_BINT_CLO(arg, "--exec-seq", pg_clo_exec_seq, 1, 1000000000) {
+   } else if VG_STR_CLO(arg, "--exec-prev-log", pg_clo_exec_prev_log) {
+      if (!*pg_clo_exec_prev_log) VG_(fmsg_bad_option)(arg, "--exec-prev-log needs a file name\n");
    } else if VG_STR_CLO(arg, "--stop-at-support", s) {
       if (VG_(strcmp)(s, "yes") == 0) pg_clo_stop_support = 1;
       else if (VG_(strcmp)(s, "no") == 0) pg_clo_stop_support = 0;

@@ -183,6 +183,7 @@ static void taint_iov(const struct vki_iovec *iov, ULong cnt, ULong total, PG_La
 
 Bool pg_exit_seen;
 Int  pg_exit_code;
+extern void pg_log_before_exec(void);   /* pg_log.c */
 
 /* per-thread: the file offset of the fd before the read in flight */
 #define MAX_TIDS 1024
@@ -198,7 +199,9 @@ void pg_pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs)
       break;
    case __NR_execve:
    case __NR_execveat:
-      pg_log_flush(False);   /* the new image starts its own log (with --trace-children=yes) */
+      /* the new image starts its own log (with --trace-children=yes), named after this one */
+      pg_log_flush(False);
+      pg_log_before_exec();
       break;
    case __NR_exit_group:
       pg_exit_seen = True;

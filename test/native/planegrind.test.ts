@@ -1,11 +1,14 @@
 // planegrind end to end: real valgrind on C fixtures compiled at test time (issue 4's test list).
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { classifyCommand } from '../../src/cli/commands/classify';
+import { findTaintLogs } from '../../src/core/classify/inputs';
+import { openPlanesDatabase } from '../../src/core/db/reader';
 import { readTaintLog } from '../../src/core/taintLog/reader';
 import type { TaintLog } from '../../src/core/taintLog/types';
-import { FIXTURES, buildTool, compile, lineCounts, markerLines, moduleOf, runPg, siteLines, tempDir } from './planegrindHarness';
+import { FIXTURES, VGLIB, buildTool, compile, lineCounts, markerLines, moduleOf, runPg, siteLines, tempDir } from './planegrindHarness';
 
 function io(log: TaintLog, kind: string, direction: string) {
   return log.io.find((x) => x.kind === kind && x.direction === direction) ?? { taintedBytes: 0, cleanBytes: 0 };
@@ -187,21 +190,69 @@ describe('planegrind', function () {
     assert.ok(markerCounts(r.log, bin, 'pg_pipeline', 'worker-sum').tainted >= 4096);
   });
 
-  it('fork and exec children each get their own log (--trace-children=yes)', async () => {
+  it('fork and exec children each get their own log; an exec does not overwrite the log of its pid (--trace-children=yes)', async () => {
     const bin = compile(dir, 'pg_forkexec');
     const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin', '--trace-children=yes']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /fork-child=7 exec-child=5/);
-    assert.equal(r.logs.length, 3, r.logs.join(','));
+    assert.match(r.stdout, /parent sum=(\d+) fork-child=7 exec-child=5/);
+    const sum = Number(/parent sum=(\d+)/.exec(r.stdout)![1]);
+    assert.match(r.stdout, new RegExp(`exec child sum=${sum}\n`));
+    // parent, forked child, the second child before its exec and the program it exec'd
+    assert.equal(r.logs.length, 4, r.logs.join(','));
     const logs = await Promise.all(r.logs.map((l) => readTaintLog(l)));
-    const codes = logs.map((l) => (l.end.reason === 'exit' ? l.end.code : -1)).sort();
-    assert.deepEqual(codes, [0, 5, 7]);
-    const parent = logs.find((l) => l.end.reason === 'exit' && l.end.code === 0)!;
-    for (const l of logs) {
-      assert.ok([...l.labels.values()].some((x) => x.provenance.kind === 'file'), `${l.source} has a file label`);
-      if (l !== parent) assert.equal(l.process.ppid, parent.process.pid);
+    const byEnd = (pred: (l: TaintLog) => boolean) => {
+      const found = logs.filter(pred);
+      assert.equal(found.length, 1, logs.map((l) => `${l.source}: ${JSON.stringify(l.end)}`).join('\n'));
+      return found[0];
+    };
+    const parent = byEnd((l) => l.end.reason === 'exit' && l.end.code === 0);
+    const forked = byEnd((l) => l.end.reason === 'exit' && l.end.code === 7);
+    const beforeExec = byEnd((l) => l.end.reason === 'exec');
+    const execd = byEnd((l) => l.end.reason === 'exit' && l.end.code === 5);
+    assert.match(parent.source, /\/run\.\d+\.taintlog$/);
+    assert.equal(beforeExec.source, parent.source.replace(/\d+\.taintlog$/, `${beforeExec.process.pid}.taintlog`));
+    assert.equal(execd.source, beforeExec.source.replace(/\.taintlog$/, '.exec1.taintlog'), 'the exec\'d image names its log after the one before');
+    assert.deepEqual(beforeExec.end, { reason: 'exec', next: execd.source });
+    // process records: same pid across the exec, the new image's own argv
+    assert.equal(execd.process.pid, beforeExec.process.pid);
+    for (const l of [forked, beforeExec, execd]) assert.equal(l.process.ppid, parent.process.pid, l.source);
+    assert.equal(new Set([parent, forked, beforeExec].map((l) => l.process.pid)).size, 3);
+    assert.deepEqual(parent.process.args, ['input.bin']);
+    assert.deepEqual(beforeExec.process.args, ['input.bin']);
+    assert.deepEqual(execd.process.args, ['input.bin', 'child']);
+    assert.match(readFileSync(execd.source, 'utf8'), /^process pid=\d+ ppid=\d+ exec=1 /m);
+    // each image read 512 bytes of user data itself (the exec'd one after the exec, into its own log)
+    for (const l of [parent, forked, execd]) {
+      assert.equal(io(l, 'file', 'in').taintedBytes, 512, l.source);
+      assert.ok([...l.labels.values()].some((x) => x.provenance.kind === 'file' && x.provenance.start === 0 && x.provenance.end === 512), `${l.source} has its file label`);
     }
-    assert.equal(new Set(logs.map((l) => l.process.pid)).size, 3);
+    assert.equal(io(beforeExec, 'file', 'in').taintedBytes, 0, 'the child read nothing before its exec');
+    for (const l of logs) assert.deepEqual(l.warnings, [], l.source);
+    // classify finds all four (it globs *.taintlog) and keeps them as four runs
+    assert.deepEqual(findTaintLogs([dirname(r.logs[0])]), [...r.logs].sort());
+    const db = join(dir, 'forkexec.planes.db');
+    assert.equal(await classifyCommand.run([dirname(r.logs[0]), '--out', db, '--quiet', '--no-hash']), 0);
+    const runs = (await openPlanesDatabase(db)).runs();
+    assert.deepEqual(runs.map((x) => x.logPath).sort(), [...r.logs].sort());
+    assert.deepEqual(runs.map((x) => x.pid).sort(), logs.map((l) => l.process.pid).sort());
+  });
+
+  it('a log name without %p: forked children and exec\'d images still get their own logs', async () => {
+    const bin = compile(dir, 'pg_forkexec');
+    const logDir = tempDir('nopid');
+    const res = spawnSync('valgrind', ['-q', '--tool=planegrind', '--trace-children=yes', '--user-data=*.bin', `--taint-log=${join(logDir, 'app.taintlog')}`, bin, 'input.bin'], {
+      cwd: dir, env: { ...process.env, VALGRIND_LIB: VGLIB }, encoding: 'utf8',
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const names = readdirSync(logDir).sort();
+    assert.equal(names.length, 4, names.join(','));
+    assert.ok(names.includes('app.taintlog'));
+    const pids = names.map((n) => /^app\.(\d+)\.(exec1\.)?taintlog$/.exec(n)).filter((m) => m);
+    assert.equal(pids.length, 3, names.join(','));
+    const execd = pids.find((m) => m![2])!;
+    assert.ok(names.includes(`app.${execd[1]}.taintlog`), 'the exec\'d image follows the name of its pid\'s log');
+    const logs = await Promise.all(names.map((n) => readTaintLog(join(logDir, n))));
+    assert.deepEqual(logs.map((l) => l.end.reason === 'exit' ? `exit ${l.end.code}` : l.end.reason).sort(), ['exec', 'exit 0', 'exit 5', 'exit 7']);
   });
 
   it('counts tainted and clean bytes exactly for writes to a file, a pipe and a socket', async () => {

@@ -56,11 +56,35 @@ function str(rec: LogRecord, key: string, fallback = ''): string {
   return rec.fields.get(key)?.[0] ?? fallback;
 }
 
+/** A decimal or 0x-hex number in line[start, end), or -1 when it is anything else (then the generic parser decides). */
+function plainNumber(line: string, start: number, end: number): number {
+  let v = 0;
+  if (end - start > 2 && line.charCodeAt(start) === 0x30 && line.charCodeAt(start + 1) === 0x78) {
+    for (let i = start + 2; i < end; i++) {
+      const c = line.charCodeAt(i);
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  if (end === start) return -1;
+  for (let i = start; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
+
 const KINDS: readonly ChannelKind[] = ['file', 'socket', 'pipe', 'tty', 'device', 'other'];
 
 /** Accumulates records into a TaintLog; usable for a file (readTaintLog) or for text already in memory. */
 export class TaintLogBuilder {
-  private readonly insns = new Map<string, InstructionCounts>();
+  // insn records are most of a log: looked up by module then offset (numbers hash without a string per
+  // record), kept in order of first appearance.
+  private readonly insnIndex = new Map<number, Map<number, InstructionCounts>>();
+  private readonly insnList: InstructionCounts[] = [];
   private readonly sites = new Map<string, PointerSite>();
   private readonly io = new Map<string, IoCounts>();
   private sawEnd = false;
@@ -85,7 +109,48 @@ export class TaintLogBuilder {
     };
   }
 
+  private insn(m: number, off: number): InstructionCounts {
+    let byOffset = this.insnIndex.get(m);
+    if (!byOffset) this.insnIndex.set(m, (byOffset = new Map()));
+    let c = byOffset.get(off);
+    if (!c) {
+      c = { module: m, offset: off, executions: 0, taintedExecutions: 0 };
+      byOffset.set(off, c);
+      this.insnList.push(c);
+    }
+    return c;
+  }
+
+  /** An `insn` record of plain numeric fields, without the generic parser's allocations; false: not that simple. */
+  private addInsnFast(line: string): boolean {
+    let m = -1, off = -1, execs = 0, tainted = 0, label = -1;
+    const n = line.length;
+    for (let i = 5; i < n;) {
+      const eq = line.indexOf('=', i);
+      if (eq < 0) return false;
+      let end = line.indexOf(' ', eq);
+      if (end < 0) end = n;
+      const v = plainNumber(line, eq + 1, end);
+      if (v < 0) return false;
+      const keyLength = eq - i;
+      if (keyLength === 1 && line.charCodeAt(i) === 0x6d /* m */) m = v;
+      else if (keyLength === 3 && line.startsWith('off', i)) off = v;
+      else if (keyLength === 5 && line.startsWith('execs', i)) execs = v;
+      else if (keyLength === 7 && line.startsWith('tainted', i)) tainted = v;
+      else if (keyLength === 5 && line.startsWith('label', i)) label = v;
+      else return false;
+      i = end + 1;
+    }
+    if (m < 0 || off < 0) return false;
+    const c = this.insn(m, off);
+    c.executions += execs;
+    c.taintedExecutions += tainted;
+    if (label >= 0) c.label = label;
+    return true;
+  }
+
   add(line: string, lineNo: number): void {
+    if (line.startsWith('insn ') && this.addInsnFast(line)) return;
     const rec = parseLine(line);
     if (!rec) return;
     const log = this.log;
@@ -127,12 +192,7 @@ export class TaintLogBuilder {
       case 'insn': {
         const m = num(rec, 'm');
         const off = num(rec, 'off');
-        const key = `${m}:${off}`;
-        let c = this.insns.get(key);
-        if (!c) {
-          c = { module: m, offset: off, executions: 0, taintedExecutions: 0 };
-          this.insns.set(key, c);
-        }
+        const c = this.insn(m, off);
         c.executions += num(rec, 'execs');
         c.taintedExecutions += num(rec, 'tainted');
         if (rec.fields.has('label')) c.label = num(rec, 'label');
@@ -177,6 +237,7 @@ export class TaintLogBuilder {
         log.icount = num(rec, 'icount', log.icount);
         const reason = str(rec, 'reason');
         if (reason === 'signal') log.end = { reason: 'signal', signal: num(rec, 'signal') };
+        else if (reason === 'exec') log.end = { reason: 'exec', next: str(rec, 'next') };
         else log.end = { reason: 'exit', code: num(rec, 'code') };
         break;
       }
@@ -188,7 +249,7 @@ export class TaintLogBuilder {
 
   finish(): TaintLog {
     const log = this.log;
-    log.instructions = [...this.insns.values()];
+    log.instructions = this.insnList;
     log.sites = [...this.sites.values()];
     log.io = [...this.io.values()];
     if (!this.sawVersion) log.warnings.push(`${log.source}: not a planegrind taint log (no \`version\` line)`);

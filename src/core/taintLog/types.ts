@@ -65,6 +65,7 @@ export interface TaintLog {
   warnings: string[];
   /** Guest instructions executed at the last flush or at the end. */
   icount: number;
-  /** How the log ended: a complete log has an `end` record; otherwise it was cut short. */
-  end: { reason: 'exit'; code: number } | { reason: 'signal'; signal: number } | { reason: 'truncated' };
+  /** How the log ended: a complete log has an `end` record; otherwise it was cut short. `exec`: the
+   * process exec'd a new program, whose log is `next` (same pid). */
+  end: { reason: 'exit'; code: number } | { reason: 'signal'; signal: number } | { reason: 'exec'; next: string } | { reason: 'truncated' };
 }
