@@ -83,6 +83,7 @@ ULong    pg_icount(void);     /* guest instructions executed so far (segment gra
 /* exact count of instructions completed before the one thread tid is about to execute */
 ULong    pg_icount_exact(ThreadId tid);
 extern PG_Seg *pg_cur_seg;
+void     pg_seg_left_at(PG_Insn *in);   /* the current segment stopped running before instruction in */
 extern ULong pg_live_icount;
 void     pg_insns_flush(void);/* writes insn/site deltas */
 

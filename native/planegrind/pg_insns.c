@@ -13,6 +13,7 @@ typedef struct _Node { struct _Node *next; UWord key; PG_Insn insn; } Node;
 static VgHashTable *insns;
 static XArray *segs;                /* of PG_Seg*: every segment ever instrumented */
 static PG_Insn *dirty_list;
+static ULong left_unrun;            /* instructions counted by segments that stop-at stops left early */
 
 /* icount at the last derivation from segments plus the segments' counts since */
 ULong pg_icount(void)
@@ -23,7 +24,7 @@ ULong pg_icount(void)
       PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
       n += s->count * s->n;
    }
-   return n;
+   return n - left_unrun;
 }
 
 PG_Insn *pg_insn_get(Addr a)
@@ -128,6 +129,24 @@ void pg_insns_forget(void)
       in->dirty = False;
    }
    dirty_list = NULL;
+}
+
+/* A stop-at stop leaves the current translation before instruction `in` and the same instructions run
+   again from a new one: the current segment was counted as a whole when it started, so its
+   instructions from `in` on must not count this run. */
+void pg_seg_left_at(PG_Insn *in)
+{
+   PG_Seg *s = pg_cur_seg;
+   if (!s) return;
+   for (UInt k = 0; k < s->n; k++)
+      if (s->insns[k] == in) {
+         left_unrun += s->n - k;
+         for (; k < s->n; k++) {
+            s->insns[k]->execs--;     /* wraps below 0 until the flush adds the segment's count */
+            mark_dirty(s->insns[k]);
+         }
+         return;
+      }
 }
 
 /* The current segment was counted as a whole when it started: subtract its instructions from the one

@@ -656,15 +656,22 @@ static void end_seg(Env *e, Int start_stmt)
 /* Translations cannot be discarded from inside gdbserver (a stop is a helper call), so the
    instruction-exact counting and the stop check are in every translation from the start when
    stops are supported, and arming only sets pg_stop_at. */
-static VG_REGPARM(1) void pg_stop_hit(ULong count)
+static VG_REGPARM(1) void pg_stop_hit(PG_Insn *in)
 {
-   if (!pg_stop_armed || count < pg_stop_at) return;
+   /* called only when pg_stop_at instructions have completed; the side exit after it is then taken */
+   Bool armed = pg_stop_armed;
    pg_stop_armed = False;
    pg_stop_at = ~0ULL;
-   VG_(gdbserver)(VG_(get_running_tid)());
+   pg_seg_left_at(in);
+   if (armed) VG_(gdbserver)(VG_(get_running_tid)());
 }
 
-/* while stop-at is armed: before each instruction, stop if `count` instructions have completed */
+/* Before each instruction: if pg_stop_at instructions have completed, hand the thread to gdb.
+   The helper is declared to read the whole guest state, so VEX writes every register back before
+   it even under --vgdb=yes (gdb sees exact registers). After gdb resumes, a side exit to the same
+   instruction returns to the scheduler: the rest of this translation was made before gdb's
+   requests, and a `stepi` or a new breakpoint needs a fresh, gdbserver-instrumented translation
+   from this instruction on. The instruction itself has not run yet, so it is not counted twice. */
 static void stop_check(Env *e, Addr ip)
 {
    IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&pg_live_icount));
@@ -672,15 +679,17 @@ static void stop_check(Env *e, Addr ip)
    IRAtom *target = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
    IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, target, v));
    stmt(e, IRStmt_Put(e->offIP, IRExpr_Const(IRConst_U64(ip))));
-   IRDirty *d = unsafeIRDirty_0_N(1, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit), mkIRExprVec_1(v));
+   IRDirty *d = unsafeIRDirty_0_N(1, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
+                                  mkIRExprVec_1(mkIRExpr_HWord((HWord)e->insn)));
    d->guard = hit;
    d->nFxState = 1;
    d->fxState[0].fx = Ifx_Read;
-   d->fxState[0].offset = e->offIP;
-   d->fxState[0].size = 8;
+   d->fxState[0].offset = 0;
+   d->fxState[0].size = e->gso;         /* the whole guest state (shadows excluded) */
    d->fxState[0].nRepeats = 0;
    d->fxState[0].repeatLen = 0;
    stmt(e, IRStmt_Dirty(d));
+   stmt(e, IRStmt_Exit(hit, Ijk_Boring, IRConst_U64(ip), e->offIP));
    inc64(e, &pg_live_icount, 1);
 }
 

@@ -1,12 +1,13 @@
 // gdb monitor commands (docs/planegrind.md), through vgdb standalone and through gdb itself.
 import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTaintLog } from '../../src/core/taintLog/reader';
 import { VGLIB, buildTool, compile, tempDir } from './planegrindHarness';
 
-function startMon(dir: string, bin: string, extra: string[], prefix: string): { child: ChildProcess; stdout: () => string } {
-  const child = spawn('valgrind', ['-q', '--tool=planegrind', `--vgdb-prefix=${prefix}`, '--user-data=*.bin', `--taint-log=${join(dir, 'mon.%p.taintlog')}`, ...extra, bin, 'in.bin'], {
+function startMon(dir: string, bin: string, extra: string[], prefix: string, logName = 'mon.%p.taintlog'): { child: ChildProcess; stdout: () => string } {
+  const child = spawn('valgrind', ['-q', '--tool=planegrind', `--vgdb-prefix=${prefix}`, '--user-data=*.bin', `--taint-log=${join(dir, logName)}`, ...extra, bin, 'in.bin'], {
     cwd: dir, env: { ...process.env, VALGRIND_LIB: VGLIB }, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
@@ -33,6 +34,19 @@ function gdbBatch(bin: string, prefix: string, pid: number, commands: string[]):
   args.push('-ex', 'kill', bin);
   const r = spawnSync('gdb', args, { encoding: 'utf8', timeout: 120000 });
   return `${r.stdout}\n${r.stderr}`;
+}
+
+/** Runs bin under planegrind with --vgdb=yes, waiting for gdb at start; gdb runs the commands. */
+async function gdbRun(dir: string, bin: string, run: string, commands: string[], logName?: string): Promise<string> {
+  const prefix = join(dir, `vg-${run}`);
+  const { child } = startMon(dir, bin, ['--vgdb=yes', '--vgdb-error=0'], prefix, logName);
+  await waitFor(() => {
+    const l = spawnSync('vgdb', [`--vgdb-prefix=${prefix}`, '-l'], { encoding: 'utf8' });
+    return `${l.stdout}${l.stderr}`.includes(`--pid=${child.pid}`);
+  }, 'vgdb to list the process');
+  const out = gdbBatch(bin, prefix, child.pid!, commands);
+  await new Promise((r) => child.on('close', r));
+  return out;
 }
 
 describe('planegrind monitor commands', function () {
@@ -94,5 +108,57 @@ describe('planegrind monitor commands', function () {
     const pcs = results.map((o) => [...o.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => m[1]));
     assert.equal(pcs[0].length, 2);
     assert.deepEqual(pcs[0], pcs[1]);
+  });
+
+  // What the debugger's Step Back relies on (it runs with --vgdb=yes, where VEX keeps registers exact
+  // only at memory accesses): a stop-at stop is indistinguishable from a breakpoint stop at the same
+  // instruction, and stepping from it moves one instruction at a time.
+  it('stop-at N stops where a breakpoint first reached at count N stops, with the same registers, and stepi counts from there (--vgdb=yes)', async () => {
+    const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags|[c-gs]s|fs_base|gs_base)\s+0x/.test(l)).join('\n');
+    const runGdb = (run: string, commands: string[]) => gdbRun(dir, bin, run, commands);
+    // main's first instruction after the prologue runs once: the breakpoint stop there is the reference
+    const ref = await runGdb('d', ['break main', 'continue', 'monitor icount', 'info registers']);
+    assert.match(ref, /Breakpoint 1, main/, ref);
+    const n = Number(/^icount (\d+)$/m.exec(ref)?.[1]);
+    assert.ok(n > 0, ref);
+    const out = await runGdb('e', [`monitor stop-at ${n}`, 'continue', 'monitor icount', 'info registers', 'stepi', 'monitor icount', 'stepi', 'monitor icount', 'monitor stop-at 0']);
+    assert.match(out, /SIGTRAP/, out);
+    assert.match(out, /main \(/, out);
+    assert.ok(regs(ref).split('\n').length >= 20, ref);
+    assert.equal(regs(out), regs(ref), `registers at stop-at ${n} differ from those at the breakpoint\n${out}`);
+    const counts = [...out.matchAll(/^icount (\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(counts, [n, n + 1, n + 2], out);
+    assert.match(out, /^stop-at cancelled icount=\d+$/m, out);
+  });
+
+  it('stops and steps leave the log\'s per-instruction counts as in a run without stops', async () => {
+    const prog = compile(dir, 'pg_stopat');
+    const counts = async (tag: string) => {
+      const f = readdirSync(dir).filter((x) => x.startsWith(`${tag}.`) && x.endsWith('.taintlog'));
+      assert.equal(f.length, 1, `one log for ${tag}: ${f}`);
+      const log = await readTaintLog(join(dir, f[0]));
+      assert.ok(log.end, `log of ${tag} is complete`);
+      const m = new Map<string, string>();
+      const buildId = new Map(log.modules.map((x) => [x.id, x.buildId]));
+      for (const i of log.instructions) {
+        const k = `${buildId.get(i.module)}:${i.offset.toString(16)}`;
+        const [e, t] = (m.get(k) ?? '0/0').split('/').map(Number);
+        m.set(k, `${e + i.executions}/${t + i.taintedExecutions}`);
+      }
+      return { m, icount: log.icount };
+    };
+    const plain = await gdbRun(dir, prog, 'f', ['continue'], 'plain.%p.taintlog');
+    assert.match(plain, /exited normally/, plain);
+    const stopped = await gdbRun(dir, prog, 'g', ['monitor stop-at 200000', 'continue', 'stepi', 'stepi', 'monitor icount', 'monitor stop-at 250000', 'continue', 'monitor icount', 'continue'], 'stopped.%p.taintlog');
+    assert.equal((stopped.match(/SIGTRAP/g) ?? []).length, 2, stopped);
+    assert.match(stopped, /^icount 200002$/m, stopped);
+    assert.match(stopped, /^icount 250000$/m, stopped);
+    assert.match(stopped, /exited normally/, stopped);
+    const { m: a, icount: ia } = await counts('plain');
+    const { m: b, icount: ib } = await counts('stopped');
+    assert.equal(ib, ia, 'the icount of the end record');
+    assert.ok(a.size > 100, `instructions in the log: ${a.size}`);
+    const diff = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k} ${a.get(k)} vs ${b.get(k)}`);
+    assert.deepEqual(diff.slice(0, 10), []);
   });
 });
