@@ -15,11 +15,12 @@ const KILL_GRACE_MS = 3000;
 export class PipelineRunner {
   constructor(private readonly extensionUri: vscode.Uri, private readonly output: vscode.OutputChannel) {}
 
-  /** False (with a message saying how to proceed) when the workspace is not trusted. */
-  checkTrust(): boolean {
+  /** False (with a message naming `what` and how to proceed) when the workspace is not trusted. */
+  checkTrust(what: string): boolean {
     if (vscode.workspace.isTrusted) return true;
+    this.output.appendLine(`refused in an untrusted workspace: ${what} (nothing was started)`);
     void vscode.window.showErrorMessage(
-      'Planescope does not run the pipeline (valgrind, gdb, the recorded programs) in an untrusted workspace. ' +
+      `Planescope does not run ${what} in an untrusted workspace: it would start valgrind and the programs it analyses. ` +
         'Trust this workspace ("Workspaces: Manage Workspace Trust") to run it; opening databases works without.',
     );
     return false;

@@ -25,7 +25,7 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, datab
     // The demo records and analyses the bundled example (planescope demo --keep), then classifies its
     // taint logs into a database next to them and opens it.
     vscode.commands.registerCommand('planescope.runDemo', async () => {
-      if (!runner.checkTrust()) return undefined;
+      if (!runner.checkTrust('the demo pipeline')) return undefined;
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       const work = folder ? join(folder, 'planescope-demo') : join(context.globalStorageUri.fsPath, 'demo');
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(work));
@@ -40,7 +40,7 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, datab
     }),
 
     vscode.commands.registerCommand('planescope.classifyTrace', async (arg?: vscode.Uri) => {
-      if (!runner.checkTrust()) return undefined;
+      if (!runner.checkTrust('classify (of a trace directory)')) return undefined;
       let trace = arg?.fsPath;
       if (!trace) {
         const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Classify this trace directory' });

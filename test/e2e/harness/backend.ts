@@ -10,6 +10,10 @@ export interface BackendStart {
   extensionsDir: string;
   /** The workspace folder to open (already a scratch copy of the fixture). */
   workspace: string;
+  /** A `.code-workspace` file (absolute) to open instead of the folder: a multi-root workspace. */
+  workspaceFile?: string;
+  /** Leave workspace trust on (VS Code's own switch), so an untrusted folder opens in Restricted Mode. */
+  workspaceTrust?: boolean;
   /** Extension packages to install with VS Code's own CLI before it starts. */
   vsixes: string[];
   /** Called as soon as the page exists, before navigation, so that console output is captured. */

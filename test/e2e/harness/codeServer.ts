@@ -105,7 +105,8 @@ async function start(options: BackendStart): Promise<StartedBackend> {
       entry, ...common,
       '--auth', 'none',
       '--bind-addr', '127.0.0.1:0', // the kernel picks a free port; code-server prints it
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--disable-telemetry', '--disable-update-check',
+      ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override', '--ignore-last-opened',
     ],
     { env, stdio: ['ignore', out, out] },
@@ -124,7 +125,8 @@ async function start(options: BackendStart): Promise<StartedBackend> {
     const page: Page = await context.newPage();
     await options.attachPage(page);
     // The harness then waits for the workbench itself (a DOM condition), so only the navigation is awaited.
-    await page.goto(`${url}?folder=${encodeURIComponent(options.workspace)}`, { waitUntil: 'commit', timeout: 120000 });
+    const target = options.workspaceFile ? `workspace=${encodeURIComponent(options.workspaceFile)}` : `folder=${encodeURIComponent(options.workspace)}`;
+    await page.goto(`${url}?${target}`, { waitUntil: 'commit', timeout: 120000 });
     trace('workbench page loaded');
     return {
       page,

@@ -30,7 +30,8 @@ async function start(options: BackendStart): Promise<StartedBackend> {
     args: [
       ...dirs,
       '--no-sandbox', '--disable-gpu', '--disable-updates', '--skip-welcome', '--skip-release-notes',
-      '--disable-workspace-trust', '--disable-telemetry', '--new-window', options.workspace,
+      ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
+      '--disable-telemetry', '--new-window', options.workspaceFile ?? options.workspace,
     ],
     timeout: 60000,
   });

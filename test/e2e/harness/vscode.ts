@@ -19,7 +19,25 @@ export interface VSCodeOptions {
   installPlanescope?: boolean;
   /** Unpacked extension folders (with a package.json) copied into the extensions directory. */
   extraExtensions?: string[];
+  /**
+   * A `.code-workspace` file inside the workspace copy (relative path) to open instead of the folder: a
+   * multi-root workspace. Its folders are resolved relative to the file, as VS Code does.
+   */
+  workspaceFile?: string;
+  /**
+   * Keep workspace trust on and never ask: the workspace opens untrusted (Restricted Mode), as a folder a
+   * user declined to trust. Default false (trust off: everything runs).
+   */
+  untrusted?: boolean;
 }
+
+/** Settings of an untrusted start: trust enabled, no start-up prompt (a modal dialog), so Restricted Mode. */
+const untrustedSettings: Record<string, unknown> = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.emptyWindow': false,
+};
 
 /** Settings that make a fresh VS Code quiet and deterministic: no trust prompt, welcome page, tips or telemetry. */
 export const defaultSettings: Record<string, unknown> = {
@@ -81,7 +99,7 @@ export class VSCode {
     cpSync(source, workspace, { recursive: true });
     writeFileSync(
       join(userDataDir, 'User', 'settings.json'),
-      JSON.stringify({ ...defaultSettings, ...options.settings }, null, 2),
+      JSON.stringify({ ...defaultSettings, ...(options.untrusted ? untrustedSettings : {}), ...options.settings }, null, 2),
     );
     for (const dir of options.extraExtensions ?? []) {
       // VS Code names installed extension folders publisher.name-version.
@@ -89,10 +107,12 @@ export class VSCode {
       cpSync(dir, join(extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`), { recursive: true });
     }
     const consoleLines: string[] = [];
+    const workspaceFile = options.workspaceFile ? join(workspace, options.workspaceFile) : undefined;
+    if (workspaceFile && !existsSync(workspaceFile)) throw new Error(`e2e: workspace file ${options.workspaceFile} is not in ${source}`);
     let started: StartedBackend;
     try {
       started = await backend.start({
-        scratch, userDataDir, extensionsDir, workspace, vsixes,
+        scratch, userDataDir, extensionsDir, workspace, vsixes, workspaceFile, workspaceTrust: options.untrusted,
         async attachPage(page) {
           await page.addInitScript({ content: pageShim });
           page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
@@ -114,7 +134,8 @@ export class VSCode {
     vscode.consoleLines = consoleLines;
     try {
       await started.page.evaluate(pageShim); // the desktop window may have loaded before the init script
-      await vscode.workbench.waitUntilReady(basename(workspace));
+      // A multi-root workspace's Explorer is titled after its file ("NAME (WORKSPACE)").
+      await vscode.workbench.waitUntilReady(workspaceFile ? basename(workspaceFile, '.code-workspace') : basename(workspace));
       if (process.env.PLANESCOPE_E2E_TRACE) console.log(`      e2e trace: workbench ready`);
     } catch (error) {
       await vscode.saveArtifacts('startup').catch(() => undefined);
@@ -165,6 +186,38 @@ export class VSCode {
     };
     if (existsSync(this.started.logsRoot)) walk(this.started.logsRoot);
     return found;
+  }
+
+  /**
+   * The text an output channel (e.g. 'Planescope') has written so far, from the log file VS Code keeps of
+   * it (logs/<session>/exthost1/output_logging_<time>/<n>-<name>.log); '' when it wrote nothing yet.
+   */
+  outputChannelText(name: string): string {
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir)) {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/output_logging_/.test(dir) && entry.replace(/^\d+-/, '') === `${name}.log`) found.push(path);
+      }
+    };
+    if (existsSync(this.started.logsRoot)) walk(this.started.logsRoot);
+    return found.map((f) => readFileSync(f, 'utf8')).join('');
+  }
+
+  /**
+   * Waits until the output channel `name` has written text matching `pattern` (VS Code flushes channels to
+   * their log file shortly after the extension appends); returns the whole text.
+   */
+  async waitForOutputChannel(name: string, pattern: RegExp, timeoutMs = 30000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.outputChannelText(name);
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`e2e: the ${name} output channel never showed ${pattern}; it holds:\n${text.slice(-3000)}`);
+      // A log file has no change event here: poll it (a condition, not a fixed delay).
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Process id of VS Code's server (code-server) or main process (desktop). */

@@ -535,6 +535,72 @@ export class Workbench {
     }
   }
 
+  // ---------------------------------------------------------------- explorer
+
+  /**
+   * The Explorer row of `path` ('trace', 'beta/extra/x.db': segments below the top level, whose folders
+   * are expanded on the way). In a multi-root workspace the first segment is a workspace folder's name.
+   */
+  async explorerRow(path: string, timeoutMs = waitMs): Promise<Locator> {
+    await this.openView('Explorer');
+    const segments = path.split('/').filter((s) => s !== '');
+    let row: Locator | undefined;
+    for (let i = 0; i < segments.length; i++) {
+      const level = i + 1;
+      row = this.page
+        .locator(`.explorer-folders-view .monaco-list-row[aria-level="${level}"]`)
+        .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(segments[i])}\\s*$`) }) })
+        .first();
+      await row.waitFor({ timeout: timeoutMs }).catch(() => {
+        throw new Error(`e2e: the Explorer shows no '${segments.slice(0, level).join('/')}'`);
+      });
+      if (i < segments.length - 1 && (await row.getAttribute('aria-expanded')) === 'false') {
+        await row.click();
+        await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
+      }
+    }
+    return row as Locator;
+  }
+
+  /**
+   * Right-clicks `path` in the Explorer and returns the labels of its context menu. With `expect`, the
+   * menu is reopened until that label is in it: an extension's menu contributions arrive some seconds
+   * after the Explorer shows (code-server scans the extensions in its own process), and a menu opened
+   * before that lacks them.
+   */
+  async explorerContextMenu(path: string, expect?: string, timeoutMs = waitMs): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    const menu = this.page.locator('.context-view .monaco-menu');
+    for (;;) {
+      const row = await this.explorerRow(path, timeoutMs);
+      await row.click({ button: 'right' });
+      await menu.first().waitFor({ timeout: timeoutMs });
+      const labels = (await menu.locator('.action-item:not(.disabled) .action-label').allInnerTexts()).map((t) => t.trim()).filter((t) => t !== '');
+      if (!expect || labels.includes(expect)) return labels;
+      await this.page.keyboard.press('Escape');
+      await menu.first().waitFor({ state: 'hidden' });
+      // No DOM change announces the contributions: reopening the menu is the probe.
+      if (Date.now() > deadline) return labels;
+    }
+  }
+
+  /** Runs the context-menu entry `label` of `path` in the Explorer (see explorerContextMenu). */
+  async runExplorerContextCommand(path: string, label: string, timeoutMs = waitMs): Promise<void> {
+    const labels = await this.explorerContextMenu(path, label, timeoutMs);
+    if (!labels.includes(label)) {
+      await this.page.keyboard.press('Escape');
+      throw new Error(`e2e: the Explorer context menu of '${path}' has no '${label}' (it shows: ${labels.join(' | ')})`);
+    }
+    const menu = this.page.locator('.context-view .monaco-menu');
+    const item = menu.locator('.action-item').filter({ has: this.page.locator('.action-label', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) }).first();
+    // A click on a menu that has just opened can be taken for the end of the right-click and ignored; the
+    // pointer focuses the entry, Enter runs it, as with the keyboard.
+    await item.hover();
+    await this.page.waitForFunction((el) => !!el?.classList.contains('focused'), await item.elementHandle());
+    await this.page.keyboard.press('Enter');
+    await menu.first().waitFor({ state: 'hidden' });
+  }
+
   // ---------------------------------------------------------------- debugging
 
   /** Starts the launch configuration `name` (Quick Open's "debug " picker) and waits for the debug toolbar. */
