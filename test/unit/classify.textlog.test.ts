@@ -39,7 +39,64 @@ function logText(pid: number, policy: string, end: boolean): string {
   ].join('\n') + (end ? '\n' : '\ninsn m=3 off=0x10');
 }
 
+/** A log whose tainted instructions carry `label=` (docs/taint-log.md), reading `file` through labels 5 and 6. */
+function labelledLog(pid: number, policy: string, file: string): string {
+  return [
+    'version v=1',
+    `tool name=planegrind version=0.1.0 policy=${policy}`,
+    `process pid=${pid} ppid=1 exe=${enc(exe)} start-ms=5 arg=${enc(exe)}`,
+    `module id=1 build-id=abcd path=${enc(exe)} bias=0x0`,
+    `label id=5 kind=file path=${file} start=0 end=64`,
+    `label id=6 kind=file path=${file} start=64 end=128`,
+    'label id=7 kind=mixed of=5,6',
+    'insn m=1 off=0x1000 execs=3 tainted=0',
+    'insn m=1 off=0x1004 execs=3 tainted=3 label=5',
+    // A later record's label replaces the earlier one.
+    'insn m=1 off=0x1008 execs=3 tainted=1 label=5',
+    'insn m=1 off=0x1008 execs=1 tainted=1 label=7',
+    // Under the sensitive policy only: a tainted address makes 0x100c data plane there.
+    `insn m=1 off=0x100c execs=2 tainted=${policy === 'sensitive' ? '2 label=6' : '0'}`,
+    'insn m=1 off=0x1010 execs=2 tainted=2 label=99',
+    'end reason=exit code=0 icount=100',
+  ].join('\n') + '\n';
+}
+
 describe('classify (synthetic text logs through the parser)', () => {
+  it('gives every data-plane line the labels of its tainted instructions, merged over runs', async () => {
+    const logs = [
+      ['l1.taintlog', labelledLog(200, 'insensitive', 'data/a')],
+      ['l2.taintlog', labelledLog(201, 'insensitive', 'data/a')],
+      ['l3.taintlog', labelledLog(202, 'insensitive', 'data/b')],
+      ['l4.taintlog', labelledLog(203, 'sensitive', 'data/c')],
+    ].map(([name, text]) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    });
+    const src2 = join(dir, 'labels.c');
+    const index = fakeIndex(exe, 'abcd', {
+      0x1000: { file: src2, line: 10, function: 'f' }, 0x1004: { file: src2, line: 11, function: 'f' },
+      0x1008: { file: src2, line: 12, function: 'f' }, 0x100c: { file: src2, line: 13, function: 'f' },
+      0x1010: { file: src2, line: 14, function: 'f' },
+    });
+    const warnings: string[] = [];
+    const result = await classifyLogs(logs, { readLog: readTaintLog, openIndex: () => index }, { warn: (w) => warnings.push(w), hashSources: false });
+    const db = await openPlanesDatabaseBytes('l.planes.db', result.bytes);
+    const lines = new Map(db.fileLines(src2).map((l) => [l.line, l]));
+    const texts = (line: number) => lines.get(line)!.labels.map((id) => db.labelChain(id).map((s) => s.text).join(' <- '));
+    assert.deepEqual(texts(10), [], 'control plane: no labels');
+    // Runs 1 and 2 read the same bytes: one label for both; run 3 read another file.
+    assert.deepEqual(texts(11), ['data/a bytes 0..64', 'data/b bytes 0..64']);
+    assert.deepEqual(texts(12), ['mixed: 2 sources <- data/a bytes 0..64 <- data/a bytes 64..128', 'mixed: 2 sources <- data/b bytes 0..64 <- data/b bytes 64..128']);
+    assert.equal(lines.get(13)!.plane, 'control', 'decided by the insensitive runs');
+    assert.deepEqual(texts(13), [], "the sensitive run's label does not decorate a control-plane line");
+    assert.equal(lines.get(14)!.plane, 'data');
+    assert.deepEqual(texts(14), [], 'label 99 is not defined in the log');
+    assert.equal(warnings.filter((w) => /name labels that no label record defines/.test(w)).length, 4, warnings.join('\n'));
+    assert.equal(lines.get(11)!.siteIds.length, 0, 'labels without any pointer site');
+    db.close();
+  });
+
+
   it('sums delta records, decodes names and classifies', async () => {
     const a = join(dir, 'a.taintlog');
     const b = join(dir, 'b.taintlog');

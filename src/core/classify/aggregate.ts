@@ -2,7 +2,7 @@
 // offset) with its plane, source attribution and per-line / per-function aggregates.
 import type { PointerPolicy } from '../taintLog/types';
 import { Attribution, isSystemSource, ModuleSource } from './attribute';
-import { InstructionTable, RunMerger } from './merge';
+import { InstructionLabels, InstructionTable, RunMerger } from './merge';
 import { INSN_INLINED, INSN_SYSTEM_SOURCE, PLANE_CONTROL, PLANE_DATA } from '../db/schema';
 
 /**
@@ -39,7 +39,21 @@ export interface LineAgg {
   dataExecutions: number;
   functions: Set<number>;
   labels: Set<number>;
+  /** Provenance of `labels` (their text, with the parts of mixed ones), one label per provenance. */
+  labelTexts?: Set<string>;
   sites: number[];
+}
+
+/** At most this many labels per line (a hover lists a few; the ids are the first runs' ones). */
+export const MAX_LINE_LABELS = 32;
+
+/** Adds a label to a line unless the line has one of the same provenance already, or MAX_LINE_LABELS. */
+export function addLineLabel(agg: LineAgg, label: number, provenance: string): void {
+  if (agg.labels.size >= MAX_LINE_LABELS) return;
+  const texts = agg.labelTexts ?? (agg.labelTexts = new Set());
+  if (texts.has(provenance)) return;
+  texts.add(provenance);
+  agg.labels.add(label);
 }
 
 /** Every static instruction once, merged over components, in typed columns. */
@@ -242,6 +256,22 @@ export function aggregate(global: GlobalInstructions, registry: SourceRegistry):
     if (f >= 0) agg.functions.add(f);
   }
   return lines;
+}
+
+/**
+ * Gives each line the labels its tainted instructions logged (`insn ... label=`), from the runs whose policy
+ * decides the instruction's plane, in run order.
+ */
+export function attachInstructionLabels(lines: LineTable, global: GlobalInstructions, labels: InstructionLabels, primary: PointerPolicy, provenanceOf: (label: number) => string): void {
+  const primarySensitive = primary === 'sensitive' ? 1 : 0;
+  for (let i = 0; i < labels.size; i++) {
+    const g = global.rowOf[labels.row[i]];
+    if (global.file[g] < 0) continue;
+    const byPrimary = decidingPolicyIsPrimary(primary, global.execIns[g], global.taintIns[g], global.execSens[g], global.taintSens[g]);
+    if (byPrimary !== (labels.sensitive[i] === primarySensitive)) continue;
+    const agg = lines.get(global.file[g], global.line[g]);
+    if (agg) addLineLabel(agg, labels.label[i], provenanceOf(labels.label[i]));
+  }
 }
 
 export { RunMerger };

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { TaintLog } from '../taintLog/types';
 import { planescopeVersion } from '../assets';
-import { aggregate, attributeAll, GlobalInstructions, SourceRegistry } from './aggregate';
+import { addLineLabel, aggregate, attachInstructionLabels, attributeAll, GlobalInstructions, SourceRegistry } from './aggregate';
 import { attribute, ModuleSource, OpenModuleIndex, openModuleSource } from './attribute';
 import { RunMerger } from './merge';
 import { rankSite } from './rankSites';
@@ -93,6 +93,12 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
   });
   if (deps.openSymbols) symbolizeWithoutDwarf(global, sources, registry, deps.openSymbols);
   const lines = aggregate(global, registry);
+  // Runs of one program give each its own label ids for the same bytes: a line keeps one per provenance.
+  const provenanceOf = (label: number, depth = 0): string => {
+    const l = merger.labels[label - 1];
+    return l.provenance.kind === 'mixed' && depth < 4 ? `mixed(${l.parts.map((p) => provenanceOf(p, depth + 1)).join(', ')})` : l.text;
+  };
+  attachInstructionLabels(lines, global, merger.instructionLabels, primary, provenanceOf);
 
   const sites = rankAllSites(merger, global, registry);
   for (const [i, s] of sites.entries()) {
@@ -100,7 +106,7 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
     const agg = lines.get(s.file, s.line);
     if (!agg) continue;
     agg.sites.push(i + 1);
-    if (s.label !== undefined) agg.labels.add(s.label);
+    if (s.label !== undefined) addLineLabel(agg, s.label, provenanceOf(s.label));
   }
 
   const fileHashes = new Map<number, string>();

@@ -133,7 +133,8 @@ export class InstructionTable {
     }
   }
 
-  add(component: number, module: number, offset: number, policy: PointerPolicy, executions: number, tainted: number): void {
+  /** Adds one log's counts of an instruction; returns its row. */
+  add(component: number, module: number, offset: number, policy: PointerPolicy, executions: number, tainted: number): number {
     if (offset < 0 || offset >= OFFSET_SPAN) throw new Error(`instruction offset 0x${offset.toString(16)} is outside the 4 GiB a module can span`);
     let row: number | undefined;
     if (component === this.appending) {
@@ -155,6 +156,7 @@ export class InstructionTable {
       this.execIns[row] += executions;
       this.taintIns[row] += tainted;
     }
+    return row;
   }
 
   private newRow(component: number, module: number, offset: number): number {
@@ -179,6 +181,35 @@ export class InstructionTable {
     this.taintIns = growF64(this.taintIns);
     this.execSens = growF64(this.execSens);
     this.taintSens = growF64(this.taintSens);
+  }
+}
+
+/**
+ * The labels logged on tainted instructions (`insn ... label=`), one entry per (row, run): row of the
+ * InstructionTable, DB label id, and the policy of the run (a line shows the labels of the runs that decide
+ * its plane). Growable typed columns: most instructions of a big log carry none.
+ */
+export class InstructionLabels {
+  size = 0;
+  row = new Uint32Array(256);
+  label = new Uint32Array(256);
+  sensitive = new Uint8Array(256);
+
+  add(row: number, label: number, policy: PointerPolicy): void {
+    if (this.size === this.row.length) {
+      const grow = <T extends Uint32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.row = grow(this.row);
+      this.label = grow(this.label);
+      this.sensitive = grow(this.sensitive);
+    }
+    this.row[this.size] = row;
+    this.label[this.size] = label;
+    this.sensitive[this.size] = policy === 'sensitive' ? 1 : 0;
+    this.size++;
   }
 }
 
@@ -222,6 +253,7 @@ export class RunMerger {
   readonly io: MergedIo[] = [];
   readonly messages: MergedMessage[] = [];
   readonly instructions = new InstructionTable();
+  readonly instructionLabels = new InstructionLabels();
   readonly warnings: Array<{ kind: string; subject: string; text: string }> = [];
   private readonly sitesByKey = new Map<string, MergedSite>();
   private readonly moduleByKey = new Map<string, MergedModule>();
@@ -316,6 +348,7 @@ export class RunMerger {
     }
 
     let unknownInsnModules = 0;
+    let unknownInsnLabels = 0;
     this.instructions.beginLog(component.id);
     for (const insn of log.instructions) {
       let module = moduleOf.get(insn.module);
@@ -325,7 +358,15 @@ export class RunMerger {
         unknownInsnModules++;
         continue;
       }
-      this.instructions.add(component.id, module, insn.offset, log.tool.policy, insn.executions, insn.taintedExecutions);
+      const row = this.instructions.add(component.id, module, insn.offset, log.tool.policy, insn.executions, insn.taintedExecutions);
+      if (insn.label !== undefined && insn.taintedExecutions > 0) {
+        const label = labelOf.get(insn.label);
+        if (label === undefined) unknownInsnLabels++;
+        else this.instructionLabels.add(row, label, log.tool.policy);
+      }
+    }
+    if (unknownInsnLabels) {
+      this.warnings.push({ kind: 'unknown-label', subject: log.source, text: `${log.source}: ${unknownInsnLabels} insn records name labels that no label record defines; their lines lack that provenance` });
     }
     if (unknownInsnModules) {
       this.warnings.push({ kind: 'unknown-module', subject: log.source, text: `${log.source}: ${unknownInsnModules} insn records name undeclared modules; skipped` });
