@@ -8,14 +8,20 @@ export interface DwarfWasmExports {
   ps_abi_version(): number;
   ps_alloc(size: number): number;
   ps_free(ptr: number, size: number): void;
-  /** Builds the module index from `count` (section id, ptr, len) u32 triples; 0 = ok, 1 = error message. */
+  /** Builds the line index from `count` (section id, ptr, len) u32 triples; 0 = ok, 1 = error message. */
   ps_build_index(table: number, count: number): number;
-  /** The result of the last ps_build_index call: the index table (see wasm/src/out.rs) or a UTF-8 error message. */
+  /** Adds the functions to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */
+  ps_build_functions(): number;
+  /** Renders the next chunk of objdump --dwarf=decodedline text (restart != 0: from the start); its length, 0 at the end. */
+  ps_text_next(restart: number): number;
+  /** Where the last chunk of ps_text_next starts. */
+  ps_text_ptr(): number;
+  /** The result of the last ps_build_index / ps_build_functions call: the index table (see wasm/src/out.rs) or a UTF-8 error message. */
   ps_result_ptr(): number;
   ps_result_len(): number;
 }
 
-export const DWARF_WASM_ABI = 3;
+export const DWARF_WASM_ABI = 4;
 
 let compiled: WebAssembly.Module | undefined;
 

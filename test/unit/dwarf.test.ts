@@ -112,9 +112,9 @@ function ourRows(index: DwarfModuleIndex): string[] {
 }
 
 function objdumpText(index: DwarfModuleIndex, label: string): string {
-  let text = '';
-  writeObjdumpDecodedLine(index, label, (c) => (text += c));
-  return text;
+  const chunks: Buffer[] = [];
+  writeObjdumpDecodedLine(index, label, (c) => chunks.push(Buffer.from(c)));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 describe('DWARF layer vs binutils and LLVM', function () {

@@ -3,7 +3,7 @@
 //! with their call sites, and two sorted address maps (address -> innermost function, address -> row).
 //! Corrupt units are skipped with a warning so that one bad CU does not hide the others.
 
-use crate::out::{Out, NONE};
+use crate::out::{Out, NONE, VIEW_MAX, VIEW_SHIFT};
 use gimli::{
     AttributeValue, ColumnType, DebugInfoOffset, EndianSlice, LineInstruction,
     LineProgramHeader, LineRow, LittleEndian, SectionId, Unit, UnitOffset,
@@ -59,7 +59,7 @@ const UNSET: u32 = NONE - 1;
 const MAX_NAME_DEPTH: u32 = 16;
 const MAX_NAME_STEPS: u32 = 64;
 
-struct Builder<'d> {
+pub struct Builder<'d> {
     dwarf: &'d gimli::Dwarf<R>,
     out: Out,
     file_ids: FxMap<Vec<u8>, u32>,
@@ -70,17 +70,25 @@ struct Builder<'d> {
     ranges: Vec<(u64, u64, u32)>,
     /// [start, end) of each sequence's entries in out.lk_addr/lk_row, in program order.
     seqs: Vec<(usize, usize)>,
+    /// Units whose line pass succeeded: the only ones the function pass reads (as before the split).
+    lines_ok: Vec<bool>,
+    functions_done: bool,
+    first_warning: Option<String>,
     warnings: u32,
 }
 
-pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Out, String> {
+/// The line pass: every unit's line program, the file table and the address -> row map. Functions
+/// (the .debug_info walk, which `dwarf lines` never needs) come later from `functions()`.
+pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static>, String> {
     let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
         let data = section_slot(id).map(|i| sections[i]).unwrap_or(&[]);
         Ok(EndianSlice::new(data, LittleEndian))
     })
     .map_err(|_| "cannot load sections".to_string())?;
+    // The function pass reads the same sections later; they live as long as the instance.
+    let dwarf: &'static gimli::Dwarf<R> = Box::leak(Box::new(dwarf));
     let mut b = Builder {
-        dwarf: &dwarf,
+        dwarf,
         out: Out::new(),
         file_ids: FxMap::default(),
         strings: FxMap::default(),
@@ -89,6 +97,9 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Out, String> {
         unit_cache: FxMap::default(),
         ranges: Vec::new(),
         seqs: Vec::new(),
+        lines_ok: Vec::new(),
+        functions_done: false,
+        first_warning: None,
         warnings: 0,
     };
     let mut iter = dwarf.units();
@@ -106,7 +117,7 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Out, String> {
         }
     }
     if b.unit_starts.is_empty() {
-        return Err(b.out.warning.take().unwrap_or_else(|| "no compilation units in .debug_info".to_string()));
+        return Err(b.first_warning.take().unwrap_or_else(|| "no compilation units in .debug_info".to_string()));
     }
     // Rows average 3-4 bytes of .debug_line: reserving up front avoids copying on growth.
     let estimate = sections[2].len() / 3;
@@ -117,19 +128,23 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Out, String> {
     let headers: Vec<gimli::UnitHeader<R>> = b.unit_starts.iter().map(|(_, h)| *h).collect();
     let mut ok_units = 0;
     for (i, h) in headers.into_iter().enumerate() {
-        match dwarf.unit(h) {
-            Ok(unit) => match b.unit(&unit) {
-                Ok(()) => ok_units += 1,
-                Err(e) => b.warn(format!("compilation unit #{} (offset {:#x}): {}", i, b.unit_starts[i].0, e)),
-            },
+        let result = match dwarf.unit(h) {
+            Ok(unit) => b.lines(&unit),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => ok_units += 1,
             Err(e) => b.warn(format!("compilation unit #{} (offset {:#x}): {}", i, b.unit_starts[i].0, e)),
         }
+        b.lines_ok.push(result.is_ok());
     }
     if ok_units == 0 {
-        return Err(b.out.warning.take().unwrap_or_else(|| "no readable compilation unit".to_string()));
+        return Err(b.first_warning.take().unwrap_or_else(|| "no readable compilation unit".to_string()));
     }
-    b.finish();
-    Ok(b.out)
+    // address -> line row: sequences in address order, the later one winning at a shared address.
+    b.order_lookup();
+    b.update_warning();
+    Ok(b)
 }
 
 fn lossy(bytes: &[u8]) -> Vec<u8> {
@@ -142,9 +157,45 @@ fn lossy(bytes: &[u8]) -> Vec<u8> {
 impl<'d> Builder<'d> {
     fn warn(&mut self, message: String) {
         self.warnings += 1;
-        if self.out.warning.is_none() {
-            self.out.warning = Some(message);
+        if self.first_warning.is_none() {
+            self.first_warning = Some(message);
         }
+    }
+
+    fn update_warning(&mut self) {
+        self.out.warning = self.first_warning.as_ref().map(|w| match self.warnings {
+            0 | 1 => w.clone(),
+            n => format!("{} (and {} more problems)", w, n - 1),
+        });
+    }
+
+    /// The index built so far.
+    pub fn out(&self) -> &Out {
+        &self.out
+    }
+
+    /// The function pass: subprogram and inlined-subroutine ranges of every unit whose line pass
+    /// succeeded, then the address -> innermost function map. Runs once; later calls do nothing.
+    pub fn functions(&mut self) {
+        if self.functions_done {
+            return;
+        }
+        self.functions_done = true;
+        let headers: Vec<gimli::UnitHeader<R>> = self.unit_starts.iter().map(|(_, h)| *h).collect();
+        for (i, h) in headers.into_iter().enumerate() {
+            if !self.lines_ok.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let result = match self.dwarf.unit(h) {
+                Ok(unit) => self.unit_functions(&unit),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                self.warn(format!("compilation unit #{} (offset {:#x}): {}", i, self.unit_starts[i].0, e));
+            }
+        }
+        self.function_map();
+        self.update_warning();
     }
 
     fn intern(&mut self, s: &'static [u8]) -> (u32, u32) {
@@ -224,7 +275,7 @@ impl<'d> Builder<'d> {
         id
     }
 
-    fn unit(&mut self, unit: &Unit<R>) -> gimli::Result<()> {
+    fn lines(&mut self, unit: &Unit<R>) -> gimli::Result<()> {
         let mut file_map: Vec<u32> = Vec::new();
         if let Some(program) = unit.line_program.clone() {
             let header = program.header();
@@ -249,11 +300,25 @@ impl<'d> Builder<'d> {
             // Lookup entries go straight into the output arrays (first-touching memory is what costs);
             // finish() only reorders them if the sequences are not already in address order.
             let mut seq_start = self.out.lk_addr.len();
+            // objdump's view: rows at one address are numbered 0, 1, ...; the count restarts when an
+            // advance moves the address or DW_LNE_set_address runs (not for DW_LNS_fixed_advance_pc).
+            let mut view: u32 = 0;
             while let Some(instruction) = instructions.next_instruction(program.header())? {
-                if let LineInstruction::SetFile(_) = instruction {
-                    file_set = true;
+                let advances = matches!(
+                    instruction,
+                    LineInstruction::Special(_) | LineInstruction::AdvancePc(_) | LineInstruction::ConstAddPc
+                );
+                match instruction {
+                    LineInstruction::SetFile(_) => file_set = true,
+                    LineInstruction::SetAddress(_) => view = 0,
+                    _ => {}
                 }
-                if !row.execute(instruction, &mut program) {
+                let before = row.address();
+                let emits = row.execute(instruction, &mut program);
+                if advances && row.address() != before {
+                    view = 0;
+                }
+                if !emits {
                     continue;
                 }
                 let header = program.header();
@@ -266,7 +331,9 @@ impl<'d> Builder<'d> {
                 let address = row.address();
                 let flags = row.is_stmt() as u32
                     | (row.end_sequence() as u32) << 1
-                    | ((version >= 5 && !file_set) as u32) << 2;
+                    | ((version >= 5 && !file_set) as u32) << 2
+                    | view.min(VIEW_MAX) << VIEW_SHIFT;
+                view = view.saturating_add(1);
                 let index = self.out.row_addr.len() as u32;
                 self.out.row_addr.push(address as f64);
                 self.out.row_data.push([file, line, column, flags, row.discriminator().min(u32::MAX as u64) as u32]);
@@ -283,6 +350,7 @@ impl<'d> Builder<'d> {
                     self.seqs.push((seq_start, self.out.lk_addr.len()));
                     seq_start = self.out.lk_addr.len();
                     file_set = false;
+                    view = 0;
                 }
                 row.reset(program.header());
             }
@@ -294,11 +362,14 @@ impl<'d> Builder<'d> {
                 self.seqs.push((seq_start, n + 1));
             }
         }
-        self.functions(unit, &mut file_map)
+        Ok(())
     }
 
     #[inline(never)]
-    fn functions(&mut self, unit: &Unit<R>, file_map: &mut Vec<u32>) -> gimli::Result<()> {
+    fn unit_functions(&mut self, unit: &Unit<R>) -> gimli::Result<()> {
+        // File ids are global (by path), so a fresh per-unit cache gives the ids of the line pass.
+        let mut file_map: Vec<u32> = Vec::new();
+        let file_map = &mut file_map;
         let header = unit.line_program.as_ref().map(|p| p.header().clone());
         let mut cursor = unit.entries();
         let mut depth: isize = 0;
@@ -494,7 +565,7 @@ impl<'d> Builder<'d> {
         rows.truncate(w);
     }
 
-    fn finish(&mut self) {
+    fn function_map(&mut self) {
         // address -> innermost function: nested ranges flattened with a stack (smallest range wins,
         // later DIE on ties, as binutils' best fit).
         let mut ranges = std::mem::take(&mut self.ranges);
@@ -540,13 +611,5 @@ impl<'d> Builder<'d> {
         close(&mut segs, &mut stack, None);
         self.out.seg_addr = segs.iter().map(|s| s.0 as f64).collect();
         self.out.seg_func = segs.iter().map(|s| s.1).collect();
-
-        // address -> line row: sequences in address order, the later one winning at a shared address.
-        self.order_lookup();
-        if self.warnings > 1 {
-            if let Some(w) = self.out.warning.take() {
-                self.out.warning = Some(format!("{} (and {} more problems)", w, self.warnings - 1));
-            }
-        }
     }
 }

@@ -1,17 +1,19 @@
 //! DWARF decoding for Planescope, compiled to wasm32 with a plain C ABI (no wasm-bindgen).
 //! The host copies section bytes into memory obtained from `ps_alloc`, calls `ps_build_index` with a
 //! table of (section id, pointer, length) triples, and views the resulting arrays in wasm memory.
+//! The function pass (`ps_build_functions`) and the objdump text (`ps_text_next`) run later, on demand.
 //! A panic aborts (traps); the host uses a fresh instance per module, so a trap never poisons another.
 
 mod index;
 mod out;
+mod text;
 
 use std::alloc::{alloc, dealloc, Layout};
 
 /// ABI version, checked by the TypeScript loader so a stale .wasm is never used silently.
 #[no_mangle]
 pub extern "C" fn ps_abi_version() -> u32 {
-    3
+    4
 }
 
 /// Allocates `size` bytes (8-aligned) in wasm memory for the host to fill.
@@ -31,13 +33,16 @@ pub extern "C" fn ps_free(ptr: *mut u8, size: usize) {
     }
 }
 
-static mut INDEX: Option<out::Out> = None;
+static mut INDEX: Option<index::Builder<'static>> = None;
 static mut RESULT: Vec<u32> = Vec::new();
 static mut MESSAGE: Vec<u8> = Vec::new();
+static mut TEXT: Vec<u8> = Vec::new();
+static mut CURSOR: Option<text::Cursor> = None;
 
-/// Builds the module index from `count` (id, ptr, len) u32 triples at `table` (ids: index.rs
-/// section_slot). Returns 0 when the index is built (its table at ps_result_ptr, see out.rs), or 1
-/// with a UTF-8 error message at ps_result_ptr. The index lives until the instance is dropped.
+/// Builds the line index from `count` (id, ptr, len) u32 triples at `table` (ids: index.rs
+/// section_slot). Returns 0 when it is built (its table at ps_result_ptr, see out.rs), or 1 with a
+/// UTF-8 error message at ps_result_ptr. The sections must stay in memory until the instance is
+/// dropped: the function pass reads them.
 #[no_mangle]
 pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
     let mut sections: [&'static [u8]; index::SECTION_COUNT] = [&[]; index::SECTION_COUNT];
@@ -51,9 +56,9 @@ pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
         }
     }
     match index::build(sections) {
-        Ok(out) => unsafe {
-            RESULT = out.table();
-            INDEX = Some(out);
+        Ok(builder) => unsafe {
+            RESULT = builder.out().table();
+            INDEX = Some(builder);
             0
         },
         Err(message) => unsafe {
@@ -63,6 +68,48 @@ pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
     }
 }
 
+/// Adds the functions (subprograms, inlined subroutines, the address -> function map) to the index
+/// built by ps_build_index. Returns 0 (the table at ps_result_ptr is updated: arrays may have moved),
+/// or 1 when there is no index.
+#[no_mangle]
+pub extern "C" fn ps_build_functions() -> u32 {
+    unsafe {
+        match INDEX.as_mut() {
+            Some(builder) => {
+                builder.functions();
+                RESULT = builder.out().table();
+                0
+            }
+            None => 1,
+        }
+    }
+}
+
+/// Renders the next chunk of `objdump --dwarf=decodedline` text for the rows (`restart` != 0 starts
+/// from the first unit). Returns its length (0: done); the bytes are at ps_text_ptr until the next call.
+#[no_mangle]
+pub extern "C" fn ps_text_next(restart: u32) -> usize {
+    unsafe {
+        let builder = match INDEX.as_ref() {
+            Some(b) => b,
+            None => return 0,
+        };
+        if restart != 0 || CURSOR.is_none() {
+            CURSOR = Some(text::Cursor::new());
+            if TEXT.capacity() == 0 {
+                TEXT.reserve(text::CHUNK + 4096);
+            }
+        }
+        text::next_chunk(builder.out(), CURSOR.as_mut().unwrap(), &mut TEXT);
+        TEXT.len()
+    }
+}
+
+/// Where the chunk of the last ps_text_next starts.
+#[no_mangle]
+pub extern "C" fn ps_text_ptr() -> *const u8 {
+    unsafe { TEXT.as_ptr() }
+}
 /// The result of the last `ps_build_index`: its table (status 0) or its error message (status 1).
 #[no_mangle]
 pub extern "C" fn ps_result_ptr() -> *const u8 {

@@ -1,6 +1,8 @@
 //! The index handed to the host. Each array stays where Rust built it; the host reads a table of
 //! (pointer, byte length, count) and views the arrays in wasm memory in place (Float64Array/
-//! Uint32Array): no serialisation, no per-row objects across the boundary.
+//! Uint32Array): no serialisation, no per-row objects across the boundary. funcs, segAddr and segFunc
+//! are empty until the function pass (ps_build_functions), which may move every array: the host
+//! re-reads the table after it.
 //! Table (u32s): magic, format, then for each array below ptr, bytes, count; then warning ptr, len.
 //!   strings  UTF-8 bytes
 //!   files    nFiles x u32[6]: absolute path off/len, table name off/len, objdump switch header off/len
@@ -8,7 +10,8 @@
 //!            file 0's id (DWARF 5) or NONE
 //!   rowAddr  nRows  x f64 (link-time address, exact below 2^53)
 //!   rowData  nRows  x u32[5]: file, line, column, flags (1 is_stmt, 2 end_sequence,
-//!            4 DWARF 5 file register never set in the sequence), discriminator
+//!            4 DWARF 5 file register never set in the sequence, bits 8.. objdump's view number,
+//!            saturated), discriminator
 //!   funcs    nFuncs x u32[6]: name off/len, parent (inline caller) or NONE, call file, call line, call column
 //!   segAddr  nSegs  x f64; segFunc nSegs x u32: innermost function from this address on (NONE: none)
 //!   lkAddr   nLk    x f64; lkRow   nLk   x u32: line row from this address on (NONE: outside sequences)
@@ -16,7 +19,10 @@
 
 pub const NONE: u32 = 0xffff_ffff;
 pub const MAGIC: u32 = 0x5744_5350; // "PSDW"
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
+/// The view number of a row sits in the high bits of its flags.
+pub const VIEW_SHIFT: u32 = 8;
+pub const VIEW_MAX: u32 = 0x00ff_ffff;
 
 pub struct Out {
     pub strings: Vec<u8>,

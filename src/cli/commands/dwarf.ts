@@ -49,7 +49,8 @@ function lines(index: DwarfModuleIndex, bin: string, json: boolean): void {
     writeOut(`${buf}\n]}\n`);
     return;
   }
-  writeObjdumpDecodedLine(index, bin, writeOut);
+  // The chunks live in wasm memory that the next chunk overwrites: copy each one.
+  writeObjdumpDecodedLine(index, bin, (chunk) => process.stdout.write(Buffer.from(chunk)));
 }
 
 async function readStdin(): Promise<string> {

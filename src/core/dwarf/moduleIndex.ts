@@ -153,8 +153,6 @@ function floorIndex(a: Float64Array, x: number): number {
 
 export class DwarfModuleIndex implements ModuleIndex {
   readonly rowCount: number;
-  /** Problems in compilation units that were skipped (the others are indexed). */
-  readonly warning?: string;
   private readonly paths: Array<string | undefined>;
   private readonly names = new Map<number, string>();
   private readonly callers = new Map<number, readonly InlineFrame[]>();
@@ -174,7 +172,31 @@ export class DwarfModuleIndex implements ModuleIndex {
   ) {
     this.rowCount = data.rowAddr.length;
     this.paths = new Array(data.files.length / 6);
-    this.warning = data.warning;
+  }
+
+  /**
+   * Problems in compilation units that were skipped (the others are indexed). Problems of the
+   * function pass appear once it has run (the first function lookup, or `buildFunctions()`).
+   */
+  get warning(): string | undefined {
+    return this.data.warning;
+  }
+
+  /**
+   * Reads the functions (.debug_info) now rather than at the first function lookup. Listing rows
+   * never needs them; lookups build them on first use.
+   */
+  buildFunctions(): void {
+    this.data.buildFunctions();
+  }
+
+  /** The `objdump --dwarf=decodedline` text of all units; each chunk is valid only during `write`. */
+  writeDecodedLineText(write: (chunk: Uint8Array) => void): void {
+    try {
+      this.data.writeText(write);
+    } catch (e) {
+      throw asDwarfError(this.debugPath, e);
+    }
   }
 
   private str(off: number, len: number): string {
@@ -249,6 +271,7 @@ export class DwarfModuleIndex implements ModuleIndex {
   functionName(func: number): string {
     let name = this.names.get(func);
     if (name === undefined) {
+      this.data.buildFunctions();
       const f = this.data.funcs;
       name = f[func * 6 + 1] ? this.str(f[func * 6], f[func * 6 + 1]) : '??';
       this.names.set(func, name);
@@ -266,6 +289,7 @@ export class DwarfModuleIndex implements ModuleIndex {
 
   /** The innermost function or inlined subroutine covering `offset`, or NONE. */
   functionAt(offset: number): number {
+    this.data.buildFunctions();
     const i = floorIndex(this.data.segAddr, offset);
     return i < 0 ? NONE : this.data.segFunc[i];
   }
@@ -306,6 +330,7 @@ export class DwarfModuleIndex implements ModuleIndex {
     const key = func;
     let frames = this.callers.get(key);
     if (!frames) {
+      this.data.buildFunctions();
       const list: InlineFrame[] = [];
       const f = this.data.funcs;
       for (let guard = 0; f[func * 6 + 2] !== NONE && guard < 1000; guard++) {

@@ -1,6 +1,7 @@
 // Runs the gimli .wasm over a module's DWARF sections and views the index arrays in its memory in
 // place: typed arrays, no per-row objects, no copy. The layout is documented in wasm/src/out.rs.
-import { instantiateDwarfWasm } from '../dwarfWasm';
+// The line pass runs at once; the function pass and the objdump text on demand.
+import { DwarfWasmExports, instantiateDwarfWasm } from '../dwarfWasm';
 import type { SectionSource } from '../elf/elfReader';
 
 /** Section slots shared with wasm/src/index.rs (section_slot). */
@@ -18,32 +19,14 @@ export const SECTION_IDS: Record<string, number> = {
 
 export const NONE = 0xffffffff;
 const MAGIC = 0x57445350;
-const FORMAT = 2;
+const FORMAT = 3;
 
 export const ROW_STMT = 1;
 export const ROW_END_SEQUENCE = 2;
 /** DWARF 5 row whose sequence never set the file register (binutils then names file 0). */
 export const ROW_UNSET_FILE5 = 4;
-
-/** The decoded module: every array indexed as described in wasm/src/out.rs. */
-export interface ModuleData {
-  strings: Uint8Array;
-  /** nFiles x 6: path off/len, table name off/len, objdump switch header off/len. */
-  files: Uint32Array;
-  /** nCus x 6: first row, CU header off/len, version, id of file 1, id of file 0 (DWARF 5) or NONE. */
-  cus: Uint32Array;
-  rowAddr: Float64Array;
-  /** nRows x 5: file, line, column, flags, discriminator. */
-  rowData: Uint32Array;
-  /** nFuncs x 6: name off/len, parent, call file, call line, call column. */
-  funcs: Uint32Array;
-  segAddr: Float64Array;
-  segFunc: Uint32Array;
-  lkAddr: Float64Array;
-  lkRow: Uint32Array;
-  /** The first problem met in units that were skipped, if any. */
-  warning?: string;
-}
+/** objdump's view number of a row is `flags >>> ROW_VIEW_SHIFT` (saturated at 2^24 - 1). */
+export const ROW_VIEW_SHIFT = 8;
 
 /** The .wasm failed: `trap` when it aborted (a bug or exhausted memory), else gimli's message. */
 export class WasmIndexError extends Error {
@@ -52,7 +35,130 @@ export class WasmIndexError extends Error {
   }
 }
 
-/** Builds the index of the given sections in a fresh wasm instance (a trap cannot poison another). */
+function isTrap(e: unknown): e is Error {
+  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError;
+}
+
+function trapError(e: Error, doing: string): WasmIndexError {
+  return new WasmIndexError(`the DWARF decoder trapped ${doing} (${e.message}): the debug information is corrupt or too large`, true);
+}
+
+/**
+ * The decoded module: every array indexed as described in wasm/src/out.rs, viewed where the .wasm
+ * built it. The line arrays are there from the start; funcs/segAddr/segFunc stay empty until
+ * `buildFunctions()` (the .debug_info walk, which listing rows never needs). A call into the instance
+ * can grow its memory, which detaches every view, so each call is followed by a fresh view of the
+ * table: read the arrays from this object after such a call, not from variables taken before it.
+ */
+export class ModuleData {
+  strings!: Uint8Array;
+  /** nFiles x 6: path off/len, table name off/len, objdump switch header off/len. */
+  files!: Uint32Array;
+  /** nCus x 6: first row, CU header off/len, version, id of file 1, id of file 0 (DWARF 5) or NONE. */
+  cus!: Uint32Array;
+  rowAddr!: Float64Array;
+  /** nRows x 5: file, line, column, flags (ROW_* bits, view number above ROW_VIEW_SHIFT), discriminator. */
+  rowData!: Uint32Array;
+  /** nFuncs x 6: name off/len, parent, call file, call line, call column. */
+  funcs!: Uint32Array;
+  segAddr!: Float64Array;
+  segFunc!: Uint32Array;
+  lkAddr!: Float64Array;
+  lkRow!: Uint32Array;
+  /** The first problem met in units that were skipped, if any. */
+  warning?: string;
+  private functions = false;
+  /** Set once the instance trapped: nothing may call into it again. */
+  private dead = false;
+
+  constructor(private readonly wasm: DwarfWasmExports) {
+    this.view();
+  }
+
+  get functionsBuilt(): boolean {
+    return this.functions;
+  }
+
+  /**
+   * Runs the function pass once. A trap there leaves the line index usable: the functions stay empty
+   * and `warning` says why (the copies of strings and files survive what the trap left behind).
+   */
+  buildFunctions(): void {
+    if (this.functions) return;
+    this.functions = true;
+    if (this.dead) return;
+    const { warning } = this;
+    const strings = this.strings.slice();
+    const files = this.files.slice();
+    try {
+      this.wasm.ps_build_functions();
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this.dead = true;
+      this.view();
+      this.strings = strings;
+      this.files = files;
+      this.funcs = new Uint32Array(0);
+      this.segAddr = new Float64Array(0);
+      this.segFunc = new Uint32Array(0);
+      const problem = trapError(e, 'reading functions').message;
+      this.warning = warning ? `${warning}; ${problem}` : problem;
+      return;
+    }
+    this.view();
+  }
+
+  /** The objdump --dwarf=decodedline text of every unit, in chunks valid only during `write`. */
+  writeText(write: (chunk: Uint8Array) => void): void {
+    if (this.dead) throw new WasmIndexError('the DWARF decoder trapped earlier: reopen the module', true);
+    for (let restart = 1; ; restart = 0) {
+      let len: number;
+      try {
+        len = this.wasm.ps_text_next(restart);
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        this.dead = true;
+        throw trapError(e, 'rendering the rows');
+      }
+      if (this.wasm.memory.buffer !== this.rowAddr.buffer) this.view();
+      if (!len) return;
+      write(new Uint8Array(this.wasm.memory.buffer, this.wasm.ps_text_ptr(), len));
+    }
+  }
+
+  /** Views the arrays listed by the result table (wasm/src/out.rs). */
+  private view(): void {
+    const buf = this.wasm.memory.buffer;
+    const t = new Uint32Array(buf, this.wasm.ps_result_ptr(), this.wasm.ps_result_len() / 4);
+    if (t[0] !== MAGIC || t[1] !== FORMAT) throw new WasmIndexError(`unexpected result format ${t[1]} from the DWARF decoder: run \`npm run build\``, false);
+    let i = 2;
+    // Each array: (pointer, byte length, element count).
+    const next = (): [number, number] => {
+      const entry: [number, number] = [t[i], t[i + 2]];
+      i += 3;
+      return entry;
+    };
+    const u8 = () => new Uint8Array(buf, ...next());
+    const u32 = () => new Uint32Array(buf, ...next());
+    const f64 = () => new Float64Array(buf, ...next());
+    this.strings = u8();
+    this.files = u32();
+    this.cus = u32();
+    this.rowAddr = f64();
+    this.rowData = u32();
+    this.funcs = u32();
+    this.segAddr = f64();
+    this.segFunc = u32();
+    this.lkAddr = f64();
+    this.lkRow = u32();
+    this.warning = t[i + 1] ? Buffer.from(new Uint8Array(buf, t[i], t[i + 1])).toString('utf8') : undefined;
+  }
+}
+
+/**
+ * Builds the line index of the given sections in a fresh wasm instance (a trap cannot poison
+ * another). The sections stay in the instance's memory: the function pass reads them later.
+ */
 export function buildModuleData(sections: Map<string, Uint8Array | SectionSource>): ModuleData {
   const wasm = instantiateDwarfWasm();
   const entries = [...sections].filter(([name, bytes]) => SECTION_IDS[name] !== undefined && bytes.length > 0);
@@ -70,49 +176,14 @@ export function buildModuleData(sections: Map<string, Uint8Array | SectionSource
     }
     new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);
     status = wasm.ps_build_index(table, entries.length);
-    // The index does not point into the sections: give their memory back to the allocator.
-    for (let k = 0; k < triples.length; k += 3) wasm.ps_free(triples[k + 1], triples[k + 2]);
   } catch (e) {
     if (e instanceof WasmIndexError) throw e;
-    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-      throw new WasmIndexError(`the DWARF decoder trapped (${e.message}): the debug information is corrupt or too large`, true);
-    }
+    if (isTrap(e)) throw trapError(e, 'reading line tables');
     throw e;
   }
-  const ptr = wasm.ps_result_ptr();
-  const len = wasm.ps_result_len();
-  if (status !== 0) throw new WasmIndexError(Buffer.from(new Uint8Array(wasm.memory.buffer, ptr, len)).toString('utf8'), false);
-  return decode(wasm.memory.buffer, ptr, len);
-}
-
-/**
- * Views the index arrays where the .wasm built them. The views keep the instance's memory alive
- * (one memory per module); nothing calls into that instance again, so the memory never grows and
- * the views never detach.
- */
-function decode(buf: ArrayBuffer, ptr: number, len: number): ModuleData {
-  const t = new Uint32Array(buf, ptr, len / 4);
-  if (t[0] !== MAGIC || t[1] !== FORMAT) throw new WasmIndexError(`unexpected result format ${t[1]} from the DWARF decoder: run \`npm run build\``, false);
-  let i = 2;
-  // Each array: (pointer, byte length, element count).
-  const next = (): [number, number] => {
-    const entry: [number, number] = [t[i], t[i + 2]];
-    i += 3;
-    return entry;
-  };
-  const u8 = () => new Uint8Array(buf, ...next());
-  const u32 = () => new Uint32Array(buf, ...next());
-  const f64 = () => new Float64Array(buf, ...next());
-  const strings = u8();
-  const files = u32();
-  const cus = u32();
-  const rowAddr = f64();
-  const rowData = u32();
-  const funcs = u32();
-  const segAddr = f64();
-  const segFunc = u32();
-  const lkAddr = f64();
-  const lkRow = u32();
-  const warning = t[i + 1] ? Buffer.from(new Uint8Array(buf, t[i], t[i + 1])).toString('utf8') : undefined;
-  return { strings, files, cus, rowAddr, rowData, funcs, segAddr, segFunc, lkAddr, lkRow, warning };
+  if (status !== 0) {
+    const ptr = wasm.ps_result_ptr();
+    throw new WasmIndexError(Buffer.from(new Uint8Array(wasm.memory.buffer, ptr, wasm.ps_result_len())).toString('utf8'), false);
+  }
+  return new ModuleData(wasm);
 }
