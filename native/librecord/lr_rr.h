@@ -93,6 +93,22 @@ LR_HIDDEN int64_t lr_rr_result(const struct lr_rr_rec *r);
 /* A fast 64-bit hash of user-data bytes (by-reference records). */
 LR_HIDDEN uint64_t lr_rr_hash(const void *p, size_t n);
 
+/* Hooks the tagging layer calls (declared in lr.h too): lr_rr_taint.c. */
+LR_HIDDEN extern int lr_rr_replaying;
+LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, size_t len, const struct lr_buf *tag);
+LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);
+
+/* A line on stderr with raw syscalls only (lr_warn calls getpid, which a replay takes from the log). */
+LR_HIDDEN void lr_rr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The identity this process had when it was recorded ("exe:pid@host"), the sender name in its hellos. */
+LR_HIDDEN const char *lr_rr_identity(void);
+/* Message taint on replay (lr_rr_taint.c): the end entry of this sender's file. */
+LR_HIDDEN void lr_rr_msg_end(void);
+/* Replay of by-value user data: copies the log's n bytes over the real read's real_n bytes, keeping the
+   taint planegrind gave the real read. */
+LR_HIDDEN void lr_rr_copy_keep_taint(void *dst, const void *src, size_t n, size_t real_n);
+
 /* True when the return address lies in librecord itself (its own locks are not recorded). */
 LR_HIDDEN int lr_rr_from_self(const void *ret_addr);
 

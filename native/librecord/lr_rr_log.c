@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include "lr_rr.h"
@@ -60,8 +61,8 @@ static long sys_write_all(int fd, const void *p, size_t n)
    return 0;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+#define say lr_rr_say
+void lr_rr_say(const char *fmt, ...)
 {
    char line[1024];
    int saved = errno;
@@ -300,6 +301,15 @@ void lr_rr_put(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t fl
    lr_rr_unlock();
 }
 
+/* The host name as librecord's identity has it (lr_main.c: gethostname, at most 63 bytes). */
+static const char *host_name(void)
+{
+   static char host[64];
+   struct utsname u;
+   if (!host[0]) snprintf(host, sizeof host, "%.63s", syscall(SYS_uname, &u) == 0 ? u.nodename : "?");
+   return host;
+}
+
 static void write_header(const char *name, const char *dir)
 {
    static char cmd[65536], env[65536], aux[16384], data[sizeof cmd + sizeof env + 4];
@@ -311,9 +321,9 @@ static void write_header(const char *name, const char *dir)
    size_t cl = slurp("/proc/self/cmdline", cmd, sizeof cmd);
    size_t el = slurp("/proc/self/environ", env, sizeof env);
    int al = snprintf(aux, sizeof aux,
-                     "name=%s\npid=%ld\nppid=%ld\nexe=%s\nbuild_id=%s\ncwd=%s\ndata=%s\ndir=%s\nstart_ns=%lld\n",
+                     "name=%s\npid=%ld\nppid=%ld\nexe=%s\nbuild_id=%s\ncwd=%s\ndata=%s\ndir=%s\nstart_ns=%lld\nhost=%s\n",
                      name, syscall(SYS_getpid), syscall(SYS_getppid), exe, bid, cwd,
-                     lr_rr_by_reference ? "reference" : "value", dir, (long long)0);
+                     lr_rr_by_reference ? "reference" : "value", dir, (long long)0, host_name());
    uint32_t c32 = (uint32_t)cl;
    memcpy(data, &c32, 4);
    memcpy(data + 4, cmd, cl);
@@ -404,6 +414,7 @@ static void report(const char *status, const char *call, int fd, uint64_t arg, c
    }
    int fd2 = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
    if (fd2 >= 0) { sys_write_all(fd2, text, (size_t)n); syscall(SYS_close, fd2); }
+   lr_rr_msg_end();
    say("replay %s: %s (process %s, thread %u, call %s on fd %d, record %llu at byte %zu)", status, reason,
        proc_name, lr_rr_tid(), call, fd, (unsigned long long)log_index, log_pos);
    syscall(SYS_exit_group, code);
@@ -476,6 +487,37 @@ int64_t lr_rr_result(const struct lr_rr_rec *r)
    return r->h->ret;
 }
 
+/* The log belongs to the program whose exe its header names. Another program that inherits the
+   environment (the shell script /usr/bin/valgrind that execs valgrind.bin, a process started with exec)
+   runs with replay off instead of consuming the log. */
+static int is_recorded_program(const char *hdr, size_t len)
+{
+   const char *k = memmem(hdr, len, "\nexe=", 5);
+   if (!k) return 1;
+   k += 5;
+   const char *e = memchr(k, '\n', len - (size_t)(k - hdr));
+   size_t kl = e ? (size_t)(e - k) : len - (size_t)(k - hdr);
+   char exe[4096];
+   long n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
+   if (n <= 0) return 1;
+   if ((size_t)n == kl && memcmp(exe, k, kl) == 0) return 1;
+   lr_rr_mode = LR_RR_OFF;
+   munmap((void *)log_base, log_size);
+   log_base = NULL;
+   return 0;
+}
+
+static char recorded_host[64];
+
+const char *lr_rr_identity(void)
+{
+   static char id[sizeof lr_identity + 64];
+   const char *at = strrchr(lr_identity, '@');
+   if (!recorded_host[0] || !at) return lr_identity;
+   snprintf(id, sizeof id, "%.*s@%s", (int)(at - lr_identity), lr_identity, recorded_host);
+   return id;
+}
+
 static void open_replay_log(void)
 {
    const char *p = getenv("PLANESCOPE_RR_LOG");
@@ -500,7 +542,15 @@ static void open_replay_log(void)
    char *dot = strstr(proc_name, ".rec");
    if (dot) *dot = 0;
    const char *hdr_text = (const char *)(h + 1);
+   if (!is_recorded_program(hdr_text, h->aux_len)) return; /* a wrapper (valgrind's launcher script) */
    lr_rr_by_reference = memmem(hdr_text, h->aux_len, "\ndata=reference\n", 16) != NULL;
+   const char *host = memmem(hdr_text, h->aux_len, "\nhost=", 6);
+   if (host) {
+      host += 6;
+      const char *e = memchr(host, '\n', h->aux_len - (size_t)(host - hdr_text));
+      size_t hl = e ? (size_t)(e - host) : 0;
+      if (hl < sizeof recorded_host) memcpy(recorded_host, host, hl), recorded_host[hl] = 0;
+   }
    log_pos += h->len;
    log_index = 1;
    const char *stall = getenv("PLANESCOPE_RR_STALL_S");
@@ -533,7 +583,7 @@ void lr_rr_configure(void)
    } else if (strcmp(mode, "replay") == 0) {
       lr_rr_mode = LR_RR_REPLAY;
       open_replay_log();
-      pthread_atfork(NULL, NULL, replay_after_fork);
+      if (lr_rr_mode == LR_RR_REPLAY) pthread_atfork(NULL, NULL, replay_after_fork);
    }
 }
 
@@ -549,6 +599,7 @@ __attribute__((destructor)) static void rr_end(void)
       struct lr_rr_rec r;
       lr_rr_next(RR_END, 0, 0, 0, &r);
       lr_rr_done();
+      lr_rr_msg_end();
    }
 }
 

@@ -129,7 +129,7 @@ static ssize_t udata_read(int fd, void *buf, size_t n)
       lr_rr_next(RR_UDATA_VALUE, fd, n, 0, &R);
       ssize_t want = (ssize_t)R.h->ret;
       if (want >= 0 && r >= 0 && want != r) syscall(SYS_lseek, fd, (off_t)(want - r), SEEK_CUR);
-      memcpy(buf, R.data, R.data_len < n ? R.data_len : n);
+      lr_rr_copy_keep_taint(buf, R.data, R.data_len < n ? R.data_len : n, r > 0 ? (size_t)r : 0);
       want = (ssize_t)lr_rr_result(&R);
       e = errno;
       lr_rr_done();
@@ -573,6 +573,7 @@ void lr_rr_install(struct lr_real *r)
    table = r;
    lr_rr_configure();
    if (lr_rr_mode == LR_RR_OFF) return;
+   lr_rr_replaying = lr_rr_mode == LR_RR_REPLAY;
    r->read = s_read; r->readv = s_readv; r->recv = s_recv; r->recvfrom = s_recvfrom; r->recvmsg = s_recvmsg;
    r->send = s_send; r->sendto = s_sendto; r->sendmsg = s_sendmsg; r->write = s_write; r->writev = s_writev;
    r->sendfile = s_sendfile; r->sendmmsg = s_sendmmsg; r->recvmmsg = s_recvmmsg;

@@ -7,6 +7,7 @@ import { distAsset } from '../../core/assets';
 import { LogSummary, RecordingError } from '../../core/recording/log';
 import { readManifest } from '../../core/recording/manifest';
 import { recordRun, replayProcess, ReplayOutcome } from '../../core/recording/session';
+import { analyzeRecording, AnalyzeOutcome } from '../../core/recording/analyze';
 import { Command, UserError } from '../command';
 import { optionValue, ParsedArgs, parseArgs } from '../args';
 
@@ -76,6 +77,8 @@ export const replayCommand: Command = {
   name: 'replay',
   summary: 'replay recorded processes from their logs, with no network or peers',
   help: `Usage: planescope replay DIR [--process NAME] [--json]
+       planescope replay DIR --analyze [--process NAME] [--trace OUT] [--user-data GLOB]...
+                             [--pointer-policy insensitive|sensitive] [--json]
 
 Re-executes each process recorded in DIR (by \`planescope run --mode record --trace DIR\`) from its
 log: reads, accepts, readiness, clocks, randomness, pids and the order of pthread mutex/condvar
@@ -90,12 +93,27 @@ A truncated log replays up to the truncation.
   --process NAME   only this process: <exe>.<pid> as in the log's file name, the exe name, or the pid
   --json           print the outcome of each process as JSON
 
-Exit status: 0 when every process replayed as recorded, 1 otherwise.
-(--analyze, replaying under planegrind, is not available yet: see docs/recording.md.)`,
+--analyze replays the processes under planegrind, all at once, and writes one taint log per process
+into OUT (default DIR/analysis) for \`planescope classify OUT\`. Each receiver gets its senders'
+per-byte taint by message id through OUT/<sender>.msgtaint, written by the sender's replay; those
+files stay, so a process replayed alone later (--process, the debugger) still receives its senders'
+taint. Taint sources are the user-data patterns of the recording unless --user-data is given.
+
+Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
   async run(args) {
-    const parsed = parseArgs(args, { values: ['process'], flags: ['json', 'analyze'] }, 'replay');
+    const parsed = parseArgs(args, { values: ['process', 'trace', 'pointer-policy'], repeatable: ['user-data'], flags: ['json', 'analyze'] }, 'replay');
     if (parsed.positional.length !== 1) throw new UserError('replay: give one recording directory, e.g. `planescope replay rec`', 2);
-    if (parsed.flags.has('analyze')) throw new UserError('replay --analyze (replay under planegrind) is not available in this build yet; replay without it, or classify an online run (`planescope run --mode online`)');
+    const analyze = parsed.flags.has('analyze');
+    const policy = optionValue(parsed, 'pointer-policy');
+    if (!analyze) {
+      for (const o of ['trace', 'pointer-policy', 'user-data']) {
+        if (parsed.values.has(o)) throw new UserError(`replay: --${o} applies to an analysis only: add --analyze (replay under planegrind)`, 2);
+      }
+    }
+    if (policy !== undefined && policy !== 'insensitive' && policy !== 'sensitive') {
+      throw new UserError(`replay: --pointer-policy must be 'insensitive' or 'sensitive', not '${policy}'`, 2);
+    }
+    for (const g of parsed.values.get('user-data') ?? []) if (!g) throw new UserError('replay: --user-data needs a non-empty glob', 2);
     const dir = resolve(parsed.positional[0]);
     const logs = selected(logsOf(dir), optionValue(parsed, 'process'));
     try {
@@ -104,12 +122,19 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.
       throw new UserError(`replay: ${(e as Error).message}`);
     }
     const librecord = distAsset('native/librecord.so');
-    let outcomes: ReplayOutcome[];
+    let outcomes: (ReplayOutcome | AnalyzeOutcome)[];
+    let outDir: string | undefined;
     try {
       // processes replay concurrently: each waits only on its own log
       // with --json the programs' own output goes to stderr, so stdout is only the JSON
       const stdio = parsed.flags.has('json') ? (['ignore', 2, 2] as const) : (['ignore', 'inherit', 'inherit'] as const);
-      outcomes = await Promise.all(logs.map((log) => replayProcess({ log, librecord, stdio: [...stdio] })));
+      if (analyze) {
+        outDir = resolve(optionValue(parsed, 'trace') ?? join(dir, 'analysis'));
+        const userData = (parsed.values.get('user-data') ?? []).map((g) => resolve(g));
+        outcomes = await analyzeRecording({ logs, outDir, librecord, userData, pointerPolicy: policy as 'insensitive' | 'sensitive' | undefined, stdio: [...stdio] });
+      } else {
+        outcomes = await Promise.all(logs.map((log) => replayProcess({ log, librecord, stdio: [...stdio] })));
+      }
     } catch (e) {
       if (e instanceof RecordingError) throw new UserError(e.message);
       throw e;
@@ -127,6 +152,7 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.
         userDataBytesByValue: r.s.userDataBytesByValue, userDataBytesByReference: r.s.userDataBytesByReference,
         exit: outcomes.find((o) => o.summary === r.s)!.exit, report: outcomes.find((o) => o.summary === r.s)!.report ?? null,
         sourceLine: outcomes.find((o) => o.summary === r.s)!.sourceLine ?? null,
+        ...(analyze ? { taintLog: (outcomes.find((o) => o.summary === r.s) as AnalyzeOutcome).taintLog } : {}),
       })), (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2));
     } else {
       for (const r of rows) {
@@ -136,6 +162,7 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.
           : `user data by value: ${kib(r.s.userDataBytesByValue)}`;
         console.error(`            log ${kib(r.s.logBytes)}, ${r.s.records} records, ${r.s.threads.length} thread(s); ${ud}`);
       }
+      if (outDir) console.error(`planescope: taint logs in ${outDir}; classify them with \`planescope classify ${outDir} --out app.planes.db\``);
     }
     return ok ? 0 : 1;
   },

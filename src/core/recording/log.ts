@@ -34,6 +34,8 @@ export interface RecordingHeader {
   buildId: string;
   cwd: string;
   data: 'value' | 'reference';
+  /** The recording host's name (librecord's identity has it); '' in logs made before it was written. */
+  host: string;
   argv: string[];
   env: Record<string, string>;
 }
@@ -86,6 +88,7 @@ function parseHeader(path: string, aux: Buffer, data: Buffer): RecordingHeader {
     buildId: kv.get('build_id') ?? '',
     cwd: kv.get('cwd') ?? '',
     data: kv.get('data') === 'reference' ? 'reference' : 'value',
+    host: kv.get('host') ?? '',
     argv,
     env,
   };
@@ -118,6 +121,7 @@ export function readRecordingLog(path: string): LogSummary {
     let records = 0, ended = false, udValue = 0, udRef = 0;
     while (pos + RECORD_HEADER_BYTES <= size) {
       const h = Buffer.from(bytesAt(pos, RECORD_HEADER_BYTES));
+      if (h.length < RECORD_HEADER_BYTES) break; // the file shrank while we read it (a process trimming its log at exit)
       const len = h.readUInt32LE(0), kind = h.readUInt16LE(4), tid = h.readUInt16LE(6);
       const ret = Number(h.readBigInt64LE(16));
       const auxLen = h.readUInt32LE(32);
@@ -125,6 +129,7 @@ export function readRecordingLog(path: string): LogSummary {
       if (!header) {
         if (kind !== KIND_HEADER) throw new RecordingError(`${path} does not start with a header record`);
         const body = Buffer.from(bytesAt(pos + RECORD_HEADER_BYTES, len - RECORD_HEADER_BYTES));
+        if (body.length < len - RECORD_HEADER_BYTES) break;
         header = parseHeader(path, body.subarray(0, auxLen), body.subarray(auxLen));
       } else {
         const name = RECORD_KINDS[kind] ?? `kind ${kind}`;
