@@ -3,6 +3,7 @@
 // Never runs in an untrusted workspace (the manifest declares limited untrusted support).
 import * as vscode from 'vscode';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface PipelineResult {
   code: number | null;
@@ -61,7 +62,8 @@ export class PipelineRunner {
           };
           const cancel = token.onCancellationRequested(() => {
             cancelled = true;
-            this.output.appendLine('cancelled: stopping the process group');
+            const members = child.pid ? liveGroupMembers(child.pid) : 0;
+            this.output.appendLine(`cancelled: stopping planescope ${args[0]} and every process it started (SIGTERM to its process group, ${members} running)`);
             killGroup('SIGTERM');
             killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
           });
@@ -74,7 +76,21 @@ export class PipelineRunner {
             cancel.dispose();
             clearTimeout(killTimer);
             this.output.appendLine(`planescope ${args[0]} ended: ${signal ? `signal ${signal}` : `exit code ${code}`}`);
-            resolve({ code, cancelled, stdout });
+            if (!cancelled || !child.pid) return resolve({ code, cancelled, stdout });
+            // The CLI stops what it started; whatever outlived it (ignoring SIGTERM) is killed now.
+            const left = liveGroupMembers(child.pid);
+            if (left > 0) {
+              killGroup('SIGKILL');
+              this.output.appendLine(`cancelled: ${left} process${left === 1 ? '' : 'es'} outlived planescope ${args[0]}; sent SIGKILL`);
+            }
+            void waitUntilGone(child.pid).then((gone) => {
+              this.output.appendLine(
+                gone
+                  ? `cancelled: planescope ${args[0]} and every process it started have stopped`
+                  : `cancelled: some processes of group ${child.pid} are still running after SIGKILL (see ps -g ${child.pid})`,
+              );
+              resolve({ code, cancelled, stdout });
+            });
           });
         }),
       ),
@@ -91,4 +107,39 @@ export class PipelineRunner {
       .showErrorMessage(`Planescope: ${what} failed (exit code ${result.code ?? 'none'}). The output channel has the details.`, 'Show Output')
       .then((choice) => choice && this.output.show());
   }
+}
+
+/** Resolves true once no member of group `pgid` runs, false after `timeoutMs`. */
+async function waitUntilGone(pgid: number, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (liveGroupMembers(pgid) > 0) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** Members of process group `pgid` that are still running (zombies, which nobody may reap here, are not). */
+function liveGroupMembers(pgid: number): number {
+  if (process.platform !== 'linux') {
+    try {
+      process.kill(-pgid, 0);
+      return 1;
+    } catch {
+      return 0;
+    }
+  }
+  let n = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so parse after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') n++;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return n;
 }

@@ -4,7 +4,7 @@
 // database it wrote, and the lookup line, its hover and the CRC32 pointer site appear.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureValgrindLib } from '../../src/core/valgrindLib';
@@ -46,6 +46,31 @@ int main(int argc, char **argv) {
   return 0;
 }
 `;
+
+/** Running processes (not zombies) whose command line names `path`. */
+function processesNaming(path: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(path)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/** Polls `probe` (here: /proc, which has no change event) until it returns true or `timeoutMs` passes. */
+async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function lineOf(marker: string): number {
   return CRC_C.split('\n').findIndex((l) => l.includes(`/* @${marker} */`)) + 1;
@@ -125,5 +150,37 @@ describe('extension: classify a real planegrind trace from the editor (code-serv
     assert.ok(items.some((i) => i.label === 'crc.c'), JSON.stringify(items));
     assert.ok(items.some((i) => i.label === 'crc32'), JSON.stringify(items));
     assert.ok(items.some((i) => i.label === `#1 load at line ${lineOf('lookup')}`), JSON.stringify(items));
+  });
+
+  it('classifies a folder from the Explorer context menu', async () => {
+    const page = vscode.page;
+    await vscode.workbench.runExplorerContextCommand('trace', 'Classify a Trace Directory');
+    // No folder dialog: the right-clicked folder is the trace. The save dialog proposes <folder>.planes.db.
+    const input = page.locator('.quick-input-widget input.input');
+    await page.waitForFunction(() => /trace\.planes\.db$/.test((document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? ''));
+    const target = join(vscode.workspace, 'from-menu.planes.db');
+    await input.fill(target);
+    await page.keyboard.press('Enter');
+    await vscode.workbench.waitForNotification(/Planescope: opened .*from-menu\.planes\.db/, 240000);
+    assert.ok(existsSync(target));
+    await vscode.waitForOutputChannel('Planescope', /\$ planescope classify .*\/trace --out .*from-menu\.planes\.db/);
+  });
+
+  it('cancels the demo from its progress notification: every process it started stops, and the output says so', async () => {
+    const page = vscode.page;
+    const work = join(vscode.workspace, 'planescope-demo');
+    await vscode.workbench.runCommand('Planescope: Run the Demo Pipeline');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Planescope: running the demo' }).first();
+    await toast.waitFor();
+    // Cancel once the taint analysis runs: valgrind processes whose command line names the work directory.
+    await until('valgrind under the demo', () => processesNaming(work).some((p) => /valgrind|planegrind/.test(p)), 180000);
+    await toast.locator('.monaco-button', { hasText: /^\s*Cancel\s*$/ }).click();
+    const output = await vscode.waitForOutputChannel('Planescope', /cancelled: planescope demo and every process it started have stopped/, 60000);
+    assert.match(output, /cancelled: stopping planescope demo and every process it started \(SIGTERM to its process group, [1-9]\d* running\)/);
+    assert.match(output, /planescope demo ended: (exit code 130|signal SIGTERM)/);
+    await vscode.workbench.waitForNotification(/Planescope: the demo cancelled\./);
+    assert.deepEqual(processesNaming(work), []);
+    // Cancelled before classify: the demo's database was never written.
+    assert.equal(existsSync(join(work, 'demo.planes.db')), false);
   });
 });
