@@ -80,6 +80,9 @@ LR_HIDDEN extern char lr_identity[256];   /* "exe:pid@host", the sender name in 
 LR_HIDDEN void lr_identity_refresh(void);
 LR_HIDDEN void lr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 LR_HIDDEN uint32_t lr_next_msg_id(void);
+LR_HIDDEN extern int lr_stats_on;          /* PLANESCOPE_TAG_STATS=1 */
+LR_HIDDEN void lr_stats_add(uint64_t tag_bytes, uint64_t payload_bytes);
+#define LR_STATS(tag, payload) do { if (lr_stats_on) lr_stats_add((tag), (payload)); } while (0)
 LR_HIDDEN void lr_ensure_init(void);
 
 /* ---- wire format (lr_wire.c) ---- */

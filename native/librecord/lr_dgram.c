@@ -131,6 +131,7 @@ ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int f
    lr_buf_free(&tag);
    if (v != local) free(v);
    if (r < 0) return r;
+   LR_STATS(prefix, (size_t)r >= prefix ? r - prefix : 0);
    return (size_t)r >= prefix ? (ssize_t)(r - prefix) : 0;
 }
 

@@ -134,6 +134,7 @@ ssize_t lr_stream_send(int fd, struct lr_sock *s, const struct iovec *iov, int i
       size_t from_pend = (size_t)r < pend ? (size_t)r : pend;
       s->out_pending_off += from_pend;
       size_t payload = r - from_pend;
+      LR_STATS(from_pend, payload);
       if (s->out_remaining) s->out_remaining -= payload;
       sent += payload;
       if (s->out_pending_off == s->out_pending.len) s->out_pending.len = s->out_pending_off = 0;
@@ -154,6 +155,7 @@ ssize_t lr_stream_send(int fd, struct lr_sock *s, const struct iovec *iov, int i
          /* the last frame before switching to untagged is done: the rest goes raw */
          m = (struct msghdr){.msg_iov = v, .msg_iovlen = iov_slice(v, iovcnt, iov, iovcnt, sent, total - sent)};
          r = lr_real.sendmsg(fd, &m, flags);
+         if (r > 0) LR_STATS(0, r);
          result = r < 0 ? (ssize_t)sent : (ssize_t)(sent + r);
          break;
       }
@@ -171,7 +173,10 @@ void lr_stream_flush_hello(int fd, struct lr_sock *s)
    size_t pend = s->out_pending.len - s->out_pending_off;
    if (pend) {
       ssize_t r = lr_real.send(fd, s->out_pending.p + s->out_pending_off, pend, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (r > 0) s->out_pending_off += r;
+      if (r > 0) {
+         s->out_pending_off += r;
+         LR_STATS(r, 0);
+      }
       if (s->out_pending_off == s->out_pending.len) s->out_pending.len = s->out_pending_off = 0;
    }
    pthread_mutex_unlock(&s->out_lock);
@@ -189,6 +194,7 @@ void lr_stream_flush_pending_blocking(int fd, struct lr_sock *s)
       }
       if (r <= 0) break;
       s->out_pending_off += r;
+      LR_STATS(r, 0);
    }
    s->out_pending.len = s->out_pending_off = 0;
    pthread_mutex_unlock(&s->out_lock);

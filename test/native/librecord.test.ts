@@ -173,7 +173,7 @@ describe('librecord message tagging (native)', function () {
 
   it('puts a hello and one frame header per send() on the wire to a peer listed as running librecord', async () => {
     // A plain Node server, listed in PLANESCOPE_TAG_PEERS, records the raw stream a tagged client sends.
-    const { wire } = await rawWire({}, (port) => `127.0.0.1:${port}`);
+    const { wire, stderr } = await rawWire({ PLANESCOPE_TAG_STATS: '1' }, (port) => `127.0.0.1:${port}`);
     assert.equal(wire.subarray(0, 8).toString('latin1'), '\x89PSLR\r\n\x1a');
     const idLen = wire.readUInt16LE(10);
     assert.match(wire.subarray(12, 12 + idLen).toString(), /^tagpeer:\d+@/);
@@ -188,6 +188,11 @@ describe('librecord message tagging (native)', function () {
     }
     assert.equal(pos, wire.length, 'nothing but frames after the hello');
     for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], 'message ids increase');
+    // PLANESCOPE_TAG_STATS (what bench/tagging.mjs reports) counts exactly these bytes
+    const total = sizes.reduce((a, b) => a + b);
+    const m = stderr.match(/tag stats: (\d+) payload bytes sent on tagged sockets, (\d+) tag bytes/);
+    assert.ok(m, stderr);
+    assert.deepEqual([Number(m[1]), Number(m[2])], [total, wire.length - total]);
   });
 
   it('sends everything untagged when PLANESCOPE_TAG=0, even to a peer listed as running librecord', async () => {
