@@ -19,11 +19,25 @@ Int          pg_clo_stop_support = -1;
 ULong        pg_clo_exec_seq;          /* set by planegrind itself across an exec (pg_log.c) */
 const HChar *pg_clo_exec_prev_log;
 
+extern const HChar *pg_glob_error(const HChar *pat);   /* pg_syscalls.c */
+
+/* Our options that take a value, and what a value looks like: `--user-data GLOB` (a space, not '=')
+   gets this hint instead of "Unknown option". */
+static const HChar *const value_options[][2] = {
+   { "--user-data", "GLOB" }, { "--pointer-policy", "insensitive|sensitive" }, { "--taint-log", "PATH" },
+   { "--flush-interval", "MS" }, { "--stop-at-support", "yes|no" },
+};
+
 static Bool pg_process_cmd_line_option(const HChar *arg)
 {
    const HChar *s;
+   for (UInt i = 0; i < sizeof value_options / sizeof value_options[0]; i++)
+      if (VG_(strcmp)(arg, value_options[i][0]) == 0)
+         VG_(fmsg_bad_option)(arg, "%s needs a value: write %s=%s (with '=')\n", arg, arg, value_options[i][1]);
    if VG_STR_CLO(arg, "--user-data", s) {
       if (!*s) VG_(fmsg_bad_option)(arg, "--user-data needs a glob, e.g. --user-data='data/*'\n");
+      const HChar *why = pg_glob_error(s);
+      if (why) VG_(fmsg_bad_option)(arg, "the glob '%s' %s\n", s, why);
       HChar *copy = VG_(strdup)("pg.clo", s);
       VG_(addToXA)(pg_clo_user_data, &copy);
    } else if VG_STR_CLO(arg, "--pointer-policy", s) {

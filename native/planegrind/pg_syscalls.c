@@ -57,6 +57,21 @@ Bool pg_glob_match(const HChar *p, const HChar *s)
    }
 }
 
+/* Why pat cannot be a glob (NULL if it can): an unterminated [..] would silently match nothing. */
+const HChar *pg_glob_error(const HChar *p)
+{
+   for (; *p; p++) {
+      if (*p != '[') continue;
+      const HChar *q = p + 1;
+      if (*q == '!' || *q == '^') q++;
+      if (*q == ']') q++;   /* a leading ] is a member, as in fnmatch */
+      while (*q && *q != ']') q++;
+      if (!*q) return "has a '[' without its closing ']' (write [[] for a literal '[')";
+      p = q;
+   }
+   return NULL;
+}
+
 static XArray *abs_globs;     /* of HChar*: the globs made absolute against the start directory */
 
 void pg_syscalls_init(void)

@@ -1,8 +1,10 @@
 // `planescope run --mode online`: runs a program under planegrind through the CLI command.
 // (--mode record belongs to the record/replay part and is tested there.)
 import { strict as assert } from 'node:assert';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runCommand } from '../../src/cli/commands/run';
 import { readTaintLog } from '../../src/core/taintLog/reader';
 import { ROOT, VGLIB, buildTool, compile, tempDir } from './planegrindHarness';
@@ -25,6 +27,46 @@ describe('planescope run', function () {
     await assert.rejects(runCommand.run(['--mode', 'online', '--trace', dir, '--user-data', '*.bin']), /no program given/);
     await assert.rejects(runCommand.run(['--mode', 'online', '--trace', '/proc/planescope-nope', '--user-data', '*.bin', '--', '/bin/true']), /cannot write taint logs into \/proc\/planescope-nope/);
     await assert.rejects(runCommand.run(['--mode', 'online', '--bogus', '--', '/bin/true']), /unknown option --bogus/);
+  });
+
+  /** `planescope run ...` as a user runs it: its own process, stderr captured. */
+  function cli(args: string[], cwd = dir) {
+    const res = spawnSync(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, join(ROOT, 'src', 'cli', 'main.ts'), 'run', ...args], {
+      cwd, env: { ...process.env, PLANESCOPE_CACHE: join(dir, 'cache') }, encoding: 'utf8',
+    });
+    assert.doesNotMatch(res.stderr, /^\s+at /m, `no stack trace: ${res.stderr}`);
+    assert.doesNotMatch(res.stderr, /PLANESCOPE_DEBUG/, res.stderr);
+    return res;
+  }
+
+  it('--mode online: planegrind\'s option errors and an unwritable trace directory end with a clear message, no stack trace', () => {
+    const marker = join(dir, 'never-ran');
+    const bad = cli(['--mode', 'online', '--trace', join(dir, 'bad-glob'), '--user-data', 'data/[abc', '--', '/usr/bin/touch', marker]);
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(bad.stderr, /Bad option: --user-data=data\/\[abc\n.*the glob 'data\/\[abc' has a '\[' without its closing '\]'/);
+    assert.match(bad.stderr, /planescope: run: planegrind stopped before \/usr\/bin\/touch started \(its message is above\); no taint log was written into /);
+    assert.throws(() => readFileSync(marker), 'the program never ran');
+    writeFileSync(join(dir, 'a-file'), 'x');
+    const notDir = cli(['--mode', 'online', '--trace', join(dir, 'a-file', 'sub'), '--user-data', '*.bin', '--', '/usr/bin/touch', marker]);
+    assert.equal(notDir.status, 1);
+    assert.match(notDir.stderr, new RegExp(`^planescope: run: cannot write taint logs into ${join(dir, 'a-file', 'sub')}: ${join(dir, 'a-file')} is not a directory$`, 'm'));
+    const policy = cli(['--mode', 'online', '--trace', join(dir, 't'), '--user-data', '*.bin', '--pointer-policy', 'maybe', '--', '/bin/true']);
+    assert.equal(policy.status, 2);
+    assert.match(policy.stderr, /^planescope: run: --pointer-policy must be 'insensitive' or 'sensitive', not 'maybe'$/m);
+    assert.throws(() => readFileSync(marker), 'the program never ran');
+  });
+
+  it('--mode online: a --user-data glob that matched no opened file is a warning on stderr and in the log; the program still runs', () => {
+    const trace = join(dir, 'warn');
+    const res = cli(['--mode', 'online', '--trace', trace, '--user-data', '*.bin', '--user-data', 'nothing-*.dat', '--', '/bin/cat', 'input.bin']);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.stdout.length, 300);
+    assert.match(res.stderr, /planegrind: warning: --user-data glob 'nothing-\*\.dat' matched no file opened in this run/);
+    assert.doesNotMatch(res.stderr, /glob '\*\.bin'/);
+    const logs = readdirSync(trace);
+    assert.equal(logs.length, 1);
+    const text = readFileSync(join(trace, logs[0]), 'utf8');
+    assert.match(text, /^warning text=--user-data%20glob%20'nothing-\*\.dat'%20matched%20no%20file%20opened%20in%20this%20run$/m);
   });
 
   it('runs the program under planegrind, writes <name>.<pid>.taintlog and passes the exit code through', async () => {

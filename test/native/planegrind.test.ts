@@ -313,13 +313,48 @@ describe('planegrind', function () {
       assert.throws(() => readFileSync(join(dir, 'never.out')));
     });
 
-    for (const [opt, msg] of [['--pointer-policy=maybe', /Bad option: --pointer-policy=maybe/], ['--bogus-option=1', /Unknown option: --bogus-option=1/], ['--user-data=', /Bad option/]] as const) {
-      it(`${opt} gets a Valgrind-style error`, () => {
-        const res = spawnSync('valgrind', ['--tool=planegrind', opt, '/bin/true'], {
-          env: { ...process.env, VALGRIND_LIB: join(__dirname, '..', '..', 'native', 'build', 'vglib') }, encoding: 'utf8',
+    it('an unwritable log path names the path and the reason: a directory, a parent that is a file', () => {
+      writeFileSync(join(dir, 'plain-file'), 'x');
+      for (const [path, reason] of [[dir, 'Is a directory'], [join(dir, 'plain-file', 'x.taintlog'), 'Not a directory']]) {
+        const res = spawnSync('valgrind', ['-q', '--tool=planegrind', `--taint-log=${path}`, '/usr/bin/touch', join(dir, 'never-touched')], {
+          env: { ...process.env, VALGRIND_LIB: VGLIB }, encoding: 'utf8',
         });
-        assert.equal(res.status, 1);
+        assert.equal(res.status, 1, res.stderr);
+        assert.ok(res.stderr.includes(`cannot write the taint log '${path}': ${reason}; choose a writable --taint-log=PATH`), res.stderr);
+      }
+      assert.throws(() => readFileSync(join(dir, 'never-touched')), 'the program never ran');
+    });
+
+    // every planegrind option, malformed: Valgrind's "Bad option" / "Unknown option" with what is wrong, exit 1, before the program runs
+    const badOptions: [string, RegExp][] = [
+      ['--pointer-policy=maybe', /Bad option: --pointer-policy=maybe\n.*--pointer-policy must be 'insensitive' or 'sensitive'/],
+      ['--pointer-policy=', /Bad option: --pointer-policy=\n.*must be 'insensitive' or 'sensitive'/],
+      ['--pointer-policy', /Bad option: --pointer-policy\n.*needs a value: write --pointer-policy=insensitive\|sensitive \(with '='\)/],
+      ['--user-data=', /Bad option: --user-data=\n.*--user-data needs a glob, e.g. --user-data='data\/\*'/],
+      ['--user-data', /Bad option: --user-data\n.*needs a value: write --user-data=GLOB/],
+      ['--user-data=data/[abc', /Bad option: --user-data=data\/\[abc\n.*the glob 'data\/\[abc' has a '\[' without its closing '\]'/],
+      ['--taint-log=', /Bad option: --taint-log=\n.*--taint-log needs a file name/],
+      ['--taint-log', /Bad option: --taint-log\n.*needs a value: write --taint-log=PATH/],
+      ['--taint-log=x.%z.taintlog', /Bad option: --taint-log=x\.%z\.taintlog\n.*Expected 'p' or 'q' or '%' after '%'/],
+      ['--taint-log=x.%q{PG_TEST_SURELY_UNSET}.taintlog', /Bad option: --taint-log=.*\n.*Environment variable 'PG_TEST_SURELY_UNSET' is not set/],
+      ['--flush-interval=abc', /Bad option: --flush-interval=abc\n.*Invalid integer value 'abc'/],
+      ['--flush-interval=5', /Bad option: --flush-interval=5\n.*'--flush-interval' argument must be between 10 and 3600000/],
+      ['--flush-interval', /Bad option: --flush-interval\n.*needs a value: write --flush-interval=MS/],
+      ['--stop-at-support=maybe', /Bad option: --stop-at-support=maybe\n.*--stop-at-support must be 'yes' or 'no'/],
+      ['--stop-at-support', /Bad option: --stop-at-support\n.*needs a value/],
+      ['--exec-seq=x', /Bad option: --exec-seq=x\n.*Invalid integer value 'x'/],
+      ['--exec-prev-log=', /Bad option: --exec-prev-log=\n.*--exec-prev-log needs a file name/],
+      ['--bogus-option=1', /Unknown option: --bogus-option=1/],
+    ];
+    for (const [opt, msg] of badOptions) {
+      it(`${opt} gets a Valgrind-style error`, () => {
+        const marker = join(dir, `ran-${badOptions.findIndex((b) => b[0] === opt)}`);
+        const res = spawnSync('valgrind', ['-q', '--tool=planegrind', `--taint-log=${join(dir, 'bad-opt.%p.taintlog')}`, opt, '/usr/bin/touch', marker], {
+          cwd: dir, env: { ...process.env, VALGRIND_LIB: VGLIB }, encoding: 'utf8',
+        });
+        assert.equal(res.status, 1, res.stderr);
         assert.match(res.stderr, msg);
+        assert.throws(() => readFileSync(marker), 'the program never ran');
       });
     }
 
@@ -328,7 +363,13 @@ describe('planegrind', function () {
       const r = await runPg(dir, [bin, 'input.bin', join(dir, 'w2.out')], ['--user-data=*.bin', '--user-data=nothing-*.dat']);
       assert.equal(r.code, 0);
       assert.deepEqual(r.log.warnings, ["--user-data glob 'nothing-*.dat' matched no file opened in this run"]);
-      assert.match(r.stderr, /nothing-\*\.dat/);
+      assert.equal(r.stderr.split('\n').filter((l) => l.includes("planegrind: warning: --user-data glob 'nothing-*.dat' matched no file opened in this run")).length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /\*\.bin/, 'the glob that matched gets no warning');
+      // also when the process dies of a signal (the warning comes before the end record)
+      const aborted = await runPg(dir, [compile(dir, 'pg_abort', ['-pthread']), 'input.bin'], ['--user-data=*.bin', '--user-data=nothing-*.dat']);
+      assert.deepEqual(aborted.log.end, { reason: 'signal', signal: 6 });
+      assert.deepEqual(aborted.log.warnings, ["--user-data glob 'nothing-*.dat' matched no file opened in this run"]);
+      assert.match(readFileSync(aborted.logs[0], 'utf8'), /^warning text=.*\nend reason=signal signal=6 /m);
     });
   });
 });

@@ -100,6 +100,11 @@ export const runCommand: Command = {
     process.off('SIGINT', ignore);
     process.off('SIGTERM', ignore);
     const logs = readdirSync(dir).filter((f) => f.endsWith('.taintlog') && !before.has(f));
+    // planegrind opens its log before the program starts: no log means valgrind refused to start
+    // (a bad option, an unwritable log), and it has already said why on stderr
+    if (!logs.length && (signal || code !== 0)) {
+      throw new UserError(`run: planegrind stopped before ${cmd} started (its message is above); no taint log was written into ${dir}`);
+    }
     process.stderr.write(`planescope: ${logs.length} taint log${logs.length === 1 ? '' : 's'} in ${dir}\n`);
     if (signal) return 128 + (osConstants.signals[signal] ?? 0);
     return code ?? 1;
