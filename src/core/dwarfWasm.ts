@@ -1,5 +1,6 @@
 // Loads the DWARF decoder compiled from wasm/ (gimli) and checks its ABI version.
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { distAsset } from './assets';
 
 /** Exports of planescope_dwarf.wasm; extended by the DWARF reader. */
@@ -24,6 +25,16 @@ export interface DwarfWasmExports {
 export const DWARF_WASM_ABI = 4;
 
 let compiled: WebAssembly.Module | undefined;
+
+/**
+ * For short-lived processes (the CLI): run the .wasm on V8's baseline compiler (Liftoff) only. The
+ * optimising tier recompiles the hot decoder in the background, which costs a one-shot index build
+ * more CPU than its faster code saves (bench/dwarf.mjs measures both). A process-wide V8 flag, so
+ * only for processes that index once; it must run before the first module is compiled.
+ */
+export function preferBaselineWasm(): void {
+  if (!compiled) setFlagsFromString('--liftoff-only');
+}
 
 /** A fresh instance (its own memory), so that a trap in one never poisons another. */
 export function instantiateDwarfWasm(): DwarfWasmExports {

@@ -14,11 +14,13 @@ pub struct Cursor {
     row: usize,
     in_cu: bool,
     current: u32,
+    /// The name column of `current`.
+    names: Option<[u8; 35]>,
 }
 
 impl Cursor {
     pub fn new() -> Cursor {
-        Cursor { cu: 0, row: 0, in_cu: false, current: 0 }
+        Cursor { cu: 0, row: 0, in_cu: false, current: 0, names: None }
     }
 }
 
@@ -27,55 +29,51 @@ fn string<'a>(out: &'a Out, off: u32, len: u32) -> &'a [u8] {
     out.strings.get(a..b).unwrap_or(b"")
 }
 
-fn spaces(buf: &mut Vec<u8>, n: usize) {
-    buf.resize(buf.len() + n, b' ');
-}
-
-/// `value` in decimal, right-aligned in `width` columns.
-fn decimal(buf: &mut Vec<u8>, value: u32, width: usize) {
-    let mut digits = [0u8; 10];
-    let mut n = 0;
+/// Writes `value` in decimal right-aligned ending just before `end`; returns where its digits start.
+fn decimal_into(row: &mut [u8], end: usize, value: u32) -> usize {
+    let mut at = end;
     let mut v = value;
     loop {
-        digits[9 - n] = b'0' + (v % 10) as u8;
-        n += 1;
+        at -= 1;
+        row[at] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
-            break;
+            return at;
         }
     }
-    if n < width {
-        spaces(buf, width - n);
-    }
-    buf.extend_from_slice(&digits[10 - n..]);
 }
 
-/// printf's `%#<width>x`: `0x` + lowercase hex, right-aligned; zero is a bare `0`, as in C.
-fn hex(buf: &mut Vec<u8>, value: u64, width: usize) {
-    if value == 0 {
-        spaces(buf, width.saturating_sub(1));
-        buf.push(b'0');
-        return;
-    }
-    let mut digits = [0u8; 18];
-    let mut n = 0;
+/// printf's `%#x` right-aligned ending just before `end`: `0x` + lowercase hex; zero is a bare `0`.
+fn hex_into(row: &mut [u8], end: usize, value: u64) {
+    let mut at = end;
     let mut v = value;
     loop {
-        digits[17 - n] = b"0123456789abcdef"[(v & 15) as usize];
-        n += 1;
+        at -= 1;
+        row[at] = b"0123456789abcdef"[(v & 15) as usize];
         v >>= 4;
         if v == 0 {
             break;
         }
     }
-    digits[17 - n] = b'x';
-    digits[16 - n] = b'0';
-    n += 2;
-    if n < width {
-        spaces(buf, width - n);
+    if value != 0 {
+        row[at - 1] = b'x';
+        row[at - 2] = b'0';
     }
-    buf.extend_from_slice(&digits[18 - n..]);
 }
+
+/// A file's name column: exactly 35 bytes, as objdump's `%-35s` of the name or of its last 35 bytes.
+fn name_column(name: &[u8]) -> [u8; 35] {
+    let mut col = [b' '; 35];
+    let tail = if name.len() > 35 { &name[name.len() - 35..] } else { name };
+    col[..tail.len()].copy_from_slice(tail);
+    col
+}
+
+// Column layout of a row: name 0..35, 2 spaces, line 37..48, 2 spaces, address 50..68, view 68..76,
+// stmt 76..84, newline. Every field but a view of a million or more fits its width.
+const LINE_END: usize = 48;
+const ADDR_END: usize = 68;
+const VIEW_END: usize = 76;
 
 /// Renders from `cursor` into `buf` (cleared first) until the chunk is full or the rows end.
 /// An empty buffer means everything was written.
@@ -94,6 +92,7 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>) {
             cursor.in_cu = true;
             cursor.row = cu[0] as usize;
             cursor.current = cu[4];
+            cursor.names = None;
         }
         while cursor.row < end && buf.len() < CHUNK {
             let i = cursor.row;
@@ -101,44 +100,59 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>) {
             let (file, flags) = (data[0], data[3]);
             let addr = out.row_addr[i] as u64;
             let names = out.files.get(file as usize);
-            if file != cursor.current {
-                buf.push(b'\n');
-                if let Some(f) = names {
-                    buf.extend_from_slice(string(out, f[4], f[5]));
+            if file != cursor.current || cursor.names.is_none() {
+                if file != cursor.current {
+                    buf.push(b'\n');
+                    if let Some(f) = names {
+                        buf.extend_from_slice(string(out, f[4], f[5]));
+                    }
+                    buf.push(b'\n');
+                    cursor.current = file;
                 }
-                buf.push(b'\n');
-                cursor.current = file;
+                cursor.names = Some(name_column(names.map(|f| string(out, f[2], f[3])).unwrap_or(b"")));
             }
-            let name = names.map(|f| string(out, f[2], f[3])).unwrap_or(b"");
-            // objdump keeps the last 35 bytes of a longer name (without --wide).
-            if name.len() > 35 {
-                buf.extend_from_slice(&name[name.len() - 35..]);
-            } else {
-                buf.extend_from_slice(name);
-                spaces(buf, 35 - name.len());
-            }
-            buf.extend_from_slice(b"  ");
+            // One row is assembled in a fixed buffer and appended at once (no per-field growth checks).
+            let mut row = [b' '; 96];
+            row[..35].copy_from_slice(cursor.names.as_ref().unwrap());
+            hex_into(&mut row, ADDR_END, addr);
             if flags & 2 != 0 {
-                spaces(buf, 10);
-                buf.extend_from_slice(b"-  ");
-                hex(buf, addr, 18);
-                buf.extend_from_slice(b"\n\n");
-                cursor.current = cu[4];
+                row[LINE_END - 1] = b'-';
+                row[ADDR_END] = b'\n';
+                row[ADDR_END + 1] = b'\n';
+                buf.extend_from_slice(&row[..ADDR_END + 2]);
+                if cursor.current != cu[4] {
+                    cursor.current = cu[4];
+                    cursor.names = None;
+                }
             } else {
-                decimal(buf, data[1], 11);
-                buf.extend_from_slice(b"  ");
-                hex(buf, addr, 18);
+                decimal_into(&mut row, LINE_END, data[1]);
                 let view = flags >> VIEW_SHIFT;
+                let mut len = VIEW_END;
                 if view != 0 {
-                    buf.extend_from_slice(b"  ");
-                    decimal(buf, view, 6);
+                    let first = decimal_into(&mut row, VIEW_END, view);
+                    if first < VIEW_END - 6 {
+                        // "  %6u" of a view of a million or more: wider than its column.
+                        buf.extend_from_slice(&row[..ADDR_END]);
+                        buf.extend_from_slice(b"  ");
+                        let mut digits = [0u8; 10];
+                        let d = decimal_into(&mut digits, 10, view);
+                        buf.extend_from_slice(&digits[d..]);
+                        len = 0;
+                    }
+                }
+                if len == 0 {
+                    if flags & 1 != 0 {
+                        buf.extend_from_slice(b"       x");
+                    }
+                    buf.push(b'\n');
                 } else {
-                    spaces(buf, 8);
+                    if flags & 1 != 0 {
+                        row[VIEW_END + 7] = b'x';
+                        len = VIEW_END + 8;
+                    }
+                    row[len] = b'\n';
+                    buf.extend_from_slice(&row[..len + 1]);
                 }
-                if flags & 1 != 0 {
-                    buf.extend_from_slice(b"       x");
-                }
-                buf.push(b'\n');
             }
             cursor.row += 1;
         }

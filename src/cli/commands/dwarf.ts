@@ -3,6 +3,7 @@
 import { addr2lineLines, parseAddress } from '../../core/dwarf/addr2line';
 import { writeObjdumpDecodedLine } from '../../core/dwarf/decodedLine';
 import { DwarfError, DwarfModuleIndex, openModuleIndex } from '../../core/dwarf/moduleIndex';
+import { preferBaselineWasm } from '../../core/dwarfWasm';
 import { ROW_END_SEQUENCE, ROW_STMT } from '../../core/dwarf/wasmResult';
 import { Command, UserError } from '../command';
 import { optionValue, parseArgs } from '../args';
@@ -74,6 +75,8 @@ export const dwarfCommand: Command = {
     if (!bin) throw new UserError(`dwarf ${verb}: missing BIN, the executable or shared library to read`, 2);
     const debugFile = optionValue(parsed, 'debug-file');
     if (verb !== 'addr2line' && rest.length) throw new UserError(`dwarf ${verb}: unexpected argument ${rest[0]}`, 2);
+    // One index per process: baseline-compiled wasm finishes sooner than waiting for the optimiser.
+    if (process.env.PLANESCOPE_WASM_TIERING !== 'optimize') preferBaselineWasm();
     const index = open(bin, debugFile);
     if (index.warning) process.stderr.write(`planescope: warning: ${index.debugPath}: some compilation units were skipped: ${index.warning}\n`);
     if (verb === 'lines') {
