@@ -8,6 +8,7 @@ import { addLineLabel, aggregate, attachInstructionLabels, attributeAll, GlobalI
 import { attribute, ModuleSource, OpenModuleIndex, openModuleSource } from './attribute';
 import { RunMerger } from './merge';
 import { rankSite } from './rankSites';
+import { RecordedProcess, recordingComponents } from './recordings';
 import type { SymbolTable } from './symbols';
 import { ClassifiedModel, RankedSiteRow, writeDatabase } from './writeDb';
 import { PLANE_DATA } from '../db/schema';
@@ -26,6 +27,8 @@ export interface ClassifyOptions {
   warn?: (message: string) => void;
   /** Read source files to record their sha256 (default true). */
   hashSources?: boolean;
+  /** The recorded processes of the recording directories classified along (findRecordings), for the report's log sizes. */
+  recordings?: RecordedProcess[];
 }
 
 export interface ClassifyResult {
@@ -117,8 +120,10 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
 
   const messagesPeerRun = merger.messages.map((m) => resolvePeer(m.peer, merger.runs));
   const policies = [...merger.policies()].sort();
+  const recordings = options.recordings ?? [];
   const model: ClassifiedModel = {
     merger, global, registry, sources, lines, sites, fileHashes, messagesPeerRun,
+    recordings, recordingComponents: recordingComponents(recordings, merger.runs, merger.components),
     meta: {
       generator: `planescope ${planescopeVersion()}`,
       created: new Date().toISOString(),

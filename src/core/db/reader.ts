@@ -44,6 +44,22 @@ export interface MessageEdge {
   messages: number;
 }
 
+/** One recorded process (librecord log) classified along with the taint logs. */
+export interface RecordingRecord {
+  log: string;
+  process: string;
+  pid: number;
+  exe: string;
+  /** The component of the same executable, null when none of the classified runs is of it. */
+  component: string | null;
+  mode: 'by-value' | 'by-reference';
+  logBytes: number;
+  records: number;
+  userDataBytes: number;
+  userDataLoggedBytes: number;
+  ended: boolean;
+}
+
 export interface InstructionRecord {
   plane: 'control' | 'data';
   executions: number;
@@ -158,13 +174,25 @@ export class PlanesDatabase implements PlanesDatabaseReader {
     return queryAll(this.sql, 'SELECT r.*, c.name AS component FROM runs r JOIN components c ON c.id = r.component_id ORDER BY r.id').map((r) => ({
       id: num(r.id), component: String(r.component), logPath: String(r.log_path), pid: num(r.pid), exe: String(r.exe),
       args: JSON.parse(String(r.args)) as string[], policy: r.policy === 'sensitive' ? 'sensitive' : 'insensitive', icount: num(r.icount),
-      end: r.end_reason === 'exit' ? `exit ${num(r.end_detail)}` : r.end_reason === 'signal' ? `signal ${num(r.end_detail)}` : 'truncated',
+      end: r.end_reason === 'exit' ? `exit ${num(r.end_detail)}` : r.end_reason === 'signal' ? `signal ${num(r.end_detail)}` : r.end_reason === 'exec' ? 'exec' : 'truncated',
     }));
   }
 
   modules(): ModuleRecord[] {
     return queryAll(this.sql, 'SELECT id, build_id, path, kind, debug FROM modules ORDER BY id').map((r) => ({
       id: num(r.id), buildId: String(r.build_id), path: String(r.path), kind: String(r.kind) as ModuleRecord['kind'], debug: String(r.debug),
+    }));
+  }
+
+  /** The recorded processes, by component then log (none in a database built without a recording directory, or before the table existed). */
+  recordings(): RecordingRecord[] {
+    if (queryValue(this.sql, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'recordings'") !== 1) return [];
+    return queryAll(this.sql, `
+      SELECT r.*, c.name AS component FROM recordings r LEFT JOIN components c ON c.id = r.component_id
+      ORDER BY c.name IS NULL, c.name, r.mode, r.log_path`).map((r) => ({
+      log: String(r.log_path), process: String(r.process), pid: num(r.pid), exe: String(r.exe), component: r.component === null ? null : String(r.component),
+      mode: r.mode === 'by-reference' ? 'by-reference' : 'by-value', logBytes: num(r.log_bytes), records: num(r.records),
+      userDataBytes: num(r.user_data_bytes), userDataLoggedBytes: num(r.user_data_logged_bytes), ended: num(r.ended) === 1,
     }));
   }
 

@@ -2,7 +2,7 @@
 // instructions per plane), Figure 2 (functions hosting the top 90% of executed instructions per plane),
 // Figure 4 (share of dynamic instructions from well-tested libraries per plane) and Figure 5 (I/O bytes per
 // plane, in and out). Instructions of tooling modules (valgrind preloads, librecord) are left out.
-import type { PlanesDatabase } from '../db/reader';
+import type { PlanesDatabase, RecordingRecord } from '../db/reader';
 import { queryAll } from '../db/sqlite';
 import { INSN_SYSTEM_SOURCE } from '../db/schema';
 import { ANONYMOUS_MODULE } from '../classify/merge';
@@ -30,6 +30,21 @@ export interface ComponentFigures {
   libraries: { controlPercent: number | null; dataPercent: number | null; controlExecutions: number; dataExecutions: number };
   /** Figure 5 */
   io: { controlIn: number; controlOut: number; dataIn: number; dataOut: number; dataPercent: number | null; byChannel: Array<{ kind: string; direction: string; tainted: number; clean: number }> };
+  /** The librecord logs of the component's recorded processes, per recording mode (empty without recordings). */
+  recording: RecordingFigures[];
+}
+
+/** Log size of one recording mode: the paper's data-rate claim measured on the user's program. */
+export interface RecordingFigures {
+  mode: 'by-value' | 'by-reference';
+  processes: number;
+  logBytes: number;
+  records: number;
+  /** User-data bytes the processes read from files, and of those the bytes held in the log by value. */
+  userDataBytes: number;
+  userDataLoggedBytes: number;
+  /** The log as % of the component's data-plane input (Figure 5, data in); null without data-plane input. */
+  logPercentOfDataIn: number | null;
 }
 
 export interface ReportModel {
@@ -42,6 +57,8 @@ export interface ReportModel {
   components: ComponentFigures[];
   totals: { controlInstructions: number; dataInstructions: number; dataPercent: number; ioDataPercent: number | null };
   modulesWithoutLines: Array<{ path: string; buildId: string; why: string }>;
+  /** Recording log sizes over all components per mode, and by-reference / by-value in % when both were recorded. */
+  recordings: { byMode: Array<{ mode: 'by-value' | 'by-reference'; processes: number; logBytes: number; userDataBytes: number }>; referencePercentOfValue: number | null; withoutComponent: string[] };
   /** The best-ranked tainted pointer sites (planescope sites has them all). */
   topSites: Array<{ rank: number; score: number; where: string; function: string; access: string; count: number; policyDisagreement: boolean; evidence: string[] }>;
   /** Who sent data to whom (message labels). */
@@ -69,9 +86,26 @@ function planeFunctions(rows: Array<{ fn: string; executions: number }>): PlaneF
   return { functions: hosting.size, executions: total, top };
 }
 
+function recordingFigures(rows: RecordingRecord[], dataIn: number): RecordingFigures[] {
+  const modes = new Map<RecordingRecord['mode'], RecordingFigures>();
+  for (const r of rows) {
+    let m = modes.get(r.mode);
+    if (!m) modes.set(r.mode, (m = { mode: r.mode, processes: 0, logBytes: 0, records: 0, userDataBytes: 0, userDataLoggedBytes: 0, logPercentOfDataIn: null }));
+    m.processes++;
+    m.logBytes += r.logBytes;
+    m.records += r.records;
+    m.userDataBytes += r.userDataBytes;
+    m.userDataLoggedBytes += r.userDataLoggedBytes;
+  }
+  const list = [...modes.values()].sort((a, b) => a.mode.localeCompare(b.mode)).reverse(); // by-value first
+  for (const m of list) m.logPercentOfDataIn = pctOrNull(m.logBytes, dataIn);
+  return list;
+}
+
 export function computeReport(db: PlanesDatabase): ReportModel {
   const components: ComponentFigures[] = [];
   const stats = db.components();
+  const recorded = db.recordings();
   const ids = queryAll(db.sql, 'SELECT id, exe FROM components');
   for (const c of stats) {
     const id = Number(ids.find((r) => r.exe === c.exe)!.id);
@@ -107,6 +141,7 @@ export function computeReport(db: PlanesDatabase): ReportModel {
         dataPercent: pctOrNull(c.io.dataIn + c.io.dataOut, ioTotal),
         byChannel: channels.map((r) => ({ kind: String(r.kind), direction: String(r.direction), tainted: Number(r.tainted), clean: Number(r.clean) })),
       },
+      recording: recordingFigures(recorded.filter((r) => r.component === c.name), c.io.dataIn),
     });
   }
   const control = components.reduce((s, c) => s + c.staticInstructions.control, 0);
@@ -128,6 +163,16 @@ export function computeReport(db: PlanesDatabase): ReportModel {
     })),
     messages: db.messageGraph().map((e) => ({ from: e.from ?? e.peer, to: e.to, messages: e.messages })),
     modulesWithoutLines: db.modules().filter((m) => m.debug !== 'dwarf' && m.kind !== 'tooling' && m.path !== ANONYMOUS_MODULE).map((m) => ({ path: m.path, buildId: m.buildId, why: m.debug })),
+    recordings: (() => {
+      const byMode = recordingFigures(recorded, 0).map((m) => ({ mode: m.mode, processes: m.processes, logBytes: m.logBytes, userDataBytes: m.userDataBytes }));
+      const value = byMode.find((m) => m.mode === 'by-value');
+      const reference = byMode.find((m) => m.mode === 'by-reference');
+      return {
+        byMode,
+        referencePercentOfValue: value && reference ? pctOrNull(reference.logBytes, value.logBytes) : null,
+        withoutComponent: recorded.filter((r) => r.component === null).map((r) => r.process),
+      };
+    })(),
     warnings: db.warnings(),
   };
 }
@@ -162,6 +207,17 @@ export function formatReportText(r: ReportModel): string {
     }
     out.push(`  Figure 4  dynamic instructions from well-tested libraries   control ${fmtPct(c.libraries.controlPercent)} of ${c.libraries.controlExecutions}   data ${fmtPct(c.libraries.dataPercent)} of ${c.libraries.dataExecutions}`);
     out.push(`  Figure 5  I/O   control in ${bytes(c.io.controlIn)} out ${bytes(c.io.controlOut)}   data in ${bytes(c.io.dataIn)} out ${bytes(c.io.dataOut)}   (${fmtPct(c.io.dataPercent)} data)`);
+    for (const m of c.recording) {
+      out.push(`  Recording ${m.mode.padEnd(12)} log ${bytes(m.logBytes)} (${m.processes} process${m.processes === 1 ? '' : 'es'}, ${m.records} records)` +
+        `   user data read ${bytes(m.userDataBytes)}, ${bytes(m.userDataLoggedBytes)} of it in the log` +
+        (m.logPercentOfDataIn === null ? '' : `   log = ${m.logPercentOfDataIn}% of the data-plane input`));
+    }
+  }
+  const rec = r.recordings;
+  if (rec.byMode.length) {
+    out.push('', `Recording logs: ${rec.byMode.map((m) => `${m.mode} ${bytes(m.logBytes)} (${m.processes} process${m.processes === 1 ? '' : 'es'})`).join(', ')}` +
+      (rec.referencePercentOfValue === null ? '' : `; by-reference is ${rec.referencePercentOfValue}% of by-value`));
+    if (rec.withoutComponent.length) out.push(`  recorded but not classified (no taint log of their executable): ${rec.withoutComponent.join(', ')}`);
   }
   if (r.modulesWithoutLines.length) {
     out.push('', 'Modules without source lines (instructions counted, lines unavailable):');

@@ -71,6 +71,22 @@ function messagesTable(report: ReportModel): string {
   return `<h2>Messages carrying tainted data</h2><table id="messages-table"><thead><tr><th>from</th><th>to</th><th>messages</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+function recordingTable(report: ReportModel): string {
+  const rows = report.components.flatMap((c) => c.recording.map((m) => `<tr><td>${escapeHtml(c.name)}</td><td>${m.mode}</td><td>${m.processes}</td>` +
+    `<td>${bytes(m.logBytes)}</td><td>${bytes(m.records)}</td><td>${bytes(m.userDataBytes)}</td><td>${bytes(m.userDataLoggedBytes)}</td>` +
+    `<td>${bytes(c.io.dataIn)}</td><td>${pct(m.logPercentOfDataIn)}</td></tr>`));
+  if (!rows.length) return '';
+  const rec = report.recordings;
+  const summary = `<p>All components: ${rec.byMode.map((m) => `${m.mode} ${bytes(m.logBytes)} bytes of log (${m.processes} processes)`).join(', ')}` +
+    (rec.referencePercentOfValue === null ? '' : `; by-reference is ${rec.referencePercentOfValue}% of by-value`) + '.' +
+    (rec.withoutComponent.length ? ` Recorded but not classified: ${rec.withoutComponent.map(escapeHtml).join(', ')}.` : '') + '</p>';
+  return `<h2>Recording log size per mode</h2><p>What librecord logged to replay each component (<code>planescope run --mode record` +
+    ` --record-data by-value|by-reference</code>): the paper's claim is that a control-plane recording is a small fraction of the data it moves.</p>` +
+    `<table id="recording-table"><thead><tr><th>component</th><th>mode</th><th>processes</th><th>log bytes</th><th>records</th>` +
+    `<th>user data read</th><th>of it in the log</th><th class="plane-d">data-plane bytes in (Fig. 5)</th><th>log / data-plane in</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>${summary}`;
+}
+
 function figure(id: string, title: string, caption: string): string {
   return `<figure><h3>${title}</h3><div class="chart"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div><figcaption>${caption}</figcaption></figure>`;
 }
@@ -110,6 +126,7 @@ ${figure('fig5', 'Figure 5 — data rates', 'Bytes read (in) and written (out) t
 ${componentTable(report.components)}
 <h3>Heaviest functions per plane</h3>
 ${heaviest(report.components)}
+${recordingTable(report)}
 ${sitesTable(report)}
 ${messagesTable(report)}
 ${noLines}
