@@ -94,6 +94,8 @@ function log(partial: Partial<TaintLog> & { source: string }): TaintLog {
 interface Fixture {
   dir: string;
   server: string;
+  /** The client's line that sends the user's bytes (data plane, no pointer site). */
+  sendLine: number;
   lines: Record<string, number>;
   /** A second database of the same run in which the CRC32 lookup line is control plane (for the reload test). */
   reclassified: Uint8Array;
@@ -140,7 +142,8 @@ async function buildFixture(): Promise<Fixture> {
     labels: new Map([[1, { id: 1, provenance: { kind: 'file', path: upload, start: 0, end: 4000 } }]]),
     instructions: [
       { module: 1, offset: 0x10, executions: 1, taintedExecutions: 0 },
-      { module: 1, offset: 0x20, executions: 1, taintedExecutions: 1 },
+      // planegrind's insn label=: the line's provenance without any pointer site on it.
+      { module: 1, offset: 0x20, executions: 1, taintedExecutions: 1, label: 1 },
     ],
     io: [
       { kind: 'file', direction: 'in', taintedBytes: 4000, cleanBytes: 0 },
@@ -158,7 +161,7 @@ async function buildFixture(): Promise<Fixture> {
       { module: 1, offset: 0x30, executions: 4000, taintedExecutions: 4000 },
       { module: 1, offset: 0x34, executions: 4000, taintedExecutions: 4000 },
       { module: 1, offset: 0x40, executions: 2, taintedExecutions: 0 },
-      { module: 1, offset: 0x50, executions: 1, taintedExecutions: 1 },
+      { module: 1, offset: 0x50, executions: 1, taintedExecutions: 1, label: 5 },
       { module: 1, offset: 0x54, executions: 1, taintedExecutions: 0 },
       { module: 1, offset: 0x60, executions: 1, taintedExecutions: 0 },
     ],
@@ -181,7 +184,7 @@ async function buildFixture(): Promise<Fixture> {
   writeFileSync(join(dir, 'fixture.planes.db'), await classify([clientLog, serverLog]));
   const untaintedLookup = serverLog.instructions.map((i) => (i.offset === 0x30 || i.offset === 0x34 ? { ...i, taintedExecutions: 0 } : i));
   const reclassified = await classify([clientLog, { ...serverLog, instructions: untaintedLookup }]);
-  return { dir, server, lines, reclassified };
+  return { dir, server, sendLine: lineOf(CLIENT_C, 'send'), lines, reclassified };
 }
 
 // ---- reading the editor from the DOM --------------------------------------------------------------
@@ -321,6 +324,28 @@ describe('extension in real VS Code (code-server)', function () {
     await page.keyboard.press('Escape');
   });
 
+  it('hovers ordinary data-plane lines (no pointer site) with the provenance their own instructions logged', async () => {
+    // The client's send: a user-data file label, with the byte range and a link to it.
+    await openFile(vscode, 'src/client.c');
+    await expectPlane(vscode, fixture.sendLine, 'data');
+    const send = (await vscode.workbench.hoverLine(fixture.sendLine, 5)).replace(/\s+/g, ' ');
+    assert.match(send, /Where its tainted data came from/);
+    assert.match(send, /upload\.txt/);
+    assert.match(send, /bytes 0(–|\.\.)4,?000/);
+    assert.match(send, /open origin/);
+    assert.doesNotMatch(send, /Tainted pointer site/);
+    // The server's checksum call (mixed): a message label, back to the client's file.
+    await openFile(vscode, 'src/chunkserver.c');
+    await expectPlane(vscode, fixture.lines.checksum, 'mixed');
+    const checksum = (await vscode.workbench.hoverLine(fixture.lines.checksum, 5)).replace(/\s+/g, ' ');
+    assert.match(checksum, /Where its tainted data came from/);
+    assert.match(checksum, /message 3 from client:100/);
+    assert.match(checksum, /upload\.txt bytes 0\.\.4000/);
+    assert.doesNotMatch(checksum, /Tainted pointer site/);
+    await page.mouse.move(1, 1);
+    await page.keyboard.press('Escape');
+  });
+
   it('lists the CRC32 table lookup as the top tainted pointer site, grouped by file and function', async () => {
     await vscode.workbench.openView('Tainted Pointer Sites');
     const items = await waitFor('the site rows', () => vscode.workbench.treeItems('Tainted Pointer Sites'), (i) => i.length >= 3);
@@ -331,8 +356,11 @@ describe('extension in real VS Code (code-server)', function () {
     assert.match(file.description, /1 site · ×4,000/);
     assert.deepEqual([file.depth, fn.depth, site.depth], [1, 2, 3]);
     assert.match(site.description, /×4,000 · score/);
-    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
-    await vscode.workbench.screenshot(join(repoRoot, 'docs', 'images', 'extension-overlay.png'));
+    // The README's picture: refreshed only on request (PLANESCOPE_UPDATE_SCREENSHOTS=1), so a test run
+    // leaves the tree clean.
+    const shots = process.env.PLANESCOPE_UPDATE_SCREENSHOTS ? join(repoRoot, 'docs', 'images') : join(repoRoot, 'test-results', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    await vscode.workbench.screenshot(join(shots, 'extension-overlay.png'));
   });
 
   it('lists the components with their plane statistics', async () => {
