@@ -2,13 +2,13 @@
 // taint claims under planegrind (taint crosses the network through librecord's tags), and one run with
 // the chunk server in its own network namespace where the machine allows it.
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distAsset } from '../../src/core/assets';
 import { buildMinidfs, writeUserData } from '../../src/core/demo/demo';
-import { Analyzed, analyzedEnv, startAnalyzed, stopProcess } from '../../src/core/demo/analyzed';
+import { Analyzed, analyzedEnv, startAnalyzed, startNative, stopProcess } from '../../src/core/demo/analyzed';
 import { readTaintLog } from '../../src/core/taintLog/reader';
 import type { TaintLog } from '../../src/core/taintLog/types';
 
@@ -52,20 +52,10 @@ async function logOf(trace: string, name: string): Promise<TaintLog> {
   return readTaintLog(join(trace, f[0]));
 }
 
-function exitOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.on('close', (c) => resolve(c ?? 1));
-  });
-}
-
-function runNative(bin: string, args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<{ code: number; out: string }> {
-  const [cmd, ...pre] = prefix.length ? prefix : [bin];
-  const child = spawn(cmd, prefix.length ? [...pre, bin, ...args] : args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return exitOf(child).then((code) => ({ code, out }));
+async function runNative(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  const p = startNative({ name: bin.split('/').pop()!, command: bin, args }, env);
+  const code = await p.exited;
+  return { code, out: p.output() };
 }
 
 describe('minidfs', function () {
@@ -89,14 +79,8 @@ describe('minidfs', function () {
     const env = opts.analyzed ? analyzedEnv() : { ...process.env, ...(opts.tagged ? { LD_PRELOAD: distAsset('native/librecord.so') } : {}) };
     if (!opts.tagged) delete env.LD_PRELOAD;
     const start = (name: string, prog: string, args: string[], userData: string[], prefix?: string[]) => {
-      let p: Analyzed;
-      if (opts.analyzed && !prefix) p = startAnalyzed({ name, trace: join(dir, 'trace'), userData, command: join(bin, prog), args }, env);
-      else {
-        // natively, or behind a prefix such as `ip netns exec NS`
-        const vg = opts.analyzed ? ['valgrind', '-q', '--tool=planegrind', `--taint-log=${join(dir, 'trace')}/${name}.%p.taintlog`, ...userData.map((g) => `--user-data=${g}`)] : [];
-        const full = [...(prefix ?? []), ...vg, join(bin, prog), ...args];
-        p = wrap(name, spawn(full[0], full.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-      }
+      const command = join(bin, prog);
+      const p = opts.analyzed ? startAnalyzed({ name, trace: join(dir, 'trace'), userData, command, args, prefix }, env) : startNative({ name, command, args, prefix }, env);
       live.push(p);
       return p;
     };
@@ -119,6 +103,7 @@ describe('minidfs', function () {
       const env = { ...process.env, ...(tagged ? { LD_PRELOAD: distAsset('native/librecord.so') } : {}) };
       const put = await runNative(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], env);
       assert.equal(put.code, 0, put.out);
+      assert.doesNotMatch(put.out + master.output() + cs.output(), /warning/, 'every peer was found running librecord (or none was)');
       const get = await runNative(join(bin, 'minidfs-client'), ['-m', addr, 'get', 'f', join(dir, 'out.bin')], env);
       assert.equal(get.code, 0, get.out);
       assert.ok(readFileSync(input).equals(readFileSync(join(dir, 'out.bin'))), 'the file read back is the file stored');
@@ -243,43 +228,3 @@ describe('minidfs', function () {
     }
   });
 });
-
-/** An Analyzed handle for a child started with a custom command line. */
-function wrap(name: string, child: ChildProcess): Analyzed {
-  const seen: string[] = [];
-  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  for (const s of [child.stdout!, child.stderr!]) {
-    let buf = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        seen.push(line);
-        for (let i = waiters.length - 1; i >= 0; i--) {
-          const m = line.match(waiters[i].re);
-          if (m) waiters.splice(i, 1)[0].resolve(m);
-        }
-      }
-    });
-  }
-  const exited = exitOf(child);
-  return {
-    name,
-    child,
-    exited,
-    waitForLine(re, timeoutMs) {
-      for (const l of seen) {
-        const m = l.match(re);
-        if (m) return Promise.resolve(m);
-      }
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${name}: no line matching ${re}: ${seen.join('\n')}`)), timeoutMs);
-        waiters.push({ re, resolve: (m) => (clearTimeout(t), resolve(m)) });
-        void exited.then((c) => (clearTimeout(t), reject(new Error(`${name} exited ${c}: ${seen.join('\n')}`))));
-      });
-    },
-  };
-}

@@ -1,6 +1,7 @@
 // Starts one program of a distributed system under the analysis, as `planescope run --mode online`
 // does, plus librecord preloaded so taint crosses the program's sockets: valgrind --tool=planegrind,
-// the taint log in a trace directory, user data named by globs. Tracks the child so it can be stopped.
+// the taint log in a trace directory, user data named by globs (startNative: the same handle without
+// the analysis). Tracks the child's printed lines and its end, so callers can wait for a line or stop it.
 import { ChildProcess, spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { analysisEnv, planegrindArgs } from '../analysisCommand';
@@ -15,6 +16,8 @@ export interface AnalyzedOptions {
   /** Called with every line the program prints (stdout and stderr). */
   onLine?: (line: string) => void;
   cwd?: string;
+  /** A command that runs the rest, e.g. `ip netns exec NS` (valgrind and the program follow it). */
+  prefix?: string[];
 }
 
 export interface Analyzed {
@@ -24,6 +27,8 @@ export interface Analyzed {
   exited: Promise<number>;
   /** Resolves with the first printed line matching re (its match), rejects if the process ends first. */
   waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Every line printed so far. */
+  output(): string;
 }
 
 export function analyzedEnv(): NodeJS.ProcessEnv {
@@ -32,7 +37,18 @@ export function analyzedEnv(): NodeJS.ProcessEnv {
 
 export function startAnalyzed(opts: AnalyzedOptions, env = analyzedEnv()): Analyzed {
   const vgArgs = planegrindArgs({ logPattern: `${opts.trace}/${opts.name}.%p.taintlog`, userData: opts.userData }, opts.command, opts.args);
-  const child = spawn('valgrind', vgArgs, { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...(opts.prefix ?? []), 'valgrind', ...vgArgs];
+  return watch(opts.name, spawn(command, args, { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] }), opts.onLine);
+}
+
+/** The same handle for a program started natively (no analysis): e.g. the untagged side of a comparison. */
+export function startNative(opts: Omit<AnalyzedOptions, 'trace' | 'userData'>, env: NodeJS.ProcessEnv = process.env): Analyzed {
+  const [command, ...args] = [...(opts.prefix ?? []), opts.command, ...opts.args];
+  return watch(opts.name, spawn(command, args, { env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] }), opts.onLine);
+}
+
+/** Tracks a child's printed lines (stdout and stderr) and its end. */
+function watch(name: string, child: ChildProcess, onLine?: (line: string) => void): Analyzed {
   const seen: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onText = (stream: NodeJS.ReadableStream) => {
@@ -45,7 +61,7 @@ export function startAnalyzed(opts: AnalyzedOptions, env = analyzedEnv()): Analy
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         seen.push(line);
-        opts.onLine?.(line);
+        onLine?.(line);
         for (let i = waiters.length - 1; i >= 0; i--) {
           const m = line.match(waiters[i].re);
           if (m) waiters.splice(i, 1)[0].resolve(m);
@@ -60,20 +76,21 @@ export function startAnalyzed(opts: AnalyzedOptions, env = analyzedEnv()): Analy
     child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
   });
   return {
-    name: opts.name,
+    name,
     child,
     exited,
+    output: () => seen.join('\n'),
     waitForLine(re, timeoutMs) {
       for (const line of seen) {
         const m = line.match(re);
         if (m) return Promise.resolve(m);
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${opts.name} printed no line matching ${re} within ${timeoutMs / 1000} s`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`${name} printed no line matching ${re} within ${timeoutMs / 1000} s:\n${seen.join('\n')}`)), timeoutMs);
         waiters.push({ re, resolve: (m) => (clearTimeout(timer), resolve(m)) });
         void exited.then((code) => {
           clearTimeout(timer);
-          reject(new Error(`${opts.name} exited (code ${code}) before printing a line matching ${re}`));
+          reject(new Error(`${name} exited (code ${code}) before printing a line matching ${re}:\n${seen.join('\n')}`));
         });
       });
     },
