@@ -239,6 +239,20 @@ describe('classify on real planegrind runs', function () {
     const opened = await openPlanesDatabase(out);
     assert.deepEqual(opened.runs().map((x) => x.end), ['exit 0', 'truncated']);
     opened.close();
+    // The cut log alone: its instructions up to the cut are classified, fewer than the whole log's.
+    const cutOut = join(dir, 'cut.planes.db');
+    const wholeOut = join(dir, 'whole.planes.db');
+    assert.equal((await capture(() => classifyCommand.run([cut, '--out', cutOut, '--quiet']))).code, 0);
+    assert.equal((await capture(() => classifyCommand.run([log, '--out', wholeOut, '--quiet']))).code, 0);
+    const count = async (path: string) => {
+      const d = await openPlanesDatabase(path);
+      const [n, executions] = d.sql.exec('SELECT COUNT(*), SUM(executions) FROM insns')[0].values[0].map(Number);
+      d.close();
+      return { n, executions };
+    };
+    const [partial, whole] = [await count(cutOut), await count(wholeOut)];
+    assert.ok(partial.n > 0 && partial.executions > 0, `the cut log's records are used: ${JSON.stringify(partial)}`);
+    assert.ok(partial.executions < whole.executions, `cut ${JSON.stringify(partial)} vs whole ${JSON.stringify(whole)}`);
   });
 
   it('refuses a database of another schema version, naming it and the way to rebuild', async () => {

@@ -302,7 +302,7 @@ export class RunMerger {
     };
     this.runs.push(run);
     if (log.end.reason === 'truncated') {
-      this.warnings.push({ kind: 'truncated-log', subject: log.source, text: `${log.source} was cut short (no end record): used up to its last complete flush` });
+      this.warnings.push({ kind: 'truncated-log', subject: log.source, text: `${log.source} was cut short (no end record: the process was killed, or is still running): its records up to the cut are used` });
     }
     for (const w of log.warnings) {
       // The cut-short case has its own warning above.
