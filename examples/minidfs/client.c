@@ -55,11 +55,38 @@ static unsigned char *ask_master(const char *master, uint32_t op, const void *bo
    die("the master has no live chunk server after 30 s");
 }
 
-static int connect_server(const char *addr)
+/* The connection to the chunk server of the current chunk: consecutive chunks on one server share it. */
+struct server_conn {
+   int fd;
+   const char *addr;
+};
+
+static int server_for(struct server_conn *c, const struct chunk_ref *chunk)
 {
-   int fd = tcp_connect(addr);
-   if (fd < 0) die("cannot connect to chunk server %s: %s", addr, strerror(errno));
-   return fd;
+   if (c->fd >= 0 && strcmp(c->addr, chunk->server) == 0) return c->fd;
+   if (c->fd >= 0) close(c->fd);
+   c->fd = tcp_connect(chunk->server);
+   if (c->fd < 0) die("cannot connect to chunk server %s: %s", chunk->server, strerror(errno));
+   c->addr = chunk->server;
+   return c->fd;
+}
+
+/* A request about one chunk: WRITE (id, length; the chunk bytes and their adler32 follow) or READ (id). */
+static void chunk_request(int fd, uint32_t op, const struct chunk_ref *chunk)
+{
+   unsigned char body[12];
+   put64(body, chunk->id);
+   put32(body + 8, chunk->len);
+   if (send_msg(fd, op, body, op == OP_WRITE ? 12 : 8)) die("chunk server %s closed the connection", chunk->server);
+}
+
+/* The head of a chunk server's reply; anything but OK ends the client. Returns the body length. */
+static uint32_t chunk_reply(int fd, const struct chunk_ref *chunk, uint32_t index, const char *what)
+{
+   uint32_t status, len;
+   if (recv_head(fd, &status, &len) <= 0) die("no reply from chunk server %s", chunk->server);
+   if (status != ST_OK) die("chunk server %s cannot %s chunk %u", chunk->server, what, index);
+   return len;
 }
 
 static int put(const char *master, const char *local, const char *name)
@@ -76,18 +103,10 @@ static int put(const char *master, const char *local, const char *name)
    unsigned char *reply = ask_master(master, OP_ALLOC, req, 8 + nlen, &rlen);
    struct chunk_ref *chunks = parse_layout(reply, rlen, &size, &n);
    if (!chunks) die("bad layout from the master");
-   int fd = -1;
-   const char *connected = "";
+   struct server_conn conn = {-1, ""};
    for (uint32_t i = 0; i < n; i++) {
-      if (strcmp(connected, chunks[i].server) != 0) {
-         if (fd >= 0) close(fd);
-         fd = connect_server(chunks[i].server);
-         connected = chunks[i].server;
-      }
-      unsigned char body[12];
-      put64(body, chunks[i].id);
-      put32(body + 8, chunks[i].len);
-      if (send_msg(fd, OP_WRITE, body, sizeof body)) die("chunk server %s closed the connection", chunks[i].server);
+      int fd = server_for(&conn, &chunks[i]);
+      chunk_request(fd, OP_WRITE, &chunks[i]);
       uint32_t adler = 1, left = chunks[i].len;
       while (left > 0) {
          ssize_t got = read(in, piece, left < IO_PIECE ? left : IO_PIECE);
@@ -98,11 +117,10 @@ static int put(const char *master, const char *local, const char *name)
       }
       unsigned char trailer[4];
       put32(trailer, adler);
-      uint32_t status, elen;
-      if (send_all(fd, trailer, 4) || recv_head(fd, &status, &elen) <= 0) die("no reply from chunk server %s", chunks[i].server);
-      if (status != ST_OK) die("chunk server %s refused chunk %u", chunks[i].server, i);
+      if (send_all(fd, trailer, 4)) die("chunk server %s closed the connection", chunks[i].server);
+      chunk_reply(fd, &chunks[i], i, "store");
    }
-   if (fd >= 0) close(fd);
+   if (conn.fd >= 0) close(conn.fd);
    close(in);
    say("put %s: %llu bytes in %u chunks", name, (unsigned long long)size, n);
    free(chunks);
@@ -120,19 +138,13 @@ static int get(const char *master, const char *name, const char *local)
    if (!chunks) die("bad layout from the master");
    int out = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
    if (out < 0) die("cannot write %s: %s", local, strerror(errno));
-   int fd = -1;
-   const char *connected = "";
+   struct server_conn conn = {-1, ""};
    for (uint32_t i = 0; i < n; i++) {
-      if (strcmp(connected, chunks[i].server) != 0) {
-         if (fd >= 0) close(fd);
-         fd = connect_server(chunks[i].server);
-         connected = chunks[i].server;
-      }
-      unsigned char body[8], head[4];
-      put64(body, chunks[i].id);
-      uint32_t status, len;
-      if (send_msg(fd, OP_READ, body, sizeof body) || recv_head(fd, &status, &len) <= 0) die("no reply from chunk server %s", chunks[i].server);
-      if (status != ST_OK || len < 4 || recv_all(fd, head, 4) <= 0) die("chunk server %s cannot read chunk %u", chunks[i].server, i);
+      int fd = server_for(&conn, &chunks[i]);
+      chunk_request(fd, OP_READ, &chunks[i]);
+      uint32_t len = chunk_reply(fd, &chunks[i], i, "read");
+      unsigned char head[4];
+      if (len < 4 || recv_all(fd, head, 4) <= 0) die("chunk server %s sent a short reply for chunk %u", chunks[i].server, i);
       uint32_t expect = get32(head), adler = 1, left = len - 4;
       while (left > 0) {
          uint32_t want = left < IO_PIECE ? left : IO_PIECE;
@@ -143,7 +155,7 @@ static int get(const char *master, const char *name, const char *local)
       }
       if (adler != expect) die("chunk %u of %s is corrupt (adler32 %08x, expected %08x)", i, name, adler, expect);
    }
-   if (fd >= 0) close(fd);
+   if (conn.fd >= 0) close(conn.fd);
    close(out);
    say("get %s: %llu bytes in %u chunks", name, (unsigned long long)size, n);
    free(chunks);
