@@ -11,6 +11,7 @@ import { reportCommand } from '../../src/cli/commands/report';
 import { sitesCommand } from '../../src/cli/commands/sites';
 import { packageRoot } from '../../src/core/assets';
 import { openPlanesDatabase } from '../../src/core/db/reader';
+import { recordRun } from '../../src/core/recording/session';
 import { computeReport } from '../../src/core/report/index';
 import { ensureValgrindLib } from '../../src/core/valgrindLib';
 
@@ -201,6 +202,32 @@ describe('classify on real planegrind runs', function () {
     const r = await capture(() => reportCommand.run([db, '--html', html]));
     assert.equal(r.code, 0, r.err);
     assert.match(readFileSync(html, 'utf8'), /<canvas id="fig5"/);
+  });
+
+  it('reports the log size of each recording mode for a program recorded with librecord both ways', async function () {
+    const librecord = join(packageRoot(), 'dist', 'native', 'librecord.so');
+    if (!existsSync(librecord)) {
+      console.log(`    (skipped: librecord is not built (${librecord}): npm run build)`);
+      this.skip();
+    }
+    const recordings = { value: join(dir, 'rec-value'), reference: join(dir, 'rec-reference') };
+    for (const mode of ['value', 'reference'] as const) {
+      const { exit } = await recordRun({ dir: recordings[mode], command: [crcExe, data], librecord, recordData: mode, userData: [join(dir, 'data', '*')], stdio: 'ignore' });
+      assert.equal(exit.code, 0, `record ${mode}`);
+    }
+    const out = join(dir, 'recorded.planes.db');
+    const r = await capture(() => classifyCommand.run([logs, recordings.value, recordings.reference, '--out', out]));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /classify: 2 recorded process log\(s\)/);
+    const text = await capture(() => reportCommand.run([out]));
+    assert.match(text.out, /Recording logs: by-value .* \(1 process\), by-reference .* \(1 process\); by-reference is [\d.]+% of by-value/);
+    const json = JSON.parse((await capture(() => reportCommand.run([out, '--json']))).out);
+    const crc = json.components.find((c: { name: string }) => c.name === 'crc32');
+    const [value, reference] = crc.recording;
+    assert.deepEqual([value.mode, value.userDataBytes, value.userDataLoggedBytes], ['by-value', 8192, 8192]);
+    assert.deepEqual([reference.mode, reference.userDataBytes, reference.userDataLoggedBytes], ['by-reference', 8192, 0]);
+    assert.ok(value.logBytes > 8192 && reference.logBytes < value.logBytes - 7000, `by-value ${value.logBytes} B, by-reference ${reference.logBytes} B`);
+    assert.equal(value.logPercentOfDataIn, Math.round((1e4 * value.logBytes) / 8192) / 100, 'against the 8 KiB of data-plane input');
   });
 
   it('keeps the rows of a binary without debug info, warns naming its build-id, names functions from symbols', async () => {
