@@ -199,6 +199,7 @@ static void taint_iov(const struct vki_iovec *iov, ULong cnt, ULong total, PG_La
 Bool pg_exit_seen;
 Int  pg_exit_code;
 extern void pg_log_before_exec(void);   /* pg_log.c */
+extern Int  VG_(fcntl)(Int fd, Int cmd, Addr arg);   /* libcoregrind; not in the tool headers */
 
 /* per-thread: the file offset of the fd before the read in flight */
 #define MAX_TIDS 1024
@@ -301,10 +302,30 @@ void pg_post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs, SysRes r
       account(fd, 1, iov_tainted(m->msg_iov, m->msg_iovlen, r), r);
       break;
    }
+   case __NR_recvmmsg:
+   case __NR_sendmmsg: {
+      /* r messages; msg_len = the bytes each one moved */
+      Int dir = sysno == __NR_sendmmsg;
+      if (!dir && (args[3] & LINUX_MSG_PEEK)) break;
+      const struct vki_mmsghdr *mm = (const struct vki_mmsghdr *)args[1];
+      for (ULong i = 0; i < r; i++)
+         account(fd, dir, iov_tainted(mm[i].msg_hdr.msg_iov, mm[i].msg_hdr.msg_iovlen, mm[i].msg_len), mm[i].msg_len);
+      break;
+   }
+   case __NR_vmsplice: {
+      /* memory <-> pipe: into the write end the bytes come from memory (split by their taint); from
+         the read end the kernel writes memory (clean, like readv) */
+      const struct vki_iovec *iov = (const struct vki_iovec *)args[1];
+      Bool out = (VG_(fcntl)(fd, VKI_F_GETFL, 0) & VKI_O_ACCMODE) == VKI_O_WRONLY;
+      account(fd, out ? 1 : 0, iov_tainted(iov, args[2], r), r);
+      break;
+   }
    case __NR_sendfile:
    case __NR_splice:
    case __NR_copy_file_range: {
-      /* kernel-side copies: user data moves without passing through memory */
+      /* kernel-side copies: user data moves without passing through memory, so planegrind knows
+         only the source (tainted when it is a user-data file) and the count, not the taint of the
+         bytes once they are in the destination (a pipe's reader, a copied file read back: clean) */
       Int in_fd = sysno == __NR_sendfile ? (Int)args[1] : (Int)args[0];
       Int out_fd = sysno == __NR_sendfile ? (Int)args[0] : (Int)args[2];
       Bool user = user_data_path(in_fd, path, sizeof path) != NULL;

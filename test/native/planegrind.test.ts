@@ -50,6 +50,7 @@ describe('planegrind', function () {
     // fixed bytes: the tests must see the same run every time
     writeFileSync(join(dir, 'input.bin'), Buffer.from(Array.from({ length: 4096 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 24) & 0xff)));
     writeFileSync(join(dir, 'other.txt'), 'hello, not user data\n'.repeat(10));
+    writeFileSync(join(dir, 'big.bin'), Buffer.from(Array.from({ length: 12288 }, (_, i) => (i * 7 + 3) & 0xff)));
   });
 
   describe("the paper's CRC32 table lookup", () => {
@@ -172,6 +173,46 @@ describe('planegrind', function () {
     assert.ok(files.some((p) => p.kind === 'file' && p.start === 80 && p.end === 180));
   });
 
+  it('sources: preadv/preadv2, a short read at EOF, per-fd offsets, dup and F_DUPFD_CLOEXEC, kernel writes clearing taint, mmap at an offset / past EOF / MAP_FIXED', async () => {
+    const bin = compile(dir, 'pg_sources2');
+    const r = await runPg(dir, [bin, 'input.bin', 'other.txt', 'big.bin'], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      'preadv=100 a=40 b=60 label=[2000,2100)',
+      'preadv2-current=100 tainted=100 label=[300,400) offset-after=400',
+      'preadv2-at=100 label=[3000,3100)',
+      'pread-eof=96 c=96 label=[4000,4096)',
+      'second-open=10 [0,10) first=10 [1000,1010)',
+      'dup=10 [1010,1020) dupfd-cloexec=10 [1020,1030) fd>=2000=1',
+      'read-over=100 before=300 after=200 first100=0 rest=200',
+      'recv-over=50 pipe-over=30 first80=0 rest=220',
+      'mmap-past-eof=4096',
+      'mmap-offset=4096 label=[4096,8192)',
+      'mmap-fixed before=8192 clean-file=0 anonymous=0',
+      'mmap-other=0',
+    ]);
+    const files = [...r.log.labels.values()].map((l) => l.provenance).filter((p) => p.kind === 'file');
+    assert.ok(files.some((p) => p.kind === 'file' && p.path === join(dir, 'big.bin') && p.start === 4096 && p.end === 8192));
+  });
+
+  it('sendfile, splice, copy_file_range, vmsplice, sendmmsg/recvmmsg: exact io counts; bytes the kernel copied arrive clean', async () => {
+    const bin = compile(dir, 'pg_kernelio', ['-static']);
+    const r = await runPg(dir, [bin, 'input.bin', 'other.txt', join(dir, 'kernelio.out')], ['--user-data=*.bin']);
+    assert.equal(r.code, 0, `check ${r.code} of pg_kernelio.c failed: ${r.stderr}`);
+    const counts = Object.fromEntries(r.log.io.map((x) => [`${x.kind} ${x.direction}`, [x.taintedBytes, x.cleanBytes]]));
+    assert.deepEqual(counts, {
+      // tainted: sendfile 1000 + splice 500 + copy_file_range 2048 + preads 64 + 30; clean: sendfile of the clean file 210 + the copy read back 2048
+      'file in': [3642, 2258],
+      'file out': [2048, 0],
+      // sendfile 1000 tainted + 210 clean, splice from the pipe 200 clean, sendmmsg 30 + 20
+      'socket out': [1030, 430],
+      'socket in': [0, 1460],
+      // splice 500 tainted, write 200 clean, vmsplice 64 tainted + 36 clean
+      'pipe out': [564, 236],
+      'pipe in': [0, 800],
+    });
+  });
+
   it('a CAS spin lock stays control plane while the data it guards is data plane', async () => {
     const bin = compile(dir, 'pg_spinlock');
     const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
@@ -187,6 +228,7 @@ describe('planegrind', function () {
     const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /worker total=4096 tainted=4096 /);
+    assert.equal(io(r.log, 'file', 'in').taintedBytes, 4096);
     assert.ok(markerCounts(r.log, bin, 'pg_pipeline', 'worker-sum').tainted >= 4096);
   });
 
