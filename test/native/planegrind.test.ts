@@ -164,7 +164,7 @@ describe('planegrind', function () {
       'fd1005=100 a=100',
       'dup3=10/10 fdupfd=10/10',
       'other=100 b=0',
-      'reused=100 a=0',
+      'reused=100 a=0 was=100',
     ]);
     const files = [...r.log.labels.values()].map((l) => l.provenance).filter((p) => p.kind === 'file');
     assert.ok(files.every((p) => p.kind === 'file' && p.path.endsWith('/input.bin')));
