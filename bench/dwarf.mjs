@@ -1,18 +1,27 @@
 // Benchmark of the DWARF layer against binutils and LLVM on SQLite built with -g -O2, side by side in
-// one run: line rows/s (our index build included) vs `objdump --dwarf=decodedline` and
-// `llvm-dwarfdump --debug-line`; address lookups/s vs `addr2line -f -i` fed every address; peak memory.
-// Not a test. Usage: node bench/dwarf.mjs [--keep-going]   (needs gcc, binutils, npm; first run
-// fetches better-sqlite3@12 with `npm pack` into ~/.cache/planescope/bench and compiles SQLite once).
+// one run. Not a test. Usage: node bench/dwarf.mjs [--runs N]   (needs gcc, binutils, npm and a built
+// dist/; the first run fetches better-sqlite3@12 with `npm pack` into ~/.cache/planescope/bench and
+// compiles SQLite's amalgamation once).
+//
+// It reports, each over N runs (median and range; wall and CPU time, CPU being steadier on a loaded
+// machine):
+//  1. what a user waits for: `planescope dwarf lines LIB >/dev/null` vs `objdump --dwarf=decodedline`
+//     and `llvm-dwarfdump --debug-line`, `planescope dwarf addr2line` vs `addr2line -f -i` fed every
+//     address, outputs checked byte for byte; the floor is node's own start-up (`node -e 0`).
+//  2. where the CLI's time goes, phase by phase, in fresh processes (first-run costs included).
+//  3. the same work inside a long-lived process (the extension), after warm-up.
+//  4. peak memory.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
+import { homedir, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/cjs/api';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'planescope', 'bench');
+const cli = join(root, 'dist', 'cli.js');
+const require = createRequire(import.meta.url);
 
 function which(cmd) {
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { encoding: 'utf8' }).stdout.trim() || undefined;
@@ -39,156 +48,217 @@ function sqliteLibrary() {
   return lib;
 }
 
-/** Wall seconds, CPU seconds and peak RSS (KiB, from GNU time) of a tool run, output discarded. */
-function timeTool(args, stdinFile) {
-  const devnull = openSync('/dev/null', 'w');
-  const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-  const started = process.hrtime.bigint();
-  const r = timeBin
-    ? spawnSync(timeBin, ['-f', '%U %S %M', ...args], { stdio: [stdin, devnull, 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 })
-    : spawnSync(args[0], args.slice(1), { stdio: [stdin, devnull, 'pipe'], encoding: 'utf8' });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  closeSync(devnull);
-  if (typeof stdin === 'number') closeSync(stdin);
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
-  const [user, sys, peak] = timeBin ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
-  return { seconds, cpu: user + sys, peakKiB: peak };
+const cpuMs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+const wallMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+// ---- 2. the phases of `dwarf lines` / `dwarf addr2line`, in a fresh process (child mode) ----
+if (process.argv[2] === '--phases') {
+  const [, , , lib, tiering] = process.argv;
+  const { register } = require('tsx/cjs/api');
+  register();
+  const { instantiateDwarfWasm, preferBaselineWasm } = require(join(root, 'src/core/dwarfWasm.ts'));
+  const { ElfReader } = require(join(root, 'src/core/elf/elfReader.ts'));
+  const { ModuleData, SECTION_IDS } = require(join(root, 'src/core/dwarf/wasmResult.ts'));
+  if (tiering === 'baseline') preferBaselineWasm();
+  const phases = [];
+  let c = cpuMs();
+  let w = wallMs();
+  const mark = (name) => {
+    phases.push([name, cpuMs() - c, wallMs() - w]);
+    c = cpuMs();
+    w = wallMs();
+  };
+  // The steps of openModuleIndex/buildModuleData, timed one by one.
+  const wasm = instantiateDwarfWasm();
+  mark('wasm read + compile + instantiate');
+  const reader = new ElfReader(lib);
+  const sections = [];
+  for (const name of Object.keys(SECTION_IDS)) {
+    const s = reader.elf.section(name);
+    if (s && s.size) sections.push([SECTION_IDS[name], reader.source(s)]);
+  }
+  reader.elf.buildId();
+  mark('ELF headers, build-id');
+  const triples = [];
+  for (const [id, src] of sections) {
+    const ptr = wasm.ps_alloc(src.length);
+    const target = new Uint8Array(wasm.memory.buffer, ptr, src.length);
+    if (src instanceof Uint8Array) target.set(src);
+    else src.readInto(target);
+    triples.push(id, ptr, src.length);
+  }
+  const table = wasm.ps_alloc(triples.length * 4);
+  new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);
+  reader.close();
+  mark('debug sections read into wasm memory');
+  if (wasm.ps_build_index(table, triples.length / 3) !== 0) throw new Error('ps_build_index failed');
+  mark('line pass (wasm: line programs, files, address map)');
+  const data = new ModuleData(wasm);
+  mark('typed-array views of the result');
+  const out = openSync('/dev/null', 'w');
+  data.writeText((chunk) => writeSync(out, chunk)); // as the CLI does: straight from wasm memory
+  closeSync(out);
+  mark('objdump text (wasm) written to /dev/null');
+  data.buildFunctions();
+  mark('function pass (wasm, addr2line only)');
+  console.log(JSON.stringify({ phases, rows: data.rowAddr.length }));
+  process.exit(0);
 }
 
-function rate(n, s) {
-  return n / s;
-}
-function fmt(n) {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0);
-}
-
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
+if (!existsSync(cli)) throw new Error(`missing ${cli}: run \`npm run build\` first`);
 const lib = sqliteLibrary();
+const load0 = loadavg()[0];
+
+/** Runs a command `runs` times with output to /dev/null: wall/CPU (ms) of each run, peak RSS (KiB). */
+function timeTool(args, { stdinFile, env } = {}) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const devnull = openSync('/dev/null', 'w');
+    const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
+    const t0 = wallMs();
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', ...args], { stdio: [stdin, devnull, 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
+    const wall = wallMs() - t0;
+    closeSync(devnull);
+    if (typeof stdin === 'number') closeSync(stdin);
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+    const [user, sys, peak] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+    samples.push({ wall, cpu: (user + sys) * 1000, peak });
+  }
+  return samples;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const spread = (xs) => `${median(xs).toFixed(0)} ms [${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}]`;
+const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+const summary = (s) => ({ wall: median(s.map((x) => x.wall)), cpu: median(s.map((x) => x.cpu)), peak: Math.max(...s.map((x) => x.peak)), text: `wall ${spread(s.map((x) => x.wall))}  cpu ${spread(s.map((x) => x.cpu))}` });
+
+// ---- 1. end to end ----
+const rowsText = execFileSync('node', [cli, 'dwarf', 'info', lib, '--json'], { encoding: 'utf8' });
+const rows = JSON.parse(rowsText).rows;
+const ours = execFileSync('node', [cli, 'dwarf', 'lines', lib], { maxBuffer: 1 << 30 });
+const theirs = execFileSync('objdump', ['--dwarf=decodedline', lib], { maxBuffer: 1 << 30 });
+const identical = Buffer.compare(ours, theirs) === 0;
+
+const { register } = require('tsx/cjs/api');
 register();
-const require = createRequire(import.meta.url);
 const { openModuleIndex, clearModuleIndexCache } = require(join(root, 'src/core/dwarf/moduleIndex.ts'));
 const { writeDecodedLines } = require(join(root, 'src/core/dwarf/decodedLine.ts'));
-
-// Warm-up (compiles the .wasm once, as a long-lived extension would have done).
-openModuleIndex(lib);
-
-// 1. Line rows: index build + a walk over every row (address, file, line, column, flags).
-const runs = 5;
-let best = Infinity;
-let bestCpu = Infinity;
-let rows = 0;
-let index;
-for (let i = 0; i < runs; i++) {
-  clearModuleIndexCache();
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  index = openModuleIndex(lib);
-  const { rowAddr, rowData } = index.data;
-  let check = 0;
-  for (let r = 0; r < index.rowCount; r++) check += rowAddr[r] + rowData[r * 5 + 1] + rowData[r * 5];
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (check < 0) throw new Error('unreachable');
-  const c = process.cpuUsage(c0);
-  bestCpu = Math.min(bestCpu, (c.user + c.system) / 1e6);
-  best = Math.min(best, s);
-  rows = index.rowCount;
-}
-// The same plus rendering objdump's text (what objdump itself spends its time on).
-let bestText = Infinity;
-for (let i = 0; i < 3; i++) {
-  clearModuleIndexCache();
-  const t0 = process.hrtime.bigint();
-  const idx = openModuleIndex(lib);
-  let chars = 0;
-  writeDecodedLines(idx, (c) => (chars += c.length));
-  bestText = Math.min(bestText, Number(process.hrtime.bigint() - t0) / 1e9);
-}
-
-const objdump = timeTool(['objdump', '--dwarf=decodedline', lib]);
-const dwarfdumpBin = which('llvm-dwarfdump') ?? which('llvm-dwarfdump-14');
-const dwarfdump = dwarfdumpBin ? timeTool([dwarfdumpBin, '--debug-line', lib]) : undefined;
-
-// 2. Lookups: every distinct address of the line table.
+let index = openModuleIndex(lib); // also the warm-up of section 3 (compiles the .wasm once)
 const addrSet = new Set();
-for (let r = 0; r < rows; r++) if (!(index.rowFlags(r) & 2)) addrSet.add(index.rowAddress(r));
+for (let r = 0; r < index.rowCount; r++) if (!(index.rowFlags(r) & 2)) addrSet.add(index.rowAddress(r));
 const addrs = Float64Array.from(addrSet);
 const addrFile = join(cacheDir, 'addresses.txt');
 writeFileSync(addrFile, Array.from(addrs, (a) => `0x${a.toString(16)}`).join('\n') + '\n');
+const a2lOurs = execFileSync('node', [cli, 'dwarf', 'addr2line', lib], { input: readFileSync(addrFile), maxBuffer: 1 << 30 });
+const a2lTheirs = execFileSync('addr2line', ['-f', '-i', '-e', lib], { input: readFileSync(addrFile), maxBuffer: 1 << 30 });
+const a2lIdentical = Buffer.compare(a2lOurs, a2lTheirs) === 0;
 
-let bestLookup = Infinity;
+const nodeBare = summary(timeTool(['node', '-e', '0']));
+const nodeBundle = summary(timeTool(['node', cli, '--version']));
+const cliLines = summary(timeTool(['node', cli, 'dwarf', 'lines', lib]));
+const cliLinesOpt = summary(timeTool(['node', cli, 'dwarf', 'lines', lib], { env: { PLANESCOPE_WASM_TIERING: 'optimize' } }));
+const objdump = summary(timeTool(['objdump', '--dwarf=decodedline', lib]));
+const dwarfdumpBin = which('llvm-dwarfdump') ?? which('llvm-dwarfdump-14');
+const dwarfdump = dwarfdumpBin ? summary(timeTool([dwarfdumpBin, '--debug-line', lib])) : undefined;
+const cliA2l = summary(timeTool(['node', cli, 'dwarf', 'addr2line', lib], { stdinFile: addrFile }));
+const a2l = summary(timeTool(['addr2line', '-f', '-i', '-e', lib], { stdinFile: addrFile }));
+
+// ---- 2. phases in fresh processes ----
+function phases(tiering) {
+  const all = [];
+  for (let i = 0; i < Math.max(3, runs); i++) {
+    const r = spawnSync('node', [fileURLToPath(import.meta.url), '--phases', lib, tiering], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`phase run failed: ${r.stderr}`);
+    all.push(JSON.parse(r.stdout).phases);
+  }
+  return all[0].map(([name], k) => [name, median(all.map((p) => p[k][1])), median(all.map((p) => p[k][2]))]);
+}
+const phasesBaseline = phases('baseline');
+const phasesOptimize = phases('optimize');
+
+// ---- 3. in a long-lived process, after warm-up ----
+function inProcess(work) {
+  const cpu = [];
+  const wall = [];
+  for (let i = 0; i < runs; i++) {
+    clearModuleIndexCache();
+    const c0 = cpuMs();
+    const w0 = wallMs();
+    work();
+    cpu.push(cpuMs() - c0);
+    wall.push(wallMs() - w0);
+  }
+  return { cpu: median(cpu), wall: median(wall), text: `wall ${spread(wall)}  cpu ${spread(cpu)}` };
+}
+const rowWalk = (idx) => {
+  const { rowAddr, rowData } = idx.data;
+  let check = 0;
+  for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 5 + 1] + rowData[r * 5];
+  if (check < 0) throw new Error('unreachable');
+};
+const lineIndex = inProcess(() => rowWalk((index = openModuleIndex(lib))));
+let textBytes = 0;
+const lineText = inProcess(() => {
+  textBytes = 0;
+  writeDecodedLines(openModuleIndex(lib), (c) => (textBytes += c.length));
+});
+const fullIndex = inProcess(() => openModuleIndex(lib).buildFunctions());
+index = openModuleIndex(lib);
+index.buildFunctions();
 let frames = 0;
-for (let i = 0; i < 3; i++) {
-  const t0 = process.hrtime.bigint();
+const lookups = inProcess(() => {
   frames = 0;
   for (let k = 0; k < addrs.length; k++) frames += index.lookup(addrs[k]).frames.length;
-  bestLookup = Math.min(bestLookup, Number(process.hrtime.bigint() - t0) / 1e9);
-}
-// The allocation-free path (row + innermost function) classification uses for bulk attribution.
-let bestFast = Infinity;
-for (let i = 0; i < 3; i++) {
-  const t0 = process.hrtime.bigint();
+});
+const fast = inProcess(() => {
   let acc = 0;
   for (let k = 0; k < addrs.length; k++) acc += index.rowAt(addrs[k]) + index.functionAt(addrs[k]);
   if (acc === -1) throw new Error('unreachable');
-  bestFast = Math.min(bestFast, Number(process.hrtime.bigint() - t0) / 1e9);
-}
+});
 const ourPeakKiB = process.resourceUsage().maxRSS;
 
-// Diagnostic, not a result: the same decoder on wasm memory that was touched beforehand, which shows
-// how much of the build is first-touch page faults (very expensive in sandboxed VMs).
-const { instantiateDwarfWasm } = require(join(root, 'src/core/dwarfWasm.ts'));
-const { SECTION_IDS } = require(join(root, 'src/core/dwarf/wasmResult.ts'));
-const { ElfFile } = require(join(root, 'src/core/elf/elfFile.ts'));
-const elf = new ElfFile(lib, (await import('node:fs')).readFileSync(lib));
-const coldWarm = {};
-for (const warm of [false, true, false, true]) {
-  const w = instantiateDwarfWasm();
-  if (warm) {
-    const p = w.ps_alloc(64 << 20);
-    new Uint8Array(w.memory.buffer, p, 64 << 20).fill(1);
-    w.ps_free(p, 64 << 20);
-  }
-  const triples = [];
-  for (const name of Object.keys(SECTION_IDS)) {
-    const b = elf.debugSection(name);
-    if (!b) continue;
-    const p = w.ps_alloc(b.length);
-    new Uint8Array(w.memory.buffer, p, b.length).set(b);
-    triples.push(SECTION_IDS[name], p, b.length);
-  }
-  const table = w.ps_alloc(triples.length * 4);
-  new Uint32Array(w.memory.buffer, table, triples.length).set(triples);
-  const c0 = process.cpuUsage();
-  w.ps_build_index(table, triples.length / 3);
-  const c = process.cpuUsage(c0);
-  coldWarm[warm] = Math.min(coldWarm[warm] ?? Infinity, (c.user + c.system) / 1e6);
-}
-const addr2line = timeTool(['addr2line', '-f', '-i', '-e', lib], addrFile);
-
-const ours = rate(rows, best);
-const oursCpu = rate(rows, bestCpu);
-console.log(`DWARF benchmark: ${lib}   (load average ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
-console.log(`  ${rows} line rows, ${index.cuCount} units, ${addrs.length} distinct addresses (${frames} frames incl. inlined)`);
+// ---- report ----
+const ratio = (theirMs, ourMs) => `${(theirMs / ourMs).toFixed(2)}x`;
+const line = (label, s, extra = '') => console.log(`  ${label.padEnd(44)} ${s.text}${extra}`);
+console.log(`DWARF benchmark: ${lib}`);
+console.log(`  ${rows} line rows, ${index.cuCount} unit(s), ${addrs.length} distinct addresses (${frames} frames incl. inlined); ${runs} runs each, median [range]`);
+console.log(`  load average ${load0.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 cores shared: wall times are noisy, CPU times less so)`);
 console.log('');
-console.log('line rows/s (index build included; wall time, and CPU time which a loaded machine distorts less)');
-console.log(`  planescope (index + row walk)        ${fmt(ours).padStart(9)} rows/s   ${(best * 1000).toFixed(0)} ms   cpu ${fmt(oursCpu)} rows/s`);
-console.log(`  planescope (index + objdump text)    ${fmt(rate(rows, bestText)).padStart(9)} rows/s   ${(bestText * 1000).toFixed(0)} ms`);
-console.log(`  objdump --dwarf=decodedline          ${fmt(rate(rows, objdump.seconds)).padStart(9)} rows/s   ${(objdump.seconds * 1000).toFixed(0)} ms   -> ratio ${(ours / rate(rows, objdump.seconds)).toFixed(1)}x (text: ${(rate(rows, bestText) / rate(rows, objdump.seconds)).toFixed(1)}x; target >= 5x); cpu ${fmt(rate(rows, objdump.cpu))} rows/s -> cpu ratio ${(oursCpu / rate(rows, objdump.cpu)).toFixed(1)}x`);
-if (dwarfdump) console.log(`  llvm-dwarfdump --debug-line          ${fmt(rate(rows, dwarfdump.seconds)).padStart(9)} rows/s   ${(dwarfdump.seconds * 1000).toFixed(0)} ms   -> ratio ${(ours / rate(rows, dwarfdump.seconds)).toFixed(1)}x; cpu ratio ${(oursCpu / rate(rows, dwarfdump.cpu)).toFixed(1)}x`);
+console.log('1. what a user waits for (whole processes, output to /dev/null)');
+line('node -e 0 (node start-up alone)', nodeBare);
+line('node dist/cli.js --version (+ bundle load)', nodeBundle);
+line('planescope dwarf lines', cliLines, `  -> ${fmt(rows / (cliLines.wall / 1000))} rows/s`);
+line('  same, wasm on TurboFan (default V8 tiering)', cliLinesOpt);
+line('objdump --dwarf=decodedline', objdump, `  -> ${fmt(rows / (objdump.wall / 1000))} rows/s`);
+if (dwarfdump) line('llvm-dwarfdump --debug-line', dwarfdump, `  -> ${fmt(rows / (dwarfdump.wall / 1000))} rows/s`);
+console.log(`  => planescope dwarf lines vs objdump: ${ratio(objdump.wall, cliLines.wall)} wall, ${ratio(objdump.cpu, cliLines.cpu)} CPU (target >= 5x); output ${identical ? 'byte-identical' : 'DIFFERENT'} (${ours.length} bytes)`);
+if (dwarfdump) console.log(`     vs llvm-dwarfdump: ${ratio(dwarfdump.wall, cliLines.wall)} wall, ${ratio(dwarfdump.cpu, cliLines.cpu)} CPU`);
+console.log(`     node's start-up alone takes ${ratio(objdump.cpu, nodeBare.cpu)} of objdump's CPU time: no node CLI can reach 5x here`);
+line('planescope dwarf addr2line (stdin)', cliA2l, `  -> ${fmt(addrs.length / (cliA2l.wall / 1000))} lookups/s`);
+line('addr2line -f -i (stdin)', a2l, `  -> ${fmt(addrs.length / (a2l.wall / 1000))} lookups/s`);
+console.log(`  => planescope dwarf addr2line vs addr2line: ${ratio(a2l.wall, cliA2l.wall)} wall, ${ratio(a2l.cpu, cliA2l.cpu)} CPU; output ${a2lIdentical ? 'byte-identical' : 'DIFFERENT'}`);
 console.log('');
-console.log('address lookups/s');
-const a2l = rate(addrs.length, addr2line.seconds);
-const lk = rate(addrs.length, bestLookup);
-const lkBuild = rate(addrs.length, bestLookup + best);
-console.log(`  planescope lookup() (AddressInfo)    ${fmt(lk).padStart(9)} /s   -> ratio ${(lk / a2l).toFixed(0)}x (target >= 100x); with index build ${(lkBuild / a2l).toFixed(0)}x`);
-console.log(`  planescope rowAt()+functionAt()      ${fmt(rate(addrs.length, bestFast)).padStart(9)} /s   -> ratio ${(rate(addrs.length, bestFast) / a2l).toFixed(0)}x`);
-console.log(`  addr2line -f -i (all on stdin)       ${fmt(a2l).padStart(9)} /s   ${(addr2line.seconds * 1000).toFixed(0)} ms`);
+console.log('2. where `planescope dwarf lines` spends its time (fresh processes; CPU ms, wall ms; medians)');
+console.log(`  ${'phase'.padEnd(56)} ${'baseline (CLI)'.padStart(16)} ${'TurboFan'.padStart(16)}`);
+phasesBaseline.forEach(([name, c, w], k) => {
+  const [, c2, w2] = phasesOptimize[k];
+  console.log(`  ${name.padEnd(56)} ${`${c.toFixed(1)} / ${w.toFixed(1)}`.padStart(16)} ${`${c2.toFixed(1)} / ${w2.toFixed(1)}`.padStart(16)}`);
+});
+console.log(`  ${'node start-up (node -e 0)'.padEnd(56)} ${`${nodeBare.cpu.toFixed(0)} / ${nodeBare.wall.toFixed(0)}`.padStart(16)}`);
+console.log(`  ${'bundle load (--version minus node -e 0)'.padEnd(56)} ${`${(nodeBundle.cpu - nodeBare.cpu).toFixed(0)} / ${(nodeBundle.wall - nodeBare.wall).toFixed(0)}`.padStart(16)}`);
 console.log('');
-console.log('diagnostic: the .wasm build alone, CPU time');
-console.log(`  fresh memory ${(coldWarm.false * 1000).toFixed(0)} ms (${fmt(rate(rows, coldWarm.false))} rows/s), pre-touched memory ${(coldWarm.true * 1000).toFixed(0)} ms (${fmt(rate(rows, coldWarm.true))} rows/s = ${(rate(rows, coldWarm.true) / rate(rows, objdump.cpu)).toFixed(1)}x objdump's CPU rate)`);
+console.log('3. inside a long-lived process (the extension), .wasm compiled and optimised by earlier use');
+line('line index (openModuleIndex + walk of every row)', lineIndex, `  -> ${fmt(rows / (lineIndex.wall / 1000))} rows/s = ${ratio(objdump.wall, lineIndex.wall)} objdump wall, ${ratio(objdump.cpu, lineIndex.cpu)} CPU`);
+line('line index + objdump text (rendered, not written)', lineText, `  -> ${fmt(rows / (lineText.wall / 1000))} rows/s = ${ratio(objdump.wall, lineText.wall)} objdump wall, ${ratio(objdump.cpu, lineText.cpu)} CPU (${textBytes} bytes)`);
+line('full index (lines + functions, for lookups)', fullIndex, `  -> ${fmt(rows / (fullIndex.wall / 1000))} rows/s = ${ratio(objdump.wall, fullIndex.wall)} objdump wall, ${ratio(objdump.cpu, fullIndex.cpu)} CPU`);
+line('lookup() of every address (AddressInfo)', lookups, `  -> ${fmt(addrs.length / (lookups.wall / 1000))} lookups/s = ${ratio(a2l.wall, lookups.wall)} addr2line (target >= 100x); with the full index build ${ratio(a2l.wall, lookups.wall + fullIndex.wall)}`);
+line('rowAt() + functionAt() of every address', fast, `  -> ${fmt(addrs.length / (fast.wall / 1000))} lookups/s = ${ratio(a2l.wall, fast.wall)} addr2line`);
+console.log('  (objdump and addr2line are whole processes here; their own start-up is about 1 ms)');
 console.log('');
-console.log('peak memory (RSS)');
-console.log(`  planescope (node process, all of the above)  ${(ourPeakKiB / 1024).toFixed(0)} MiB`);
-console.log(`  objdump                                      ${(objdump.peakKiB / 1024).toFixed(0)} MiB`);
-if (dwarfdump) console.log(`  llvm-dwarfdump                               ${(dwarfdump.peakKiB / 1024).toFixed(0)} MiB`);
-console.log(`  addr2line                                    ${(addr2line.peakKiB / 1024).toFixed(0)} MiB`);
+console.log('4. peak memory (RSS)');
+console.log(`  planescope dwarf lines ${(cliLines.peak / 1024).toFixed(0)} MiB, dwarf addr2line ${(cliA2l.peak / 1024).toFixed(0)} MiB, node -e 0 ${(nodeBare.peak / 1024).toFixed(0)} MiB; this benchmark process ${(ourPeakKiB / 1024).toFixed(0)} MiB`);
+console.log(`  objdump ${(objdump.peak / 1024).toFixed(0)} MiB, addr2line ${(a2l.peak / 1024).toFixed(0)} MiB${dwarfdump ? `, llvm-dwarfdump ${(dwarfdump.peak / 1024).toFixed(0)} MiB` : ''}`);

@@ -13,8 +13,8 @@ export interface DwarfWasmExports {
   ps_build_index(table: number, count: number): number;
   /** Adds the functions to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */
   ps_build_functions(): number;
-  /** Renders the next chunk of objdump --dwarf=decodedline text (restart != 0: from the start); its length, 0 at the end. */
-  ps_text_next(restart: number): number;
+  /** Renders the next chunk (about `limit` bytes, 0 = 1 MiB) of objdump --dwarf=decodedline text (restart != 0: from the start); its length, 0 at the end. */
+  ps_text_next(restart: number, limit: number): number;
   /** Where the last chunk of ps_text_next starts. */
   ps_text_ptr(): number;
   /** The result of the last ps_build_index / ps_build_functions call: the index table (see wasm/src/out.rs) or a UTF-8 error message. */

@@ -259,6 +259,37 @@ describe('DWARF layer vs binutils and LLVM', function () {
     assert.equal(index.linkAddress(base + addr, mapStart, mapOffset), addr);
     assert.ok(index.lookup(addr));
   });
+
+  it('renders the same objdump text however small the chunks (the wasm resumes at any row)', () => {
+    for (const name of ['C -O2 DWARF 5', 'C++ templates -O2 DWARF 4']) {
+      const { bin } = built.get(name)!;
+      const index = openModuleIndex(bin);
+      const expected = run('objdump', ['--dwarf=decodedline', bin], dir);
+      for (const chunkBytes of [1, 97, 4096]) {
+        const chunks: Buffer[] = [];
+        writeObjdumpDecodedLine(index, bin, (c) => chunks.push(Buffer.from(c)), chunkBytes);
+        assert.ok(chunks.length > (chunkBytes === 1 ? index.rowCount : 2), `${name}: only ${chunks.length} chunks of ${chunkBytes}`);
+        assert.equal(Buffer.concat(chunks).toString('utf8'), expected, `${name}, chunks of ${chunkBytes} bytes`);
+      }
+    }
+  });
+
+  it('reads functions only when a lookup needs them, leaving the line arrays intact', () => {
+    clearModuleIndexCache();
+    const index = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
+    const rowsBefore = ourRows(index);
+    let bytes = 0;
+    writeObjdumpDecodedLine(index, 'bin', (c) => (bytes += c.length));
+    assert.ok(bytes > 1000);
+    assert.equal(index.data.functionsBuilt, false, 'listing rows must not walk .debug_info');
+    assert.equal(index.data.funcs.length, 0);
+    const info = index.lookup(index.rowAddress(0));
+    assert.ok(info && info.function !== '??', 'the first lookup reads the functions');
+    assert.equal(index.data.functionsBuilt, true);
+    assert.ok(index.data.funcs.length > 0);
+    // The function pass may grow wasm memory and move arrays: the index must read the fresh views.
+    assert.deepEqual(ourRows(index), rowsBefore);
+  });
 });
 
 describe('DWARF layer errors', function () {

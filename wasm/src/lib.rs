@@ -86,9 +86,10 @@ pub extern "C" fn ps_build_functions() -> u32 {
 }
 
 /// Renders the next chunk of `objdump --dwarf=decodedline` text for the rows (`restart` != 0 starts
-/// from the first unit). Returns its length (0: done); the bytes are at ps_text_ptr until the next call.
+/// from the first unit), about `limit` bytes (0: the default 1 MiB; one row may overshoot it).
+/// Returns its length (0: done); the bytes are at ps_text_ptr until the next call.
 #[no_mangle]
-pub extern "C" fn ps_text_next(restart: u32) -> usize {
+pub extern "C" fn ps_text_next(restart: u32, limit: u32) -> usize {
     unsafe {
         let builder = match INDEX.as_ref() {
             Some(b) => b,
@@ -100,7 +101,8 @@ pub extern "C" fn ps_text_next(restart: u32) -> usize {
                 TEXT.reserve(text::CHUNK + 4096);
             }
         }
-        text::next_chunk(builder.out(), CURSOR.as_mut().unwrap(), &mut TEXT);
+        let limit = if limit == 0 { text::CHUNK } else { (limit as usize).min(text::CHUNK) };
+        text::next_chunk(builder.out(), CURSOR.as_mut().unwrap(), &mut TEXT, limit);
         TEXT.len()
     }
 }

@@ -5,7 +5,7 @@
 use crate::out::{Out, VIEW_SHIFT};
 
 const HEADER: &[u8] = b"File name                            Line number    Starting address    View    Stmt\n";
-/// A chunk is handed to the host once it passes this size (one row may overshoot it).
+/// The default and largest chunk: one is handed to the host once it passes its limit.
 pub const CHUNK: usize = 1 << 20;
 
 /// Where the rendering stopped: the next row to print and the state objdump carries between rows.
@@ -75,13 +75,13 @@ const LINE_END: usize = 48;
 const ADDR_END: usize = 68;
 const VIEW_END: usize = 76;
 
-/// Renders from `cursor` into `buf` (cleared first) until the chunk is full or the rows end.
+/// Renders from `cursor` into `buf` (cleared first) until it holds `limit` bytes or the rows end.
 /// An empty buffer means everything was written.
-pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>) {
+pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>, limit: usize) {
     buf.clear();
     let cus = out.cus.len();
     let rows = out.row_addr.len();
-    while cursor.cu < cus && buf.len() < CHUNK {
+    while cursor.cu < cus && buf.len() < limit {
         let cu = &out.cus[cursor.cu];
         let end = if cursor.cu + 1 < cus { out.cus[cursor.cu + 1][0] as usize } else { rows };
         let end = end.min(rows);
@@ -94,7 +94,7 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>) {
             cursor.current = cu[4];
             cursor.names = None;
         }
-        while cursor.row < end && buf.len() < CHUNK {
+        while cursor.row < end && buf.len() < limit {
             let i = cursor.row;
             let data = &out.row_data[i];
             let (file, flags) = (data[0], data[3]);

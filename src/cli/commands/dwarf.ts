@@ -1,5 +1,6 @@
 // `planescope dwarf`: the DWARF/ELF layer from the command line, in the formats of the binutils tools
 // it replaces (objdump --dwarf=decodedline, addr2line -f -i), so that the two can be diffed.
+import { writeSync } from 'node:fs';
 import { addr2lineLines, parseAddress } from '../../core/dwarf/addr2line';
 import { writeObjdumpDecodedLine } from '../../core/dwarf/decodedLine';
 import { DwarfError, DwarfModuleIndex, openModuleIndex } from '../../core/dwarf/moduleIndex';
@@ -50,8 +51,38 @@ function lines(index: DwarfModuleIndex, bin: string, json: boolean): void {
     writeOut(`${buf}\n]}\n`);
     return;
   }
-  // The chunks live in wasm memory that the next chunk overwrites: copy each one.
-  writeObjdumpDecodedLine(index, bin, (chunk) => process.stdout.write(Buffer.from(chunk)));
+  writeObjdumpDecodedLine(index, bin, stdoutChunkWriter());
+}
+
+/**
+ * Writes chunks that live in wasm memory (the next chunk overwrites them): straight to fd 1 while
+ * it accepts them whole, which is the case for files, /dev/null and blocking pipes; once it would
+ * block (EAGAIN) the rest goes through process.stdout as copies, in order. A closed pipe (EPIPE,
+ * e.g. `| head`) ends the output quietly.
+ */
+function stdoutChunkWriter(): (chunk: Uint8Array) => void {
+  let streaming = false;
+  let closed = false;
+  return (chunk) => {
+    if (closed) return;
+    if (!streaming) {
+      let done = 0;
+      try {
+        while (done < chunk.length) done += writeSync(1, chunk, done, chunk.length - done);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') {
+          closed = true;
+          return;
+        }
+        if (code !== 'EAGAIN') throw e;
+        streaming = true;
+        chunk = chunk.subarray(done);
+      }
+    }
+    process.stdout.write(Buffer.from(chunk));
+  };
 }
 
 async function readStdin(): Promise<string> {

@@ -16,13 +16,13 @@ const FORMATS: Record<number, [string, string]> = {
  * The whole `objdump --dwarf=decodedline BIN` output, `bin` spelled as the user gave it. Chunks are
  * UTF-8 bytes valid only during the call to `write` (copy them to keep them).
  */
-export function writeObjdumpDecodedLine(index: DwarfModuleIndex, bin: string, write: (chunk: Uint8Array) => void): void {
+export function writeObjdumpDecodedLine(index: DwarfModuleIndex, bin: string, write: (chunk: Uint8Array) => void, chunkBytes?: number): void {
   const format = FORMATS[index.machine]?.[index.is64 ? 1 : 0] ?? `elf-${index.machine}`;
   write(Buffer.from(`\n${bin}:     file format ${format}\n\nContents of the ${index.lineSection} section:\n\n`));
-  writeDecodedLines(index, write);
+  writeDecodedLines(index, write, chunkBytes);
 }
 
-/** The text for every compilation unit, rendered by the .wasm (wasm/src/text.rs) in large chunks. */
-export function writeDecodedLines(index: DwarfModuleIndex, write: (chunk: Uint8Array) => void): void {
-  index.writeDecodedLineText(write);
+/** The text for every compilation unit, rendered by the .wasm (wasm/src/text.rs) in chunks of about `chunkBytes` (default 1 MiB). */
+export function writeDecodedLines(index: DwarfModuleIndex, write: (chunk: Uint8Array) => void, chunkBytes?: number): void {
+  index.writeDecodedLineText(write, chunkBytes);
 }

@@ -190,10 +190,13 @@ export class DwarfModuleIndex implements ModuleIndex {
     this.data.buildFunctions();
   }
 
-  /** The `objdump --dwarf=decodedline` text of all units; each chunk is valid only during `write`. */
-  writeDecodedLineText(write: (chunk: Uint8Array) => void): void {
+  /**
+   * The `objdump --dwarf=decodedline` text of all units, in chunks of about `chunkBytes` (default and
+   * most 1 MiB); each chunk is valid only during `write`.
+   */
+  writeDecodedLineText(write: (chunk: Uint8Array) => void, chunkBytes?: number): void {
     try {
-      this.data.writeText(write);
+      this.data.writeText(write, chunkBytes);
     } catch (e) {
       throw asDwarfError(this.debugPath, e);
     }

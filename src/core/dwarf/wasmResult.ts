@@ -108,13 +108,16 @@ export class ModuleData {
     this.view();
   }
 
-  /** The objdump --dwarf=decodedline text of every unit, in chunks valid only during `write`. */
-  writeText(write: (chunk: Uint8Array) => void): void {
+  /**
+   * The objdump --dwarf=decodedline text of every unit, in chunks of about `chunkBytes` (at most
+   * 1 MiB) that are views of wasm memory, valid only during `write`.
+   */
+  writeText(write: (chunk: Uint8Array) => void, chunkBytes = 0): void {
     if (this.dead) throw new WasmIndexError('the DWARF decoder trapped earlier: reopen the module', true);
     for (let restart = 1; ; restart = 0) {
       let len: number;
       try {
-        len = this.wasm.ps_text_next(restart);
+        len = this.wasm.ps_text_next(restart, chunkBytes);
       } catch (e) {
         if (!isTrap(e)) throw e;
         this.dead = true;
