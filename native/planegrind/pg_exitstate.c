@@ -3,8 +3,8 @@
    the core keeps both in the ThreadState of the thread that runs the shutdown (VG_(get_running_tid)()
    inside fini): `exitreason` and `os_state.exitcode` / `os_state.fatalsig`, which it then uses for
    VG_(exit) / VG_(kill_self). ThreadState is not in the tool headers, so this file mirrors the leading
-   part of its layout (coregrind/pub_core_threadstate.h, Valgrind 3.12 .. 3.19+ on amd64-linux, built
-   only from public types) and checks the mirror against facts it can verify (the thread id, the kernel
+   part of its layout (coregrind/pub_core_threadstate.h on amd64-linux, built only from public types;
+   checked against Valgrind 3.19, the version DESIGN §9 builds against) and checks the mirror against facts it can verify (the thread id, the kernel
    thread id and the pid) before it trusts a field. If the check fails, the caller falls back to what
    the syscalls showed. */
 #include "pg_include.h"

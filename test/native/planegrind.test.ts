@@ -1,6 +1,6 @@
 // planegrind end to end: real valgrind on C fixtures compiled at test time (issue 4's test list).
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { classifyCommand } from '../../src/cli/commands/classify';
@@ -335,6 +335,26 @@ describe('planegrind', function () {
       const r = await runPg(dir, [bin, 'input.bin', 'thread'], ['--user-data=*.bin']);
       assert.equal(r.signal, 'SIGSEGV', `code ${r.code} ${r.stderr}`);
       assert.deepEqual(r.log.end, { reason: 'signal', signal: 11 });
+    });
+
+    it('SIGTERM from another process while the program waits in a syscall: 15', async () => {
+      buildTool();
+      const logDir = tempDir('sigterm');
+      const child = spawn('valgrind', ['-q', '--tool=planegrind', '--user-data=*.bin', `--taint-log=${join(logDir, 'w.%p.taintlog')}`, bin, 'input.bin', 'wait'], {
+        cwd: dir, env: { ...process.env, VALGRIND_LIB: VGLIB },
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('ready\n')) child.kill('SIGTERM');
+      });
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])));
+      assert.equal(signal, 'SIGTERM', `code ${code}`);
+      const logs = readdirSync(logDir);
+      assert.equal(logs.length, 1);
+      const log = await readTaintLog(join(logDir, logs[0]));
+      assert.deepEqual(log.end, { reason: 'signal', signal: 15 });
+      assert.equal(io(log, 'file', 'in').taintedBytes, 256);
     });
 
     it('a normal exit still ends with its exit code', async () => {
