@@ -57,9 +57,12 @@ Bool pg_glob_match(const HChar *p, const HChar *s)
    }
 }
 
-/* Why pat cannot be a glob (NULL if it can): an unterminated [..] would silently match nothing. */
+/* Why pat cannot be a glob of files (NULL if it can): an unterminated [..] or a trailing '/' would
+   silently match nothing. */
 const HChar *pg_glob_error(const HChar *p)
 {
+   SizeT n = VG_(strlen)(p);
+   if (n && p[n - 1] == '/') return "ends with '/': it names a directory, not files (write DIR/* or DIR/**)";
    for (; *p; p++) {
       if (*p != '[') continue;
       const HChar *q = p + 1;

@@ -395,6 +395,7 @@ describe('planegrind', function () {
       ['--user-data=', /Bad option: --user-data=\n.*--user-data needs a glob, e.g. --user-data='data\/\*'/],
       ['--user-data', /Bad option: --user-data\n.*needs a value: write --user-data=GLOB/],
       ['--user-data=data/[abc', /Bad option: --user-data=data\/\[abc\n.*the glob 'data\/\[abc' has a '\[' without its closing '\]'/],
+      ['--user-data=data/', /Bad option: --user-data=data\/\n.*the glob 'data\/' ends with '\/': it names a directory, not files \(write DIR\/\* or DIR\/\*\*\)/],
       ['--taint-log=', /Bad option: --taint-log=\n.*--taint-log needs a file name/],
       ['--taint-log', /Bad option: --taint-log\n.*needs a value: write --taint-log=PATH/],
       ['--taint-log=x.%z.taintlog', /Bad option: --taint-log=x\.%z\.taintlog\n.*Expected 'p' or 'q' or '%' after '%'/],
