@@ -4,7 +4,8 @@ import type { SqlDatabase, SqlJs, SqlStatement, SqlValue } from '../db/sqlite';
 import { loadSqlJs } from '../db/sqlite';
 import { planeOf } from '../db/reader';
 import { INSN_COUNTS_TABLE_SQL, INSN_COUNTS_VIEW_SQL, PLANE_CONTROL, PLANE_DATA, SCHEMA_SQL, SCHEMA_VERSION } from '../db/schema';
-import type { GlobalInstructions, LineTable, SourceRegistry } from './aggregate';
+import type { GlobalInstructions, LineAgg, LineTable, SourceRegistry } from './aggregate';
+import type { LineRecord } from '../db/api';
 import { decidingPolicyIsPrimary } from './aggregate';
 import type { ModuleSource } from './attribute';
 import type { RunMerger } from './merge';
@@ -189,8 +190,20 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
 
     progress?.(`writing ${model.lines.size} source lines`);
     const lineList = [...model.lines.values()].sort((a, b) => a.file - b.file || a.line - b.line);
+    // Lines of one function share their function list: name it and write its JSON once.
+    const functionLists = new Map<string, { names: string[]; json: string }>();
+    const functionsOf = (l: LineAgg) => {
+      const ids = [...l.functions];
+      const key = ids.join(',');
+      let list = functionLists.get(key);
+      if (!list) {
+        const names = [...new Set(ids.map((f) => registry.functions[f - 1].name))];
+        functionLists.set(key, (list = { names, json: JSON.stringify(names) }));
+      }
+      return list;
+    };
     // Each file's LineRecord[] (api.ts) as one JSON text: the editor's per-file query is one row.
-    const byFile = new Map<number, unknown[]>();
+    const byFile = new Map<number, LineRecord[]>();
     for (const l of lineList) {
       let records = byFile.get(l.file);
       if (!records) byFile.set(l.file, (records = []));
@@ -200,7 +213,7 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
         controlInstructions: l.controlInsns,
         dataInstructions: l.dataInsns,
         executions: l.executions,
-        functions: [...new Set([...l.functions].map((f) => registry.functions[f - 1].name))],
+        functions: functionsOf(l).names,
         labels: [...l.labels],
         siteIds: l.sites,
       });
@@ -208,16 +221,15 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     insertAll(db, 'INSERT INTO file_lines VALUES (?, ?)', [...byFile.entries()].map(([file, records]) => [file, JSON.stringify(records)]));
     insertBatched(db, 'lines', 9, lineList.length, (p, at, i) => {
       const l = lineList[i];
-      const functions = [...new Set([...l.functions].map((f) => registry.functions[f - 1].name))];
       p[at] = l.file;
       p[at + 1] = l.line;
       p[at + 2] = l.controlInsns;
       p[at + 3] = l.dataInsns;
       p[at + 4] = l.executions;
       p[at + 5] = l.dataExecutions;
-      p[at + 6] = JSON.stringify(functions);
-      p[at + 7] = JSON.stringify([...l.labels]);
-      p[at + 8] = JSON.stringify(l.sites);
+      p[at + 6] = functionsOf(l).json;
+      p[at + 7] = l.labels.size ? JSON.stringify([...l.labels]) : '[]';
+      p[at + 8] = l.sites.length ? JSON.stringify(l.sites) : '[]';
     });
     insertAll(db, 'INSERT INTO labels VALUES (?,?,?,?,?,?,?,?,?,?,?)', merger.labels.map((l) => {
       const p = l.provenance;
