@@ -1,55 +1,26 @@
 // The "Components" view: each executable of the recorded system with its processes and its share of
 // control- vs data-plane instructions and I/O (the paper's per-component numbers).
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
 import type { ComponentStats } from '../core/db/api';
 import { formatCount } from '../core/hoverText';
 import { dataShare, formatPercent } from '../core/lineIndex';
-import type { DatabaseSet, OpenDatabase } from './databases';
-import { errorItem, errorNode } from './treeErrors';
+import { DatabaseTreeProvider } from './databaseTree';
+import type { OpenDatabase } from './databases';
 
 type Node =
-  | { kind: 'error'; text: string; detail: string }
-  | { kind: 'db'; entry: OpenDatabase }
-  | { kind: 'component'; entry: OpenDatabase; c: ComponentStats }
+  | { kind: 'component'; c: ComponentStats }
   | { kind: 'detail'; label: string; description: string };
 
-export class ComponentsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
-
-  constructor(private readonly databases: DatabaseSet) {
-    this.subscription = databases.onDidChange(() => this.changed.fire(undefined));
+export class ComponentsTreeProvider extends DatabaseTreeProvider<Node> {
+  protected rootsOf(entry: OpenDatabase): Node[] {
+    return entry.db.components().map((c) => ({ kind: 'component', c }));
   }
 
-  getChildren(node?: Node): Node[] {
-    try {
-      return this.children(node);
-    } catch (e) {
-      return [errorNode(e)];
-    }
+  protected childrenOf(node: Node): Node[] {
+    return node.kind === 'component' ? details(node.c) : [];
   }
 
-  private children(node?: Node): Node[] {
-    if (!node) {
-      const all = this.databases.all;
-      if (all.length === 1) return all[0].db.components().map((c) => ({ kind: 'component', entry: all[0], c }));
-      return all.map((entry) => ({ kind: 'db', entry }));
-    }
-    if (node.kind === 'db') return node.entry.db.components().map((c) => ({ kind: 'component', entry: node.entry, c }));
-    if (node.kind === 'component') return details(node.c);
-    return [];
-  }
-
-  getTreeItem(node: Node): vscode.TreeItem {
-    if (node.kind === 'error') return errorItem(node);
-    if (node.kind === 'db') {
-      const item = new vscode.TreeItem(basename(node.entry.db.path), vscode.TreeItemCollapsibleState.Expanded);
-      item.tooltip = node.entry.db.path;
-      item.iconPath = new vscode.ThemeIcon('database');
-      return item;
-    }
+  protected itemOf(node: Node): vscode.TreeItem {
     if (node.kind === 'component') {
       const c = node.c;
       const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.Collapsed);
@@ -63,11 +34,6 @@ export class ComponentsTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
     item.description = node.description;
     return item;
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.changed.dispose();
   }
 }
 

@@ -5,56 +5,37 @@ import { basename } from 'node:path';
 import type { RankedSite } from '../core/db/api';
 import { formatCount } from '../core/hoverText';
 import { FileGroup, FunctionGroup, groupSites } from '../core/siteGroups';
-import type { DatabaseSet, OpenDatabase } from './databases';
-import { errorItem, errorNode } from './treeErrors';
+import { DatabaseTreeProvider } from './databaseTree';
+import type { OpenDatabase } from './databases';
 
 export const REVEAL_SITE_COMMAND = 'planescope.revealSite';
 
 type Node =
-  | { kind: 'error'; text: string; detail: string }
-  | { kind: 'db'; entry: OpenDatabase }
   | { kind: 'file'; entry: OpenDatabase; group: FileGroup }
-  | { kind: 'function'; entry: OpenDatabase; group: FunctionGroup; file: string }
+  | { kind: 'function'; entry: OpenDatabase; group: FunctionGroup }
   | { kind: 'site'; entry: OpenDatabase; site: RankedSite };
 
-export class SitesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
+export class SitesTreeProvider extends DatabaseTreeProvider<Node> {
   private readonly groups = new Map<OpenDatabase, FileGroup[]>();
-  private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly databases: DatabaseSet) {
-    this.subscription = databases.onDidChange(() => {
-      this.groups.clear();
-      this.changed.fire(undefined);
-    });
+  protected override invalidate(): void {
+    this.groups.clear();
   }
 
-  private groupsOf(entry: OpenDatabase): FileGroup[] {
+  protected override describeDatabase(entry: OpenDatabase): string {
+    return `${entry.db.sites().length} sites`;
+  }
+
+  protected rootsOf(entry: OpenDatabase): Node[] {
     let g = this.groups.get(entry);
     if (!g) this.groups.set(entry, (g = groupSites(entry.db.sites())));
-    return g;
+    return g.map((group) => ({ kind: 'file', entry, group }));
   }
 
-  getChildren(node?: Node): Node[] {
-    try {
-      return this.children(node);
-    } catch (e) {
-      return [errorNode(e)];
-    }
-  }
-
-  private children(node?: Node): Node[] {
-    if (!node) {
-      const all = this.databases.all;
-      if (all.length === 1) return this.groupsOf(all[0]).map((group) => ({ kind: 'file', entry: all[0], group }));
-      return all.map((entry) => ({ kind: 'db', entry }));
-    }
+  protected childrenOf(node: Node): Node[] {
     switch (node.kind) {
-      case 'db':
-        return this.groupsOf(node.entry).map((group) => ({ kind: 'file', entry: node.entry, group }));
       case 'file':
-        return node.group.functions.map((group) => ({ kind: 'function', entry: node.entry, group, file: node.group.file }));
+        return node.group.functions.map((group) => ({ kind: 'function', entry: node.entry, group }));
       case 'function':
         return node.group.sites.map((site) => ({ kind: 'site', entry: node.entry, site }));
       default:
@@ -62,18 +43,9 @@ export class SitesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     }
   }
 
-  getTreeItem(node: Node): vscode.TreeItem {
+  protected itemOf(node: Node): vscode.TreeItem {
     const expanded = vscode.TreeItemCollapsibleState.Expanded;
     switch (node.kind) {
-      case 'error':
-        return errorItem(node);
-      case 'db': {
-        const item = new vscode.TreeItem(basename(node.entry.db.path), expanded);
-        item.description = `${node.entry.db.sites().length} sites`;
-        item.tooltip = node.entry.db.path;
-        item.iconPath = new vscode.ThemeIcon('database');
-        return item;
-      }
       case 'file': {
         const g = node.group;
         const item = new vscode.TreeItem(basename(g.file), expanded);
@@ -105,11 +77,6 @@ export class SitesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
         return item;
       }
     }
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.changed.dispose();
   }
 }
 
