@@ -247,6 +247,10 @@ describe('classify on real planegrind runs', function () {
     opened.close();
     assert.deepEqual(dataFunctions, ['crc32'], 'from the ELF symbol table');
     assert.ok(Number(rows[0]) > 10 && rows[0] === rows[1], `instruction rows kept without lines: ${rows}`);
+    // Where a user sees it: the report names the module and why its lines are unavailable; `lines` says why a file has none.
+    const report = await capture(() => reportCommand.run([out]));
+    assert.match(report.out, new RegExp(`Modules without source lines .*\\n  \\S*crc32-nodebug \\(build-id ${buildId}\\): no debug info`));
+    await assert.rejects(linesCommand.run([out, 'crc32.c']), /crc32\.c has no classified lines in .*compiled without -g/);
   });
 
   it('warns about a binary that is gone and uses a log cut short up to its end', async () => {
