@@ -14,7 +14,8 @@ const HELP = `Usage: planescope run [--mode online] --trace DIR --user-data GLOB
                       [--pointer-policy insensitive|sensitive] [--name NAME] -- CMD [ARGS...]
 
 Runs CMD under planegrind, Planescope's Valgrind taint tool, following fork and exec: every process
-writes DIR/<NAME>.<pid>.taintlog (NAME defaults to CMD's file name). Bytes read or mapped from files
+writes DIR/<NAME>.<pid>.taintlog (NAME defaults to CMD's file name), a program it exec's writes
+DIR/<NAME>.<pid>.exec<N>.taintlog. Bytes read or mapped from files
 matching a --user-data GLOB are user data (tainted). librecord is preloaded, so taint crosses the
 sockets to the other processes of the system, each started with its own \`planescope run\` into the
 same DIR. Exits with CMD's exit code (128+N if a signal N killed it).
