@@ -132,6 +132,14 @@ LR_HIDDEN size_t lr_taint_apply(struct lr_taint_runs *runs, size_t off, void *bu
 LR_HIDDEN void lr_taint_count_input(size_t n);
 LR_HIDDEN void lr_runs_free(struct lr_taint_runs *runs);
 
+/* ---- record/replay hooks for the tagging layer (lr_rr_taint.c, docs/recording.md) ---- */
+/* 1 while replaying a recording: the wire stays as recorded (clean frames); a sent message's taint goes
+   to the sender's message-taint file and a received one's comes from its sender's file. */
+LR_HIDDEN extern int lr_rr_replaying;
+LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag);
+/* 1 when message msg_id of identity carries taint: runs then hold it (receiver-side labels). */
+LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);
+
 /* ---- per-fd socket state (lr_fd.c) ---- */
 enum lr_in_state { LR_IN_UNKNOWN, LR_IN_HELLO, LR_IN_FRAMES, LR_IN_UNTAGGED };
 enum lr_out_state { LR_OUT_UNDECIDED, LR_OUT_TAGGED, LR_OUT_UNTAGGED };

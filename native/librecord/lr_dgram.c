@@ -106,6 +106,7 @@ ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int f
    size_t total = lr_iov_total(msg->msg_iov, msg->msg_iovlen);
    struct lr_buf tag = {0};
    lr_tag_build_iov(msg->msg_iov, msg->msg_iovlen, total, &tag);
+   if (lr_rr_replaying) tag.len = 0; /* replay: the datagram as recorded (its taint is not carried) */
    size_t idlen = tag.len ? strlen(lr_identity) : 0;
    uint8_t hdr[LR_DGRAM_HDR];
    lr_put32(hdr, LR_DGRAM_MAGIC);

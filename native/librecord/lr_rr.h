@@ -46,6 +46,7 @@ enum lr_rr_kind {
    RR_MUTEX_LOCK, RR_MUTEX_TRYLOCK, RR_MUTEX_UNLOCK, RR_COND_WAIT, RR_COND_WAKE, RR_COND_SIGNAL,
    RR_COND_BROADCAST, RR_THREAD_CREATE,
    RR_UDATA_VALUE, RR_UDATA_REF,
+   RR_RECVMSG_REF, /* recvmsg whose leading payload bytes are a sender's message, by reference */
    RR_KIND_MAX
 };
 
@@ -95,8 +96,13 @@ LR_HIDDEN uint64_t lr_rr_hash(const void *p, size_t n);
 
 /* Hooks the tagging layer calls (declared in lr.h too): lr_rr_taint.c. */
 LR_HIDDEN extern int lr_rr_replaying;
-LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, size_t len, const struct lr_buf *tag);
+LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag);
 LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);
+/* Replay: n payload bytes at offset off of message msg_id of identity, from the sender's replay (its
+   .payload file); -1 with the reason when they cannot be had. */
+LR_HIDDEN int lr_rr_msg_payload(const char *identity, uint32_t msg_id, uint64_t off, void *dst, size_t n, char *why, size_t why_cap);
+/* Payloads of at least this many bytes in one receive are recorded by reference (--record-data by-reference). */
+#define LR_RR_REF_MIN 4096
 
 /* A line on stderr with raw syscalls only (lr_warn calls getpid, which a replay takes from the log). */
 LR_HIDDEN void lr_rr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -42,6 +42,7 @@ static const char *const kind_names[RR_KIND_MAX] = {
    [RR_COND_WAKE] = "pthread_cond_wait(return)", [RR_COND_SIGNAL] = "pthread_cond_signal",
    [RR_COND_BROADCAST] = "pthread_cond_broadcast", [RR_THREAD_CREATE] = "pthread_create",
    [RR_UDATA_VALUE] = "read(user data)", [RR_UDATA_REF] = "read(user data, by reference)",
+   [RR_RECVMSG_REF] = "recvmsg(message by reference)",
 };
 
 const char *lr_rr_kind_name(int kind)
@@ -459,7 +460,8 @@ void lr_rr_next(int kind, int fd, uint64_t arg, uint32_t flags, struct lr_rr_rec
          waited = 0;
       }
    }
-   if (h->kind != kind || h->fd != fd || h->arg != arg || h->flags != flags) {
+   int alias = kind == RR_RECVMSG && h->kind == RR_RECVMSG_REF; /* the same call, payload by reference */
+   if ((h->kind != kind && !alias) || h->fd != fd || h->arg != arg || h->flags != flags) {
       char why[512];
       snprintf(why, sizeof why, "the program called %s(fd %d, size/arg %llu, flags %#x) but the log holds %s(fd %d, size/arg %llu, flags %#x)",
                lr_rr_kind_name(kind), fd, (unsigned long long)arg, flags, lr_rr_kind_name(h->kind), h->fd,

@@ -69,6 +69,20 @@ static uint8_t *gather(const struct iovec *iov, int iovcnt, size_t n)
    return b;
 }
 
+/* n bytes of the iovecs from byte offset skip, in one new buffer. */
+static uint8_t *gather_from(const struct iovec *iov, int iovcnt, size_t skip, size_t n)
+{
+   uint8_t *b = malloc(n ? n : 1), *p = b;
+   if (!b) return NULL;
+   for (int i = 0; i < iovcnt && n; i++) {
+      if (skip >= iov[i].iov_len) { skip -= iov[i].iov_len; continue; }
+      size_t k = iov[i].iov_len - skip < n ? iov[i].iov_len - skip : n;
+      memcpy(p, (uint8_t *)iov[i].iov_base + skip, k);
+      p += k; n -= k; skip = 0;
+   }
+   return b;
+}
+
 /* Replay of a call whose result is bytes into one buffer. */
 static ssize_t replay_bytes(int kind, int fd, size_t n, int flags, void *buf)
 {
@@ -211,15 +225,77 @@ static ssize_t s_recvfrom(int fd, void *buf, size_t n, int flags, struct sockadd
 
 struct msg_aux { uint32_t namelen, flags, controllen; };
 
+/* ---- message payloads by reference ----
+   By reference, a receive whose leading bytes are at least LR_RR_REF_MIN payload bytes of a tagged
+   frame logs (sender identity, message id, offset in the message, length, hash) instead of them: the
+   tagging layer reads a frame's payload with one recvmsg while its socket state names the frame. On
+   replay the bytes come from the sender's replay (lr_rr_msg_payload) and are checked against the hash. */
+struct msg_ref { uint32_t msg_id, idlen; uint64_t off, len, hash; };
+
+static size_t payload_ahead(int fd, int flags, ssize_t r, struct lr_sock **out)
+{
+   if (!lr_rr_by_reference || r < LR_RR_REF_MIN || (flags & MSG_PEEK)) return 0;
+   struct lr_sock *s = lr_fd_get(fd);
+   if (!s || s->kind != LR_SOCK_STREAM || __atomic_load_n(&s->in_state, __ATOMIC_ACQUIRE) != LR_IN_FRAMES || !s->in_peer[0]) return 0;
+   size_t p = s->in_remaining < (uint64_t)r ? (size_t)s->in_remaining : (size_t)r;
+   *out = s;
+   return p >= LR_RR_REF_MIN ? p : 0;
+}
+
+/* Copies n bytes of src into the iovecs starting at byte offset at. */
+static void scatter_at(const struct iovec *iov, int iovcnt, size_t at, const uint8_t *src, size_t n)
+{
+   for (int i = 0; i < iovcnt && n; i++) {
+      if (at >= iov[i].iov_len) { at -= iov[i].iov_len; continue; }
+      size_t k = iov[i].iov_len - at < n ? iov[i].iov_len - at : n;
+      memcpy((uint8_t *)iov[i].iov_base + at, src, k);
+      src += k; n -= k; at = 0;
+   }
+}
+
+static uint64_t iov_hash(const struct iovec *iov, int iovcnt, size_t n)
+{
+   if (iovcnt >= 1 && iov[0].iov_len >= n) return lr_rr_hash(iov[0].iov_base, n);
+   uint8_t *b = gather(iov, iovcnt, n);
+   uint64_t h = b ? lr_rr_hash(b, n) : 0;
+   free(b);
+   return h;
+}
+
+static void replay_payload(int fd, struct msghdr *m, const struct lr_rr_rec *R, size_t at_aux)
+{
+   struct msg_ref ref;
+   memcpy(&ref, R->aux + at_aux, sizeof ref);
+   char peer[256];
+   size_t il = ref.idlen < sizeof peer - 1 ? ref.idlen : sizeof peer - 1;
+   memcpy(peer, R->aux + at_aux + sizeof ref, il);
+   peer[il] = 0;
+   char why[600];
+   const struct iovec *v = m->msg_iov;
+   int direct = m->msg_iovlen >= 1 && v[0].iov_len >= ref.len;
+   uint8_t *buf = direct ? v[0].iov_base : malloc(ref.len ? ref.len : 1);
+   if (!buf) lr_rr_diverge("out of memory for a message payload", RR_RECVMSG_REF, fd);
+   if (lr_rr_msg_payload(peer, ref.msg_id, ref.off, buf, ref.len, why, sizeof why) != 0) lr_rr_diverge(why, RR_RECVMSG_REF, fd);
+   uint64_t h = lr_rr_hash(buf, ref.len);
+   if (h != ref.hash) {
+      snprintf(why, sizeof why, "message %u from %s differs from the recording: bytes %llu..%llu of its payload hash to %016llx in the sender's replay, %016llx when recorded",
+               ref.msg_id, peer, (unsigned long long)ref.off, (unsigned long long)(ref.off + ref.len), (unsigned long long)h, (unsigned long long)ref.hash);
+      lr_rr_diverge(why, RR_RECVMSG_REF, fd);
+   }
+   if (!direct) { scatter_at(v, (int)m->msg_iovlen, 0, buf, ref.len); free(buf); }
+   scatter_at(v, (int)m->msg_iovlen, ref.len, R->data, R->data_len);
+}
+
 static ssize_t s_recvmsg(int fd, struct msghdr *m, int flags)
 {
    size_t n = lr_iov_total(m->msg_iov, (int)m->msg_iovlen);
    struct lr_rr_rec R;
    if (REP) {
       lr_rr_next(RR_RECVMSG, fd, n, (uint32_t)flags, &R);
-      scatter(m->msg_iov, (int)m->msg_iovlen, R.data, R.data_len);
       struct msg_aux a;
       memcpy(&a, R.aux, sizeof a);
+      if (R.h->kind == RR_RECVMSG_REF) replay_payload(fd, m, &R, sizeof a + a.namelen + a.controllen);
+      else scatter(m->msg_iov, (int)m->msg_iovlen, R.data, R.data_len);
       if (m->msg_name) memcpy(m->msg_name, R.aux + sizeof a, a.namelen < m->msg_namelen ? a.namelen : m->msg_namelen);
       m->msg_namelen = a.namelen;
       size_t cl = a.controllen < m->msg_controllen ? a.controllen : m->msg_controllen;
@@ -236,15 +312,27 @@ static ssize_t s_recvmsg(int fd, struct msghdr *m, int flags)
    int e = errno;
    struct msg_aux a = {0, 0, 0};
    if (r >= 0) { a.namelen = m->msg_name ? m->msg_namelen : 0; a.flags = (uint32_t)m->msg_flags; a.controllen = m->msg_control ? (uint32_t)m->msg_controllen : 0; }
-   size_t al = sizeof a + a.namelen + a.controllen;
+   struct lr_sock *s = NULL;
+   size_t ref_len = payload_ahead(fd, flags, r, &s);
+   size_t base = sizeof a + a.namelen + a.controllen;
+   size_t idlen = ref_len ? strlen(s->in_peer) : 0;
+   size_t al = base + (ref_len ? sizeof(struct msg_ref) + idlen : 0);
    uint8_t *aux = malloc(al);
-   uint8_t *data = r > 0 ? gather(m->msg_iov, (int)m->msg_iovlen, (size_t)r) : NULL;
    if (aux) {
       memcpy(aux, &a, sizeof a);
       if (a.namelen) memcpy(aux + sizeof a, m->msg_name, a.namelen);
       if (a.controllen) memcpy(aux + sizeof a + a.namelen, m->msg_control, a.controllen);
+      if (ref_len) {
+         struct msg_ref ref = {s->in_msg_id, (uint32_t)idlen, s->in_frame_off, ref_len, iov_hash(m->msg_iov, (int)m->msg_iovlen, ref_len)};
+         memcpy(aux + base, &ref, sizeof ref);
+         memcpy(aux + base + sizeof ref, s->in_peer, idlen);
+      }
    }
-   lr_rr_put(RR_RECVMSG, fd, r, e, n, (uint32_t)flags, aux, aux ? al : 0, data, data ? (size_t)r : 0);
+   if (!aux) ref_len = 0;
+   /* by value: all received bytes; by reference: the bytes after the payload (the next frame header) */
+   size_t dl = r > 0 ? (size_t)r - ref_len : 0;
+   uint8_t *data = dl ? gather_from(m->msg_iov, (int)m->msg_iovlen, ref_len, dl) : NULL;
+   lr_rr_put(ref_len ? RR_RECVMSG_REF : RR_RECVMSG, fd, r, e, n, (uint32_t)flags, aux, aux ? al : 0, data, data ? dl : 0);
    free(aux); free(data);
    errno = e;
    return r;

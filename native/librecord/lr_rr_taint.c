@@ -9,9 +9,13 @@
      u32 msg_id, u32 kind (1 message, 2 end: the sender's replay is over), u64 payload length,
      u32 tag length, u32 0, then the tag (docs/message-tagging.md; empty for a clean message).
    Entries are appended with one write each; readers tolerate a partial last entry.
-   Waiting: a receiver waits for a sender named in $PLANESCOPE_RR_TAINT_WAIT (newline-separated
-   identities of the senders replaying alongside) until its file holds the message id or an end entry;
-   `planescope replay --analyze` appends the end entry when a sender's replay exits, whatever way. */
+   The same files, with suffix .payload in PLANESCOPE_RR_PAYLOAD_DIR, carry the payload bytes of the
+   sender's messages of at least LR_RR_REF_MIN bytes, for receivers whose recording refers to them.
+   Waiting: a receiver waits for a sender named in $PLANESCOPE_RR_TAINT_WAIT (PLANESCOPE_RR_PAYLOAD_WAIT:
+   newline-separated identities of the senders replaying alongside) until its file holds the message id
+   or an end entry; `planescope replay` appends the end entry when a sender's replay exits, whatever
+   way. A file without an end entry is waited for too (PLANESCOPE_RR_TAINT_WAIT_S without growth,
+   default 1800 s). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -30,26 +34,14 @@ enum { MT_MESSAGE = 1, MT_END = 2 };
 
 int lr_rr_replaying;
 
-static const char *taint_dir(void)
+/* Tiny locks of our own (pthread mutexes are interposed: their order is recorded): one for the sender
+   files, one for the receiver tables, never held while waiting for another process. */
+static int out_lock_word, in_lock_word;
+static void lock(int *w)
 {
-   const char *d = getenv("PLANESCOPE_RR_TAINT_DIR");
-   return d && *d ? d : NULL;
+   while (__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE)) syscall(SYS_sched_yield);
 }
-
-/* A tiny lock of our own: pthread mutexes are interposed (their order is recorded). */
-static int mt_lock_word;
-static void mt_lock(void)
-{
-   while (__atomic_exchange_n(&mt_lock_word, 1, __ATOMIC_ACQUIRE)) syscall(SYS_sched_yield);
-}
-static void mt_unlock(void) { __atomic_store_n(&mt_lock_word, 0, __ATOMIC_RELEASE); }
-
-static void file_name(char *out, size_t cap, const char *dir, const char *identity)
-{
-   int n = snprintf(out, cap, "%s/", dir);
-   for (const char *p = identity; *p && (size_t)n + 12 < cap; p++) out[n++] = *p == '/' ? '_' : *p;
-   snprintf(out + n, cap - (size_t)n, ".msgtaint");
-}
+static void unlock(int *w) { __atomic_store_n(w, 0, __ATOMIC_RELEASE); }
 
 static long write_all(int fd, const void *p, size_t n)
 {
@@ -63,79 +55,121 @@ static long write_all(int fd, const void *p, size_t n)
    return 0;
 }
 
-/* ---- sender ---- */
-static int out_fd = -2; /* -2: not opened yet, -1: not writing */
+/* Two channels share the format: message taint (.msgtaint, under planegrind, in
+   PLANESCOPE_RR_TAINT_DIR) and message payloads (.payload, in PLANESCOPE_RR_PAYLOAD_DIR: the bytes of
+   every message of at least LR_RR_REF_MIN bytes, for receivers recorded by reference). */
+enum { CH_TAINT, CH_PAYLOAD, CH_N };
+static const char *const ch_env[CH_N] = {"PLANESCOPE_RR_TAINT_DIR", "PLANESCOPE_RR_PAYLOAD_DIR"};
+static const char *const ch_suffix[CH_N] = {".msgtaint", ".payload"};
 
-static int sender_file(void)
+static const char *ch_dir(int ch)
 {
-   if (out_fd != -2) return out_fd;
-   out_fd = -1;
-   const char *dir = taint_dir();
-   if (!dir || !lr_under_planegrind) return -1;
+   const char *d = getenv(ch_env[ch]);
+   return d && *d ? d : NULL;
+}
+
+static void ch_file(char *out, size_t cap, int ch, const char *identity)
+{
+   int n = snprintf(out, cap, "%s/", ch_dir(ch));
+   for (const char *p = identity; *p && (size_t)n + 12 < cap; p++) out[n++] = *p == '/' ? '_' : *p;
+   snprintf(out + n, cap - (size_t)n, "%s", ch_suffix[ch]);
+}
+
+/* ---- sender ---- */
+static int out_fd[CH_N] = {-2, -2}; /* -2: not opened yet, -1: not writing */
+
+static int sender_file(int ch)
+{
+   if (out_fd[ch] != -2) return out_fd[ch];
+   out_fd[ch] = -1;
+   if (!ch_dir(ch) || (ch == CH_TAINT && !lr_under_planegrind)) return -1;
    char path[4400];
-   file_name(path, sizeof path, dir, lr_rr_identity());
+   ch_file(path, sizeof path, ch, lr_rr_identity());
    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
    if (fd < 0) {
-      lr_rr_say("replay: warning: cannot write the message taint file %s: %s; receivers will replay this process's messages clean",
-              path, strerror(errno));
+      lr_rr_say("replay: warning: cannot write %s: %s; receivers will miss this process's messages", path, strerror(errno));
       return -1;
    }
    int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900); /* away from the program's fd numbers */
    if (high >= 0) { syscall(SYS_close, fd); fd = high; }
    write_all(fd, MT_MAGIC, MT_MAGIC_LEN);
-   out_fd = fd;
+   out_fd[ch] = fd;
    return fd;
 }
 
-void lr_rr_msg_sent(uint32_t msg_id, size_t len, const struct lr_buf *tag)
+static void put_entry(int fd, uint32_t msg_id, uint32_t kind, uint64_t len, const struct iovec *body, int nbody, size_t body_len)
 {
-   mt_lock();
-   int fd = sender_file();
-   if (fd >= 0) {
-      size_t tl = tag ? tag->len : 0;
-      uint8_t local[MT_ENTRY + 4096], *e = tl <= 4096 ? local : malloc(MT_ENTRY + tl);
-      if (e) {
-         uint32_t w[6] = {msg_id, MT_MESSAGE, (uint32_t)len, (uint32_t)((uint64_t)len >> 32), (uint32_t)tl, 0};
-         memcpy(e, w, MT_ENTRY);
-         if (tl) memcpy(e + MT_ENTRY, tag->p, tl);
-         write_all(fd, e, MT_ENTRY + tl);
-         if (e != local) free(e);
+   uint32_t w[6] = {msg_id, kind, (uint32_t)len, (uint32_t)(len >> 32), (uint32_t)body_len, 0};
+   struct iovec v[1 + 64];
+   int n = 0;
+   v[n++] = (struct iovec){w, MT_ENTRY};
+   for (int i = 0; i < nbody && n < (int)(sizeof v / sizeof v[0]); i++) v[n++] = body[i];
+   /* one writev: a reader sees the entry whole or waits (O_APPEND) */
+   size_t total = MT_ENTRY + body_len, done = 0;
+   while (done < total) {
+      long r = syscall(SYS_writev, fd, v, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return;
+      done += (size_t)r;
+      if (done == total) break;
+      /* a short write: finish byte-exactly */
+      size_t skip = (size_t)r;
+      int k = 0;
+      while (k < n && skip >= v[k].iov_len) skip -= v[k++].iov_len;
+      for (; k < n; k++) {
+         if (write_all(fd, (uint8_t *)v[k].iov_base + skip, v[k].iov_len - skip)) return;
+         skip = 0;
       }
+      return;
    }
-   mt_unlock();
+}
+
+void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag)
+{
+   lock(&out_lock_word);
+   int fd = sender_file(CH_TAINT);
+   if (fd >= 0) {
+      struct iovec t = {tag ? tag->p : NULL, tag ? tag->len : 0};
+      put_entry(fd, msg_id, MT_MESSAGE, len, &t, t.iov_len ? 1 : 0, t.iov_len);
+   }
+   if (len >= LR_RR_REF_MIN && (fd = sender_file(CH_PAYLOAD)) >= 0)
+      put_entry(fd, msg_id, MT_MESSAGE, len, iov, iovcnt, len);
+   unlock(&out_lock_word);
 }
 
 /* A normal end of the sender's replay (a divergence or a crash is closed by `planescope replay`). */
 void lr_rr_msg_end(void)
 {
-   mt_lock();
-   if (out_fd >= 0) {
+   lock(&out_lock_word);
+   for (int ch = 0; ch < CH_N; ch++) {
+      if (out_fd[ch] < 0) continue;
       uint32_t w[6] = {0, MT_END, 0, 0, 0, 0};
-      write_all(out_fd, w, MT_ENTRY);
+      write_all(out_fd[ch], w, MT_ENTRY);
    }
-   mt_unlock();
+   unlock(&out_lock_word);
 }
 
 /* ---- receiver ---- */
 struct peer {
    char identity[256];
+   int ch;
    int fd;           /* -1: no file (yet) */
-   int waitable;     /* named in PLANESCOPE_RR_TAINT_WAIT */
+   int waitable;     /* named in PLANESCOPE_RR_TAINT_WAIT (PLANESCOPE_RR_PAYLOAD_WAIT) */
    int ended;
    int warned;
    uint64_t scanned; /* file offset of the next unread entry */
-   /* entries by message id: tag offset in the file + 1 (0: not seen), tag length */
+   /* entries by message id: body offset in the file + 1 (0: not seen), body length */
    uint64_t *off;
-   uint32_t *tlen;
+   uint32_t *blen;
    size_t cap;
 };
 
 static struct peer *peers;
 static size_t npeers;
 
-static int in_wait_list(const char *identity)
+static int in_wait_list(int ch, const char *identity)
 {
-   const char *w = getenv("PLANESCOPE_RR_TAINT_WAIT");
+   const char *w = getenv(ch == CH_TAINT ? "PLANESCOPE_RR_TAINT_WAIT" : "PLANESCOPE_RR_PAYLOAD_WAIT");
    size_t il = strlen(identity);
    while (w && *w) {
       const char *e = strchr(w, '\n');
@@ -146,22 +180,23 @@ static int in_wait_list(const char *identity)
    return 0;
 }
 
-static struct peer *peer_of(const char *identity)
+static struct peer *peer_of(int ch, const char *identity)
 {
    for (size_t i = 0; i < npeers; i++)
-      if (strcmp(peers[i].identity, identity) == 0) return &peers[i];
+      if (peers[i].ch == ch && strcmp(peers[i].identity, identity) == 0) return &peers[i];
    struct peer *np = realloc(peers, (npeers + 1) * sizeof *np);
    if (!np) return NULL;
    peers = np;
    struct peer *p = &peers[npeers++];
    memset(p, 0, sizeof *p);
    snprintf(p->identity, sizeof p->identity, "%s", identity);
+   p->ch = ch;
    p->fd = -1;
-   p->waitable = in_wait_list(identity);
+   p->waitable = in_wait_list(ch, identity);
    return p;
 }
 
-static int remember(struct peer *p, uint32_t id, uint64_t tag_off, uint32_t tl)
+static int remember(struct peer *p, uint32_t id, uint64_t body_off, uint32_t bl)
 {
    if (id >= p->cap) {
       size_t ncap = p->cap ? p->cap : 1024;
@@ -169,15 +204,15 @@ static int remember(struct peer *p, uint32_t id, uint64_t tag_off, uint32_t tl)
       uint64_t *o = realloc(p->off, ncap * sizeof *o);
       if (!o) return -1;
       p->off = o;
-      uint32_t *t = realloc(p->tlen, ncap * sizeof *t);
+      uint32_t *t = realloc(p->blen, ncap * sizeof *t);
       if (!t) return -1;
-      p->tlen = t;
+      p->blen = t;
       memset(p->off + p->cap, 0, (ncap - p->cap) * sizeof *o);
-      memset(p->tlen + p->cap, 0, (ncap - p->cap) * sizeof *t);
+      memset(p->blen + p->cap, 0, (ncap - p->cap) * sizeof *t);
       p->cap = ncap;
    }
-   p->off[id] = tag_off + 1;
-   p->tlen[id] = tl;
+   p->off[id] = body_off + 1;
+   p->blen[id] = bl;
    return 0;
 }
 
@@ -185,9 +220,8 @@ static int remember(struct peer *p, uint32_t id, uint64_t tag_off, uint32_t tl)
 static void scan(struct peer *p)
 {
    if (p->fd < 0) {
-      const char *dir = taint_dir();
       char path[4400];
-      file_name(path, sizeof path, dir, p->identity);
+      ch_file(path, sizeof path, p->ch, p->identity);
       p->fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
       if (p->fd < 0) return;
       int high = (int)syscall(SYS_fcntl, p->fd, F_DUPFD_CLOEXEC, 900);
@@ -199,7 +233,7 @@ static void scan(struct peer *p)
    while (p->scanned + MT_ENTRY <= (uint64_t)st.st_size) {
       uint32_t w[6];
       if (syscall(SYS_pread64, p->fd, w, MT_ENTRY, (off_t)p->scanned) != MT_ENTRY) return;
-      if (p->scanned + MT_ENTRY + w[4] > (uint64_t)st.st_size) return; /* the tag is still being written */
+      if (p->scanned + MT_ENTRY + w[4] > (uint64_t)st.st_size) return; /* the body is still being written */
       if (w[1] == MT_END) p->ended = 1;
       else if (w[1] == MT_MESSAGE) remember(p, w[0], p->scanned + MT_ENTRY, w[4]);
       p->scanned += MT_ENTRY + w[4];
@@ -208,47 +242,89 @@ static void scan(struct peer *p)
 
 static int seen(const struct peer *p, uint32_t id) { return id < p->cap && p->off[id]; }
 
-int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs)
+/* Finds message msg_id of identity on a channel, waiting for a sender replaying alongside (a file left
+   by an earlier replay is complete). Returns the peer with the entry, or NULL. Called with in_lock held;
+   sleeps without it. */
+static struct peer *lookup(int ch, const char *identity, uint32_t msg_id, int *stalled)
 {
-   const char *dir = taint_dir();
-   if (!dir || !lr_under_planegrind || !*identity) return 0;
-   mt_lock();
-   struct peer *p = peer_of(identity);
-   int tainted = 0;
-   if (!p) goto out;
+   struct peer *p = peer_of(ch, identity);
+   *stalled = 0;
+   if (!p) return NULL;
    scan(p);
-   /* wait for a sender replaying alongside; a file left by an earlier analysis is complete */
    struct timespec nap = {0, 2000000};
-   long stalled_ms = 0, limit_ms = 1000L * (getenv("PLANESCOPE_RR_TAINT_WAIT_S") ? atol(getenv("PLANESCOPE_RR_TAINT_WAIT_S")) : 1800);
+   const char *lim = getenv("PLANESCOPE_RR_TAINT_WAIT_S");
+   long stalled_ms = 0, limit_ms = 1000L * (lim && atol(lim) > 0 ? atol(lim) : 1800);
+   size_t idx = (size_t)(p - peers);
    while (!seen(p, msg_id) && !p->ended && (p->fd >= 0 || p->waitable) && stalled_ms < limit_ms) {
       uint64_t before = p->scanned;
       int had = p->fd >= 0;
+      unlock(&in_lock_word);
       syscall(SYS_nanosleep, &nap, NULL);
+      lock(&in_lock_word);
+      p = &peers[idx]; /* the table may have grown meanwhile */
       scan(p);
       stalled_ms = (p->scanned != before || (p->fd >= 0) != had) ? 0 : stalled_ms + nap.tv_nsec / 1000000;
       if (nap.tv_nsec < 50000000) nap.tv_nsec *= 2;
    }
-   if (!seen(p, msg_id)) {
-      if (!p->warned++) {
+   *stalled = stalled_ms >= limit_ms;
+   return seen(p, msg_id) ? p : NULL;
+}
+
+int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs)
+{
+   if (!ch_dir(CH_TAINT) || !lr_under_planegrind || !*identity) return 0;
+   lock(&in_lock_word);
+   int stalled, tainted = 0;
+   struct peer *p = lookup(CH_TAINT, identity, msg_id, &stalled);
+   if (!p) {
+      p = peer_of(CH_TAINT, identity);
+      if (p && !p->warned++) {
          if (p->fd < 0)
             lr_rr_say("replay: warning: no message taint from %s in %s (it was not replayed with --analyze): its messages replay clean",
-                    identity, dir);
+                      identity, ch_dir(CH_TAINT));
          else
             lr_rr_say("replay: warning: the message taint file of %s lacks message %u (its replay stopped before sending it%s): such messages replay clean",
-                    identity, msg_id, stalled_ms >= limit_ms ? ", or stalled" : "");
+                      identity, msg_id, stalled ? ", or stalled" : "");
       }
-      goto out;
-   }
-   uint32_t tl = p->tlen[msg_id];
-   if (tl) {
+   } else if (p->blen[msg_id]) {
+      uint32_t tl = p->blen[msg_id];
       uint8_t *tag = malloc(tl);
       if (tag && syscall(SYS_pread64, p->fd, tag, tl, (off_t)(p->off[msg_id] - 1)) == (long)tl)
          tainted = lr_tag_decode(tag, tl, identity, msg_id, runs) == 0;
       free(tag);
    }
-out:
-   mt_unlock();
+   unlock(&in_lock_word);
    return tainted;
+}
+
+int lr_rr_msg_payload(const char *identity, uint32_t msg_id, uint64_t off, void *dst, size_t n, char *why, size_t why_cap)
+{
+   if (!ch_dir(CH_PAYLOAD)) {
+      snprintf(why, why_cap, "message %u from %s was recorded by reference (its payload is in the sender's recording): replay the sender alongside (`planescope replay DIR` does)",
+               msg_id, identity);
+      return -1;
+   }
+   lock(&in_lock_word);
+   int stalled, rc = -1;
+   struct peer *p = lookup(CH_PAYLOAD, identity, msg_id, &stalled);
+   if (!p) {
+      snprintf(why, why_cap, "message %u from %s was recorded by reference and its sender's replay did not regenerate it (%s): replay the sender's recording alongside",
+               msg_id, identity, stalled ? "it stalled" : "no such message in its payload file");
+   } else if (off + n > p->blen[msg_id]) {
+      snprintf(why, why_cap, "message %u from %s has %u payload bytes in the sender's replay, the recording reads up to byte %llu",
+               msg_id, identity, p->blen[msg_id], (unsigned long long)(off + n));
+   } else {
+      size_t done = 0;
+      while (done < n) {
+         long r = syscall(SYS_pread64, p->fd, (uint8_t *)dst + done, n - done, (off_t)(p->off[msg_id] - 1 + off + done));
+         if (r <= 0) break;
+         done += (size_t)r;
+      }
+      if (done == n) rc = 0;
+      else snprintf(why, why_cap, "cannot read message %u from %s's payload file", msg_id, identity);
+   }
+   unlock(&in_lock_word);
+   return rc;
 }
 
 /* ---- by-value user data under analysis: the log's bytes, the real read's taint ---- */

@@ -107,6 +107,7 @@ ssize_t lr_stream_send(int fd, struct lr_sock *s, const struct iovec *iov, int i
          int n = iov_slice(v, iovcnt, iov, iovcnt, sent, len);
          lr_tag_build_iov(v, n, len, &tag);
          uint32_t id = lr_next_msg_id();
+         if (lr_rr_replaying) lr_rr_msg_sent(id, v, n, len, &tag), tag.len = 0; /* replay: the wire as recorded */
          uint8_t hdr[LR_FRAME_HDR + 4];
          lr_frame_hdr_build(hdr, tag.len ? LR_KIND_TAINTED : LR_KIND_CLEAN, (uint32_t)len, id);
          size_t hlen = LR_FRAME_HDR;
@@ -314,6 +315,7 @@ static int advance(int fd, struct lr_sock *s, int flags)
          lr_warn("undecodable taint tag in message %u from %s: its bytes arrive clean", s->in_msg_id, s->in_peer);
          s->in_tainted = 0;
       }
+      if (!s->in_tainted && lr_rr_replaying) s->in_tainted = lr_rr_msg_taint(s->in_peer, s->in_msg_id, &s->in_runs);
       s->in_hdr_have = 0;
       s->in_hdr_need = LR_FRAME_HDR;
       s->in_tag_need = 0;

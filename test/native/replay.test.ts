@@ -10,6 +10,7 @@ import { distAsset, packageRoot } from '../../src/core/assets';
 import { readRecordingLog } from '../../src/core/recording/log';
 import { readManifest } from '../../src/core/recording/manifest';
 import { Exit, recordRun, replayProcess, ReplayOutcome } from '../../src/core/recording/session';
+import { planReplaySet, runReplaySet } from '../../src/core/recording/replaySet';
 
 const fixtures = join(packageRoot(), 'test', 'native', 'fixtures', 'replay');
 
@@ -202,7 +203,7 @@ describe('record and replay (librecord, native)', function () {
     assert.equal(stillOk.out, byValue.out);
   });
 
-  it('records minidfs (master, chunk server, client put) into one directory and replays every process alone', async () => {
+  it('records minidfs into one directory (payloads by reference: <2% of the bytes moved) and replays each process, the receiver with its sender alongside', async () => {
     const mbin = join(dir, 'minidfs');
     const mk = spawnSync('make', ['-s', '-C', join(packageRoot(), 'examples', 'minidfs'), `OUT=${mbin}`], { encoding: 'utf8' });
     assert.equal(mk.status, 0, mk.stderr);
@@ -226,16 +227,40 @@ describe('record and replay (librecord, native)', function () {
     assert.equal(logs.length, 4);
     assert.ok(readManifest(trace) && readdirSync(trace).includes('manifest-4.json'));
     rmSync(store, { recursive: true, force: true }); // files are not logged: the store starts empty, as recorded
-    for (const log of logs) {
+    const csLog = logs.find((l) => l.includes('chunkserver'))!;
+    for (const log of logs.filter((l) => l !== csLog)) {
       const rep = await replay(log);
       assert.equal(rep.report, undefined, `${log}: ${rep.report?.reason}`);
       assert.ok(exitOk(rep.exit), `${log}: ${JSON.stringify(rep.exit)}`);
       if (log.includes('client')) assert.ok(put.out.includes(rep.out.trim()) || rep.out.includes('shutting down'), rep.out);
     }
-    // the chunk server's replay rewrote the uploaded chunk from the log alone
+    // the chunk server holds the uploaded bytes by reference to the client's messages: 2% of by value at most
+    const csSummary = readRecordingLog(csLog);
+    assert.equal(csSummary.messageBytesByReference, bytes.length);
+    assert.equal(csSummary.referencedSenders.length, 1);
+    assert.match(csSummary.referencedSenders[0], /^minidfs-client:\d+@/);
+    const total = logs.reduce((n, l) => n + readRecordingLog(l).logBytes, 0);
+    assert.ok(total < 0.02 * 2 * bytes.length, `${total} log bytes for a put of ${bytes.length}`);
+    // alone it cannot get those bytes, and says so instead of diverging somewhere later
+    const alone = await replay(csLog);
+    assert.equal(alone.report?.status, 'divergence');
+    assert.match(alone.report!.reason, /message \d+ from minidfs-client:\d+@\S+ was recorded by reference .*replay the sender alongside/);
+    // with the sender's recording replayed alongside, it rewrites the uploaded chunk
+    rmSync(store, { recursive: true, force: true });
+    const { plan, notes } = planReplaySet(logs, [csLog]);
+    assert.equal(plan.length, 2);
+    assert.match(notes.join('\n'), /minidfs-chunkserver\.\d+ received message payloads by reference from minidfs-client:\d+@\S+: replaying its recording minidfs-client\.\d+ alongside/);
+    const together = await runReplaySet({ plan, librecord: lib, stdio: ['ignore', 'ignore', 'pipe'] });
+    for (const o of together) assert.ok(o.report === undefined && exitOk(o.exit), `${o.summary.header.process}: ${o.report?.reason}`);
     const chunks = readdirSync(store).filter((f) => /^chunk-\d+$/.test(f));
     assert.equal(chunks.length, 1);
     assert.ok(readFileSync(join(store, chunks[0])).equals(bytes));
+    // the CLI does the same for --process
+    rmSync(store, { recursive: true, force: true });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'replay', trace, '--process', 'minidfs-chunkserver'], { cwd: packageRoot(), encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stderr, /replaying its recording minidfs-client\.\d+ alongside/);
+    assert.match(cli.stderr, /message payloads by reference: 3\.0 MiB from minidfs-client:/);
   });
 
   it('refuses a recording of a different binary (build-id)', async () => {

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { distAsset } from '../../core/assets';
 import { LogSummary, RecordingError } from '../../core/recording/log';
 import { readManifest } from '../../core/recording/manifest';
-import { recordRun, replayProcess, ReplayOutcome } from '../../core/recording/session';
+import { recordRun, ReplayOutcome } from '../../core/recording/session';
+import { planReplaySet, runReplaySet } from '../../core/recording/replaySet';
 import { analyzeRecording, AnalyzeOutcome } from '../../core/recording/analyze';
 import { Command, UserError } from '../command';
 import { optionValue, ParsedArgs, parseArgs } from '../args';
@@ -115,7 +116,8 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
     }
     for (const g of parsed.values.get('user-data') ?? []) if (!g) throw new UserError('replay: --user-data needs a non-empty glob', 2);
     const dir = resolve(parsed.positional[0]);
-    const logs = selected(logsOf(dir), optionValue(parsed, 'process'));
+    const allLogs = logsOf(dir);
+    const logs = selected(allLogs, optionValue(parsed, 'process'));
     try {
       readManifest(dir);
     } catch (e) {
@@ -123,6 +125,7 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
     }
     const librecord = distAsset('native/librecord.so');
     let outcomes: (ReplayOutcome | AnalyzeOutcome)[];
+    const note = (line: string) => console.error(`planescope: ${line}`);
     let outDir: string | undefined;
     try {
       // processes replay concurrently: each waits only on its own log
@@ -131,9 +134,11 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
       if (analyze) {
         outDir = resolve(optionValue(parsed, 'trace') ?? join(dir, 'analysis'));
         const userData = (parsed.values.get('user-data') ?? []).map((g) => resolve(g));
-        outcomes = await analyzeRecording({ logs, outDir, librecord, userData, pointerPolicy: policy as 'insensitive' | 'sensitive' | undefined, stdio: [...stdio] });
+        outcomes = await analyzeRecording({ logs, allLogs, outDir, librecord, userData, pointerPolicy: policy as 'insensitive' | 'sensitive' | undefined, stdio: [...stdio] }, note);
       } else {
-        outcomes = await Promise.all(logs.map((log) => replayProcess({ log, librecord, stdio: [...stdio] })));
+        const { plan, notes } = planReplaySet(allLogs, logs);
+        notes.forEach(note);
+        outcomes = await runReplaySet({ plan, librecord, stdio: [...stdio] });
       }
     } catch (e) {
       if (e instanceof RecordingError) throw new UserError(e.message);
@@ -150,6 +155,7 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
       console.log(JSON.stringify(rows.map((r) => ({
         process: r.process, ok: r.ok, message: r.line, records: r.s.records, logBytes: r.s.logBytes, dataMode: r.s.header.data,
         userDataBytesByValue: r.s.userDataBytesByValue, userDataBytesByReference: r.s.userDataBytesByReference,
+        messageBytesByReference: r.s.messageBytesByReference,
         exit: outcomes.find((o) => o.summary === r.s)!.exit, report: outcomes.find((o) => o.summary === r.s)!.report ?? null,
         sourceLine: outcomes.find((o) => o.summary === r.s)!.sourceLine ?? null,
         ...(analyze ? { taintLog: (outcomes.find((o) => o.summary === r.s) as AnalyzeOutcome).taintLog } : {}),
@@ -160,7 +166,8 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
         const ud = r.s.header.data === 'reference'
           ? `user data by reference: ${kib(r.s.userDataBytesByReference)} stood for by ${r.s.byKind.get('read(user data, by reference)')?.bytes ?? 0} log bytes`
           : `user data by value: ${kib(r.s.userDataBytesByValue)}`;
-        console.error(`            log ${kib(r.s.logBytes)}, ${r.s.records} records, ${r.s.threads.length} thread(s); ${ud}`);
+        const msg = r.s.messageBytesByReference ? `; message payloads by reference: ${kib(r.s.messageBytesByReference)} from ${r.s.referencedSenders.join(', ')}` : '';
+        console.error(`            log ${kib(r.s.logBytes)}, ${r.s.records} records, ${r.s.threads.length} thread(s); ${ud}${msg}`);
       }
       if (outDir) console.error(`planescope: taint logs in ${outDir}; classify them with \`planescope classify ${outDir} --out app.planes.db\``);
     }

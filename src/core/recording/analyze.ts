@@ -3,47 +3,25 @@
 // directory (native/librecord/lr_rr_taint.c): each sender's replay writes the taint of every message it
 // sends, keyed by its recorded identity and the message id; each receiver's replay takes it from there
 // when it replays the recv. The files stay, so one process can later be replayed alone (the debugger)
-// and still receive its senders' taint (PLANESCOPE_RR_TAINT_DIR).
+// and still receive its senders' taint (PLANESCOPE_RR_TAINT_DIR). Senders a selected process needs for
+// message payloads recorded by reference replay alongside, natively (their taint files stay as an
+// earlier analysis left them).
 import { StdioOptions } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { planegrindArgs } from '../analysisCommand';
 import { ensureValgrindLib } from '../valgrindLib';
-import { LogSummary, readRecordingLog, RecordingError } from './log';
-import { checkReplayable, replayProcess, ReplayOutcome } from './session';
-
-export const MSG_TAINT_MAGIC = 'PSMT0001';
-const ENTRY_BYTES = 24;
-const KIND_END = 2;
-
-/** The identity a process had on the wire when it was recorded: "exe:pid@host" (lr_main.c). */
-export function recordedIdentity(summary: LogSummary): string {
-  const h = summary.header;
-  const exe = basename(h.exe.slice(0, 127));
-  return `${exe}:${h.pid}@${(h.host || hostname()).slice(0, 63)}`;
-}
-
-/** The message-taint file of a sender in an analysis directory. */
-export function messageTaintFile(dir: string, identity: string): string {
-  return join(dir, `${identity.replace(/\//g, '_')}.msgtaint`);
-}
-
-/** Marks a sender's message-taint file complete (creating it when the sender sent nothing), so no
- *  receiver waits for messages that will never come. */
-export function closeMessageTaint(path: string): void {
-  const end = Buffer.alloc(ENTRY_BYTES);
-  end.writeUInt32LE(KIND_END, 4);
-  if (!existsSync(path) || readFileSync(path).subarray(0, 8).toString('latin1') !== MSG_TAINT_MAGIC) {
-    writeFileSync(path, Buffer.concat([Buffer.from(MSG_TAINT_MAGIC, 'latin1'), end]));
-  } else {
-    appendFileSync(path, end);
-  }
-}
+import { LogSummary, RecordingError } from './log';
+import { closeMessageFile, messageTaintFile } from './messageFiles';
+import { planReplaySet, runReplaySet } from './replaySet';
+import { checkReplayable, ReplayOutcome } from './session';
 
 export interface AnalyzeOptions {
+  /** The processes to analyse. */
   logs: string[];
-  /** Where the taint logs and message-taint files go. */
+  /** Every log of the recording (senders of payloads by reference are found among them). */
+  allLogs?: string[];
+  /** Where the taint logs and message files go. */
   outDir: string;
   librecord: string;
   /** planegrind's user-data globs; default: the patterns the processes were recorded with (all of
@@ -54,9 +32,10 @@ export interface AnalyzeOptions {
 }
 
 export interface AnalyzeOutcome extends ReplayOutcome {
+  /** Empty for a process replayed alongside (natively, for its message payloads). */
   taintLog: string;
   identity: string;
-  messageTaint: string;
+  alongside: boolean;
 }
 
 function recordedUserData(summary: LogSummary): string[] {
@@ -64,47 +43,43 @@ function recordedUserData(summary: LogSummary): string[] {
 }
 
 /** Replays the logs under planegrind concurrently; resolves when all have ended. */
-export async function analyzeRecording(opts: AnalyzeOptions): Promise<AnalyzeOutcome[]> {
+export async function analyzeRecording(opts: AnalyzeOptions, notes: (line: string) => void = () => {}): Promise<AnalyzeOutcome[]> {
   const outDir = resolve(opts.outDir);
-  const summaries = opts.logs.map((log) => readRecordingLog(resolve(log)));
-  for (const s of summaries) checkReplayable(s);
-  const userData = opts.userData?.length ? opts.userData : [...new Set(summaries.flatMap(recordedUserData))];
+  const selected = opts.logs.map((l) => resolve(l));
+  const { plan, notes: why } = planReplaySet((opts.allLogs ?? opts.logs).map((l) => resolve(l)), selected);
+  why.forEach(notes);
+  for (const p of plan) checkReplayable(p.summary);
+  const analysed = plan.filter((p) => !p.alongside);
+  const userData = opts.userData?.length ? opts.userData : [...new Set(analysed.flatMap((p) => recordedUserData(p.summary)))];
   if (!userData.length) {
-    throw new RecordingError(`cannot analyze ${summaries.map((s) => s.header.process).join(', ')}: recorded without --user-data patterns, nothing would be tainted; give --user-data GLOB`);
+    throw new RecordingError(`cannot analyze ${analysed.map((p) => p.summary.header.process).join(', ')}: recorded without --user-data patterns, nothing would be tainted; give --user-data GLOB`);
   }
-  const plans = summaries.map((summary) => {
-    const identity = recordedIdentity(summary);
-    return { log: summary.path, summary, userData, identity, taintLog: join(outDir, `${summary.header.process}.taintlog`), messageTaint: messageTaintFile(outDir, identity) };
-  });
   const seen = new Map<string, string>();
-  for (const p of plans) {
+  for (const p of plan) {
     const other = seen.get(p.identity);
     if (other) throw new RecordingError(`cannot analyze ${other} and ${p.summary.header.process} together: both were recorded as ${p.identity} (the same pid on the same host); analyze them one at a time with --process`);
     seen.set(p.identity, p.summary.header.process);
   }
   mkdirSync(outDir, { recursive: true });
+  const taintLog = (s: LogSummary) => join(outDir, `${s.header.process}.taintlog`);
   // what this analysis rewrites; other senders' files (an earlier analysis) stay for receivers to use
-  for (const p of plans) for (const f of [p.taintLog, p.messageTaint]) rmSync(f, { force: true });
+  for (const p of analysed) for (const f of [taintLog(p.summary), messageTaintFile(outDir, p.identity)]) rmSync(f, { force: true });
   const valgrindLib = ensureValgrindLib();
-  const waitFor = plans.map((p) => p.identity).join('\n');
-  return Promise.all(plans.map(async (p) => {
-    const args = planegrindArgs({ logPattern: p.taintLog, userData, pointerPolicy: opts.pointerPolicy }, p.summary.header.exe, []);
-    const wrapper = {
-      command: 'valgrind',
-      args: args.slice(0, -1), // replayInvocation appends the program and its recorded arguments
-      env: {
-        VALGRIND_LIB: valgrindLib,
-        PLANESCOPE_RR_TAINT_DIR: outDir,
-        PLANESCOPE_RR_TAINT_WAIT: waitFor,
+  const waitFor = analysed.map((p) => p.identity).join('\n');
+  const outcomes = await runReplaySet({
+    plan, librecord: opts.librecord, stdio: opts.stdio, payloadDir: outDir,
+    wrapperOf: (p) => {
+      if (p.alongside) return undefined;
+      const args = planegrindArgs({ logPattern: taintLog(p.summary), userData, pointerPolicy: opts.pointerPolicy }, p.summary.header.exe, []);
+      return {
+        command: 'valgrind',
+        args: args.slice(0, -1), // replayInvocation appends the program and its recorded arguments
         // under planegrind a thread may compute for minutes between two logged calls
-        PLANESCOPE_RR_STALL_S: process.env.PLANESCOPE_RR_STALL_S ?? '3600',
-      },
-    };
-    try {
-      const outcome = await replayProcess({ log: p.log, librecord: opts.librecord, wrapper, stdio: opts.stdio });
-      return { ...outcome, taintLog: p.taintLog, identity: p.identity, messageTaint: p.messageTaint };
-    } finally {
-      closeMessageTaint(p.messageTaint);
-    }
-  }));
+        env: { VALGRIND_LIB: valgrindLib, PLANESCOPE_RR_STALL_S: process.env.PLANESCOPE_RR_STALL_S ?? '3600' },
+      };
+    },
+    envOf: () => ({ PLANESCOPE_RR_TAINT_DIR: outDir, PLANESCOPE_RR_TAINT_WAIT: waitFor }),
+    onEnd: (p) => { if (!p.alongside) closeMessageFile(messageTaintFile(outDir, p.identity)); },
+  });
+  return outcomes.map((o) => ({ ...o, taintLog: o.planned.alongside ? '' : taintLog(o.summary), identity: o.planned.identity, alongside: o.planned.alongside }));
 }

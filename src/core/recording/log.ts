@@ -19,7 +19,10 @@ export const RECORD_KINDS = [
   'pthread_mutex_lock', 'pthread_mutex_trylock', 'pthread_mutex_unlock', 'pthread_cond_wait',
   'pthread_cond_wait(return)', 'pthread_cond_signal', 'pthread_cond_broadcast', 'pthread_create',
   'read(user data)', 'read(user data, by reference)',
+  'recvmsg(message by reference)',
 ] as const;
+
+const KIND_RECVMSG_REF = 47;
 
 const KIND_END = 2;
 const KIND_HEADER = 1;
@@ -61,6 +64,10 @@ export interface LogSummary {
   /** Bytes of user data stored by value, and the bytes the by-reference records stand for. */
   userDataBytesByValue: number;
   userDataBytesByReference: number;
+  /** Received message payload bytes stood for by reference to their sender's recording. */
+  messageBytesByReference: number;
+  /** The identities ("exe:pid@host") of the senders whose recordings those references need. */
+  referencedSenders: string[];
 }
 
 export class RecordingError extends Error {}
@@ -118,7 +125,8 @@ export function readRecordingLog(path: string): LogSummary {
     let header: RecordingHeader | undefined;
     const byKind = new Map<string, KindStats>();
     const threads = new Set<number>();
-    let records = 0, ended = false, udValue = 0, udRef = 0;
+    let records = 0, ended = false, udValue = 0, udRef = 0, msgRef = 0;
+    const senders = new Set<string>();
     while (pos + RECORD_HEADER_BYTES <= size) {
       const h = Buffer.from(bytesAt(pos, RECORD_HEADER_BYTES));
       if (h.length < RECORD_HEADER_BYTES) break; // the file shrank while we read it (a process trimming its log at exit)
@@ -142,6 +150,17 @@ export function readRecordingLog(path: string): LogSummary {
         if (kind === KIND_END) ended = true;
         if (name === 'read(user data)') udValue += Math.max(0, ret);
         if (name === 'read(user data, by reference)') udRef += Math.max(0, ret);
+        if (kind === KIND_RECVMSG_REF) {
+          // aux: u32 namelen, flags, controllen; name; control; u32 msg id, u32 identity length, u64 offset, u64 length, u64 hash; identity
+          const aux = Buffer.from(bytesAt(pos + RECORD_HEADER_BYTES, auxLen));
+          if (aux.length >= 12) {
+            const at = 12 + aux.readUInt32LE(0) + aux.readUInt32LE(8);
+            if (aux.length >= at + 32) {
+              msgRef += Number(aux.readBigUInt64LE(at + 16));
+              senders.add(aux.toString('utf8', at + 32, at + 32 + aux.readUInt32LE(at + 4)));
+            }
+          }
+        }
       }
       pos += len;
     }
@@ -154,6 +173,7 @@ export function readRecordingLog(path: string): LogSummary {
     return {
       path, header, records, fileBytes: size, logBytes: zeroTail ? pos : size, byKind, threads: [...threads].sort((a, b) => a - b), ended,
       partialBytes: zeroTail ? 0 : size - pos, unusedBytes: zeroTail ? size - pos : 0, userDataBytesByValue: udValue, userDataBytesByReference: udRef,
+      messageBytesByReference: msgRef, referencedSenders: [...senders].sort(),
     };
   } finally {
     closeSync(fd);

@@ -80,6 +80,8 @@ export interface ReplayOptions {
   stdio?: StdioOptions;
   /** Run under this wrapper (e.g. valgrind and its options) instead of setarch -R. */
   wrapper?: { command: string; args: string[]; env: NodeJS.ProcessEnv };
+  /** Extra environment for librecord (e.g. PLANESCOPE_RR_TAINT_DIR, PLANESCOPE_RR_PAYLOAD_DIR). */
+  env?: NodeJS.ProcessEnv;
   onSpawn?: (child: ChildProcess) => void;
 }
 
@@ -119,12 +121,12 @@ function sourceLineOf(report: ReplayReport): string | undefined {
  *  With a wrapper (valgrind and its options) the program runs under it; otherwise under setarch -R. */
 export interface ReplayInvocation { command: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string }
 
-export function replayInvocation(log: string, summary: LogSummary, librecord: string, wrapper?: ReplayOptions['wrapper']): ReplayInvocation {
+export function replayInvocation(log: string, summary: LogSummary, librecord: string, wrapper?: ReplayOptions['wrapper'], extraEnv: NodeJS.ProcessEnv = {}): ReplayInvocation {
   const h = summary.header;
   const programEnv: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(h.env)) if (!OURS.test(k)) programEnv[k] = v;
   // the user-data patterns decide which reads the log holds: replay classifies files as recorded
-  const rr = { PLANESCOPE_RR_MODE: 'replay', PLANESCOPE_RR_LOG: log, PLANESCOPE_RR_USER_DATA: h.env.PLANESCOPE_RR_USER_DATA ?? '' };
+  const rr = { ...extraEnv, PLANESCOPE_RR_MODE: 'replay', PLANESCOPE_RR_LOG: log, PLANESCOPE_RR_USER_DATA: h.env.PLANESCOPE_RR_USER_DATA ?? '' };
   const args = h.argv.length ? h.argv.slice(1) : [];
   if (wrapper) {
     const env = { ...programEnv, ...wrapper.env, ...rr, LD_PRELOAD: preload(librecord, h.env.LD_PRELOAD?.split(':').filter((p) => !p.endsWith('/librecord.so')).join(':') || undefined) };
@@ -140,7 +142,7 @@ export async function replayProcess(opts: ReplayOptions): Promise<ReplayOutcome>
   const summary = readRecordingLog(log);
   checkReplayable(summary);
   for (const suffix of ['.divergence', '.end']) rmSync(log + suffix, { force: true });
-  const inv = replayInvocation(log, summary, opts.librecord, opts.wrapper);
+  const inv = replayInvocation(log, summary, opts.librecord, opts.wrapper, opts.env);
   const child = spawn(inv.command, inv.args, { cwd: inv.cwd, env: inv.env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
   opts.onSpawn?.(child);
   const exit = await waitExit(child);
