@@ -1,24 +1,24 @@
 // Starts the debuggee under `valgrind --tool=planegrind` with Valgrind's embedded gdbserver waiting for
 // gdb before the first instruction, and ends it (with everything it started) on dispose.
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killTree } from '../core/mi/processTree';
 
 export interface TargetOptions {
-  valgrind: string;
   vgdb: string;
-  valgrindLib: string;
-  program: string;
-  args: string[];
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  /** planegrind's own options (--user-data=..., --pointer-policy=...) and any extra valgrind options. */
-  toolArgs: string[];
   onOutput: (category: 'stdout' | 'stderr', text: string) => void;
   /** How long to wait for the gdbserver to be ready. */
   readyTimeoutMs?: number;
+}
+
+/** What to start: valgrind (or a wrapper of it) with its arguments, already including gdbserverArgs. */
+export interface TargetInvocation {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
 }
 
 export class PlanegrindTarget {
@@ -26,11 +26,9 @@ export class PlanegrindTarget {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exitWaiters: Array<() => void> = [];
   readonly workDir: string;
-  readonly logFile: string;
 
   constructor(private readonly options: TargetOptions) {
     this.workDir = mkdtempSync(join(tmpdir(), 'planescope-dbg-'));
-    this.logFile = join(this.workDir, 'valgrind.log');
   }
 
   get pid(): number | undefined {
@@ -46,62 +44,80 @@ export class PlanegrindTarget {
     return `| ${this.options.vgdb} --vgdb-prefix=${join(this.workDir, 'vgdb')} --pid=${this.pid}`;
   }
 
+  /** valgrind's options that open its gdbserver before the first instruction, for this target's vgdb.
+   *  No --log-file: valgrind leaves that file open at the program's first free fd (3), which shifts
+   *  every fd the program opens and makes a recording's replay diverge. Its messages come on stderr. */
+  get gdbserverArgs(): string[] {
+    return ['--vgdb=yes', '--vgdb-error=0', `--vgdb-prefix=${join(this.workDir, 'vgdb')}`];
+  }
+
+  /** Where planegrind's taint log goes (removed with the session). */
+  get taintLog(): string {
+    return join(this.workDir, 'planegrind.taintlog');
+  }
+
   /** Starts valgrind and resolves once its gdbserver waits for gdb. */
-  async start(): Promise<void> {
+  start(inv: TargetInvocation): Promise<void> {
     const o = this.options;
-    const args = [
-      '--tool=planegrind',
-      '--vgdb=yes',
-      '--vgdb-error=0',
-      `--vgdb-prefix=${join(this.workDir, 'vgdb')}`,
-      `--log-file=${this.logFile}`,
-      ...o.toolArgs,
-      o.program,
-      ...o.args,
-    ];
     // Own process group, so ending the session ends the program's children too.
-    this.child = spawn(o.valgrind, args, {
-      cwd: o.cwd,
-      env: { ...o.env, VALGRIND_LIB: o.valgrindLib },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+    const child = spawn(inv.command, inv.args, { cwd: inv.cwd, env: inv.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = child;
+    let ready: (() => void) | undefined;
+    let failed: ((e: Error) => void) | undefined;
+    const started = new Promise<void>((res, rej) => ((ready = res), (failed = rej)));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => o.onOutput('stdout', d));
+    let partial = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      // Valgrind's own lines (==PID== ...) are kept apart; the rest is the program's stderr.
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      let program = '';
+      for (const line of lines) {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 40) this.stderrTail.shift();
+        if (/^==\d+==/.test(line)) this.messages.push(line);
+        else program += line + '\n';
+      }
+      if (partial && !partial.startsWith('=')) {
+        program += partial;
+        partial = '';
+      }
+      if (program) o.onOutput('stderr', program);
+      // Valgrind prints this once the gdbserver's FIFOs exist and it waits for gdb.
+      if (ready && this.messages.some((l) => l.includes('TO DEBUG THIS PROCESS USING GDB'))) {
+        ready();
+        ready = undefined;
+      }
     });
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => o.onOutput('stdout', d));
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => o.onOutput('stderr', d));
-    const spawnError = new Promise<Error>((resolve) => this.child!.on('error', resolve));
-    this.child.on('exit', (code, signal) => {
+    child.on('error', (e) => failed?.(new Error(`cannot start valgrind (${inv.command}): ${e.message}`)));
+    child.on('exit', (code, signal) => {
       this.exitInfo = { code, signal };
       for (const w of this.exitWaiters.splice(0)) w();
     });
-
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
-    let failure: Error | undefined;
-    void spawnError.then((e) => (failure = e));
-    for (;;) {
-      if (failure) throw new Error(`cannot start valgrind (${o.valgrind}): ${failure.message}`);
-      const log = this.log();
-      // Valgrind prints this once the gdbserver's FIFOs exist and it waits for gdb.
-      if (/TO DEBUG THIS PROCESS USING GDB/.test(log)) return;
-      if (this.exitInfo) {
-        throw new Error(`valgrind --tool=planegrind exited before the program started (${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}):\n${this.logTail()}`);
-      }
-      if (Date.now() > deadline) throw new Error(`valgrind did not open its gdbserver within ${(o.readyTimeoutMs ?? 60_000) / 1000} s:\n${this.logTail()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    child.on('close', () => {
+      if (partial) this.stderrTail.push(partial);
+      failed?.(new Error(`valgrind --tool=planegrind exited before the program started (${this.exitInfo?.signal ?? `code ${this.exitInfo?.code}`}):\n${this.logTail()}`));
+    });
+    const timeoutMs = o.readyTimeoutMs ?? 60_000;
+    const timer = setTimeout(() => failed?.(new Error(`valgrind did not open its gdbserver within ${timeoutMs / 1000} s:\n${this.logTail()}`)), timeoutMs);
+    return started.finally(() => {
+      clearTimeout(timer);
+      ready = undefined;
+      failed = undefined;
+    });
   }
 
-  /** Valgrind's own messages (its --log-file). */
+  private readonly messages: string[] = [];
+  /** The last lines of stderr, valgrind's and the program's (valgrind's own errors have no ==PID== prefix). */
+  private readonly stderrTail: string[] = [];
+
+  /** Valgrind's own messages so far. */
   log(): string {
-    try {
-      return readFileSync(this.logFile, 'utf8');
-    } catch {
-      return '';
-    }
+    return this.messages.join('\n');
   }
 
   logTail(lines = 12): string {
-    return this.log()
-      .split('\n')
+    return this.stderrTail
       .filter((l) => l.trim() && !/^==\d+==\s*$/.test(l))
       .slice(-lines)
       .join('\n');

@@ -36,6 +36,7 @@ export class ReplayDebugSession extends DebugSession {
   private readonly frames = new Handles<{ threadId: number; level: number }>();
   private readonly refs = new Handles<Ref>();
   private traceFile: string | undefined = process.env.PLANESCOPE_DAP_LOG;
+  private lastStop: StopEvent | undefined;
 
   constructor() {
     super();
@@ -86,6 +87,7 @@ export class ReplayDebugSession extends DebugSession {
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsReadMemoryRequest: true,
+      supportsExceptionInfoRequest: true,
       supportsSteppingGranularity: false,
       supportsValueFormattingOptions: false,
     };
@@ -125,8 +127,11 @@ export class ReplayDebugSession extends DebugSession {
     this.frames.reset();
     this.refs.reset();
     await this.engine?.resetVariables().catch(() => undefined);
-    const event = new StoppedEvent(stop.reason, stop.threadId, stop.description) as DebugProtocol.StoppedEvent;
+    const event = new StoppedEvent(stop.reason, stop.threadId) as DebugProtocol.StoppedEvent;
     event.body.allThreadsStopped = true;
+    if (stop.description) event.body.description = stop.description;
+    if (stop.text) event.body.text = stop.text;
+    this.lastStop = stop;
     if (stop.breakpointIds) event.body.hitBreakpointIds = stop.breakpointIds;
     this.sendEvent(event);
   }
@@ -293,6 +298,22 @@ export class ReplayDebugSession extends DebugSession {
       }
       return { result, type: v.type, variablesReference: v.varobj ? this.refs.create({ kind: 'varobj', varobj: v.varobj, threadId: f.threadId, frame: f.level }) : 0 };
     });
+  }
+
+  /** The Exception widget of a replay that diverged or reached the recording's end. */
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const stop = this.lastStop;
+    if (!stop || stop.reason !== 'exception') {
+      this.sendErrorResponse(response, { id: 2003, format: 'the program is not stopped at an exception', showUser: false });
+      return;
+    }
+    const replay = this.engine?.replayStop;
+    response.body = {
+      exceptionId: replay ? (replay.status === 'divergence' ? 'replay divergence' : 'end of recording') : 'signal',
+      description: stop.text ?? stop.description,
+      breakMode: 'always',
+    };
+    this.sendResponse(response);
   }
 
   protected override async readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): Promise<void> {

@@ -20,9 +20,14 @@ import {
   parseTaintRange,
   parseTaintRegs,
 } from '../core/mi/planegrindMonitor';
+import { planegrindArgs } from '../core/analysisCommand';
+import { distAsset } from '../core/assets';
+import { replayInvocation } from '../core/recording/session';
 import { ensureValgrindLib } from '../core/valgrindLib';
-import { LaunchError, PlanescopeLaunchArguments, ResolvedTools, checkProgram, checkRecording, resolveTools } from './launchConfig';
-import { PlanegrindTarget } from './planegrindTarget';
+import { LaunchError, PlanescopeLaunchArguments, ResolvedTools, checkProgram, resolveTools } from './launchConfig';
+import { PlanegrindTarget, TargetInvocation } from './planegrindTarget';
+import { RecordedProcess, findRecordedProcess } from './recordedProcess';
+import { REPLAY_REPORT_LOCATION, ReplayStop, clearReplayReports, readReplayStop, replayStopAtExit } from './replayStop';
 
 export type StopReason = 'entry' | 'breakpoint' | 'step' | 'pause' | 'exception' | 'data breakpoint' | 'goto';
 
@@ -30,6 +35,8 @@ export interface StopEvent {
   reason: StopReason;
   threadId: number;
   description?: string;
+  /** Details of an exception stop (a replay that diverged or reached the recording's end). */
+  text?: string;
   /** Engine breakpoint ids that caused the stop. */
   breakpointIds?: number[];
 }
@@ -127,6 +134,12 @@ export class ReplayEngine extends EventEmitter {
   /** planegrind's stop-at failed once in this session: go back by re-running motions only. */
   private stopAtBroken = false;
   private guard: OrphanGuard | undefined;
+  /** The recorded process a `recording` launch replays. */
+  private recorded: RecordedProcess | undefined;
+  /** gdb's number of the breakpoint in librecord's divergence/end report. */
+  private replayReportBreakpoint: string | undefined;
+  /** The last divergence or end of the recording this session met. */
+  replayStop: ReplayStop | undefined;
 
   constructor(trace: Trace = () => undefined) {
     super();
@@ -140,16 +153,16 @@ export class ReplayEngine extends EventEmitter {
     this.args = args;
     this.cwd = args.cwd ?? (args.program ? dirname(args.program) : process.cwd());
     if (args.recording) {
-      const recorded = checkRecording(args.recording, args.process, this.cwd);
-      // The recording checks out, but replaying it needs librecord's replay mode.
-      throw new LaunchError(
-        `the recording is valid (process "${recorded.name}", ${recorded.exe}), but replaying recordings needs librecord's replay mode, which this build of Planescope does not have yet. ` +
-          `Debug the program directly instead: set "program" (and "args", "userData") in launch.json; a deterministic re-run under planegrind is a faithful replay`,
-      );
+      this.recorded = findRecordedProcess(args.recording, args.process, this.cwd);
+      const h = this.recorded.summary.header;
+      this.program = h.exe;
+      this.programArgs = h.argv.slice(1);
+      this.cwd = h.cwd;
+    } else {
+      if (!args.program) throw new LaunchError('launch.json needs "program" (the executable to run under planegrind) or "recording" with "process"');
+      this.program = checkProgram(args.program, this.cwd);
+      this.programArgs = args.args ?? [];
     }
-    if (!args.program) throw new LaunchError('launch.json needs "program" (the executable to run under planegrind) or "recording" with "process"');
-    this.program = checkProgram(args.program, this.cwd);
-    this.programArgs = args.args ?? [];
     this.tools = resolveTools(args);
     await this.startProcesses();
   }
@@ -161,25 +174,14 @@ export class ReplayEngine extends EventEmitter {
     } catch (e) {
       throw new LaunchError(`planegrind is not available: ${(e as Error).message}`);
     }
-    const toolArgs = [
-      ...(this.args.userData ?? []).map((g) => `--user-data=${g}`),
-      ...(this.args.pointerPolicy ? [`--pointer-policy=${this.args.pointerPolicy}`] : []),
-      ...(this.args.valgrindArgs ?? []),
-    ];
-    this.target = new PlanegrindTarget({
-      valgrind: this.tools.valgrind,
+    const target = new PlanegrindTarget({
       vgdb: this.tools.vgdb,
-      valgrindLib,
-      program: this.program,
-      args: this.programArgs,
-      cwd: this.cwd,
-      env: { ...process.env, ...(this.args.env ?? {}) },
-      toolArgs,
       onOutput: (category, text) => {
         if (!this.silent) this.emit('output', category, text);
       },
     });
-    const target = this.target;
+    this.target = target;
+    const invocation = this.invocation(target, valgrindLib);
     // gdb starts and loads the program's symbols while valgrind starts: the two take about as long.
     const gdb = new GdbDriver({ gdbPath: this.tools.gdb, program: this.program, cwd: this.cwd, trace: (d, l) => this.trace(`${d} ${l}`) });
     this.gdb = gdb;
@@ -204,7 +206,7 @@ export class ReplayEngine extends EventEmitter {
         await gdb.console(`set substitute-path ${from} ${to}`);
       }
     })();
-    const started = target.start();
+    const started = target.start(invocation);
     // Watch for valgrind's exit only once it has been spawned (start() spawns synchronously).
     void target.waitForExit().then(() => this.onTargetExit(target));
     // If the adapter (or the extension host running it) is killed, valgrind and gdb must not outlive it.
@@ -221,7 +223,35 @@ export class ReplayEngine extends EventEmitter {
     this.registerNames = (miGet((await gdb.send('-data-list-register-names')).results, 'register-names') as string[]) ?? [];
     this.installed = '';
     this.byGdbNumber.clear();
+    this.replayReportBreakpoint = undefined;
+    this.replayStop = undefined;
+    if (this.recorded) {
+      // Stop where librecord reports a divergence or the log's end, before it exits (see replayStop.ts).
+      const r = await gdb.send(`-break-insert -f ${miQuote(REPLAY_REPORT_LOCATION)}`).catch(() => undefined);
+      this.replayReportBreakpoint = r ? miString(r.results, 'bkpt.number') : undefined;
+    }
     await this.installBreakpoints(this.serializeSpecs());
+  }
+
+  /** valgrind's command line: the program under planegrind, or the replay of the recorded process. */
+  private invocation(target: PlanegrindTarget, valgrindLib: string): TargetInvocation {
+    const userData = this.args.userData ?? this.recorded?.userData ?? [];
+    // planegrindArgs ends with the program and its arguments; the options are what comes before.
+    const tool = planegrindArgs({ logPattern: target.taintLog, userData, pointerPolicy: this.args.pointerPolicy }, this.program, []).slice(0, -1);
+    const options = [...target.gdbserverArgs, ...tool, ...(this.args.valgrindArgs ?? [])];
+    if (!this.recorded) {
+      return { command: this.tools.valgrind, args: [...options, this.program, ...this.programArgs], env: { ...process.env, ...(this.args.env ?? {}), VALGRIND_LIB: valgrindLib }, cwd: this.cwd };
+    }
+    const r = this.recorded;
+    clearReplayReports(r.log);
+    let librecord: string;
+    try {
+      librecord = distAsset('native/librecord.so');
+    } catch (e) {
+      throw new LaunchError(`librecord is not available to replay the recording: ${(e as Error).message}`);
+    }
+    const inv = replayInvocation(r.log, r.summary, librecord, { command: this.tools.valgrind, args: options, env: { VALGRIND_LIB: valgrindLib } });
+    return { ...inv, env: { ...inv.env, ...(this.args.env ?? {}) } };
   }
 
   private onTargetExit(target: PlanegrindTarget): void {
@@ -473,6 +503,12 @@ export class ReplayEngine extends EventEmitter {
       if (isExit(r)) return this.exited(r);
       const threadId = Number(miString(r, 'thread-id') ?? 1);
       const reason = miString(r, 'reason');
+      if (reason === 'breakpoint-hit' && this.replayReportBreakpoint && miString(r, 'bkptno') === this.replayReportBreakpoint) {
+        const stop = await readReplayStop(gdb, threadId, this.recorded!.summary.header.process);
+        this.replayStop = stop;
+        if (!this.silent) this.emit('output', 'stderr', `Planescope: ${stop.message}\n`);
+        return { reason: 'exception', threadId, description: stop.status === 'divergence' ? 'the replay diverged from the recording' : 'end of the recording', text: stop.message };
+      }
       if (reason === 'breakpoint-hit') {
         const bp = this.byGdbNumber.get(miString(r, 'bkptno') ?? '');
         if (bp && !ignoreBreakpoints) {
@@ -514,6 +550,11 @@ export class ReplayEngine extends EventEmitter {
     const code = miString(r, 'reason') === 'exited-signalled' ? 128 : parseInt(miString(r, 'exit-code') ?? '0', 8);
     this.running = false;
     this.lastExitCode = code;
+    if (this.recorded && !this.replayStop) {
+      // The report breakpoint was not set (or not reached): librecord's report file says what happened.
+      this.replayStop = replayStopAtExit(this.recorded.log, code, this.recorded.summary.header.process);
+      if (this.replayStop && !this.silent) this.emit('output', 'stderr', `Planescope: ${this.replayStop.message}\n`);
+    }
     if (!this.silent) {
       this.emit('exited', code);
       this.emit('terminated');

@@ -112,3 +112,13 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export const cli = join(root, 'dist', 'cli.js');
+
+/** Records the fixture's run (`planescope run --trace DIR`, librecord's record mode) into fx.dir/name. */
+export function recordFixture(fx: Fixture, name: string, extra: string[] = [], programArgs: string[] = ['data.bin']): string {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`bash scripts/build.sh\` first`);
+  const dir = join(fx.dir, name);
+  execFileSync(process.execPath, [cli, 'run', '--trace', dir, '--user-data', 'data.bin', ...extra, '--', './taintdemo', ...programArgs], { cwd: fx.dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  return dir;
+}

@@ -1,0 +1,210 @@
+// `recording` launches: the standalone adapter replays a process of a real recording (made here with
+// `planescope run --trace`) under planegrind + gdb, driven by DebugClient; and every way such a launch
+// can fail comes back as the launch's error response or as a stop that says what happened.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DebugProtocol } from '@vscode/debugprotocol';
+import { Fixture, Session, buildFixture, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, startSession, waitFor } from './helpers';
+
+describe('debug adapter: replaying a recording (DebugClient, real librecord + valgrind + gdb)', function () {
+  this.timeout(180_000);
+  let fx: Fixture;
+  let recording: string;
+  let session: Session | undefined;
+
+  before(() => {
+    ensureAdapterBuilt();
+    fx = buildFixture();
+    recording = recordFixture(fx, 'rec');
+  });
+  after(() => rmSync(fx.dir, { recursive: true, force: true }));
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') dumpLog(session, this.currentTest.fullTitle());
+    if (session) {
+      await session.dc.terminateRequest().catch(() => undefined);
+      await session.dc.stop().catch(() => undefined);
+    }
+    session = undefined;
+  });
+
+  const launchArgs = (extra: Record<string, unknown> = {}) => ({ recording, process: 'taintdemo', ...extra });
+
+  async function stopAt(marker: string, extra: Record<string, unknown> = {}): Promise<Session> {
+    session = await startSession();
+    await session.dc.hitBreakpoint(launchArgs(extra), { path: fixtureSource, line: markerLine(marker) });
+    return session;
+  }
+
+  async function topFrame(s: Session): Promise<DebugProtocol.StackFrame> {
+    return (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+  }
+
+  async function scopeVariables(s: Session, scope: string): Promise<DebugProtocol.Variable[]> {
+    const frame = await topFrame(s);
+    const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
+    const found = scopes.find((x) => x.name === scope);
+    assert.ok(found, `scope ${scope} in ${scopes.map((x) => x.name)}`);
+    return (await s.dc.variablesRequest({ variablesReference: found.variablesReference })).body.variables;
+  }
+
+  async function locals(s: Session): Promise<Map<string, string>> {
+    return new Map((await scopeVariables(s, 'Locals')).map((v) => [v.name, v.value]));
+  }
+
+  async function step(s: Session, request: 'next' | 'stepBack' | 'reverseContinue' | 'continue'): Promise<DebugProtocol.StoppedEvent> {
+    const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await s.dc.customRequest(request, { threadId: 1 });
+    return stopped;
+  }
+
+  it('stops at a breakpoint at the right line after replaying the recorded reads', async () => {
+    const s = await stopAt('BREAK_HERE');
+    const frame = await topFrame(s);
+    assert.equal(frame.line, markerLine('BREAK_HERE'));
+    assert.equal(frame.name, 'main');
+    assert.deepEqual(s.events, ['initialized', 'continued', 'stopped']);
+  });
+
+  it('shows the recorded run\'s local values', async () => {
+    const s = await stopAt('BREAK_HERE');
+    const l = await locals(s);
+    assert.equal(l.get('fixed')?.split(' ')[0], '42');
+    assert.equal(l.get('count')?.split(' ')[0], String(fx.data.length));
+    assert.equal(l.get('fd')?.split(' ')[0], '3', 'the replay opens the data file at the recorded fd number');
+    assert.match(l.get('path') ?? '', /"data\.bin"/);
+  });
+
+  it('shows the Taint scope: the buffer read from the user-data file with its file label, a constant-derived local clean', async () => {
+    const s = await stopAt('BREAK_HERE');
+    const taint = await scopeVariables(s, 'Taint');
+    const buf = taint.find((v) => v.name === 'buf');
+    assert.ok(buf, JSON.stringify(taint));
+    assert.match(buf.value, new RegExp(`^tainted ${fx.data.length}/32 B`));
+    const fixed = taint.find((v) => v.name === 'fixed');
+    assert.ok(fixed && /^clean/.test(fixed.value), JSON.stringify(fixed));
+    const runs = (await s.dc.variablesRequest({ variablesReference: buf.variablesReference })).body.variables;
+    const labels = (await s.dc.variablesRequest({ variablesReference: runs[0].variablesReference })).body.variables;
+    assert.ok(labels.some((l) => l.value.includes(fx.dataFile)), `the label names ${fx.dataFile}: ${JSON.stringify(labels)}`);
+  });
+
+  it('steps back to the previous line with the previous locals', async () => {
+    const s = await stopAt('BREAK_HERE');
+    await step(s, 'next');
+    assert.equal((await topFrame(s)).line, markerLine('STEP_1'));
+    const atStep1 = await locals(s);
+    await step(s, 'next');
+    assert.equal((await topFrame(s)).line, markerLine('STEP_2'));
+    assert.equal((await locals(s)).get('doubled')?.split(' ')[0], '84');
+    await step(s, 'stepBack');
+    assert.equal((await topFrame(s)).line, markerLine('STEP_1'));
+    assert.deepEqual(await locals(s), atStep1);
+  });
+
+  it('terminate leaves no valgrind, vgdb or gdb process behind', async () => {
+    const s = await stopAt('BREAK_HERE');
+    const byProgram = processesMentioning(fx.program);
+    const fifoDir = /--vgdb-prefix=(\S+)\/vgdb/.exec(byProgram.map((p) => p.cmdline).join(' '))?.[1];
+    assert.ok(fifoDir, `valgrind runs with a private vgdb prefix: ${JSON.stringify(byProgram)}`);
+    const leftovers = () => [...processesMentioning(fx.program), ...processesMentioning(fifoDir)];
+    assert.ok(leftovers().some((p) => /valgrind|planegrind/.test(p.cmdline)), JSON.stringify(leftovers()));
+    assert.ok(leftovers().some((p) => /\bgdb\b/.test(p.cmdline)), JSON.stringify(leftovers()));
+    assert.ok(leftovers().some((p) => /vgdb --vgdb-prefix/.test(p.cmdline)), JSON.stringify(leftovers()));
+    await s.dc.terminateRequest();
+    await waitFor(() => leftovers().length === 0, `every debug process to exit (left: ${JSON.stringify(leftovers())})`);
+  });
+
+  describe('errors', () => {
+    async function launchError(args: Record<string, unknown>): Promise<string> {
+      session = await startSession();
+      const err = await session.dc.launch(args).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      await session.dc.stop();
+      session = undefined;
+      assert.ok(err, 'launch must fail');
+      return err.message;
+    }
+
+    /** A copy of the recording, to damage. */
+    function copyRecording(name: string): string {
+      const dir = join(fx.dir, name);
+      cpSync(recording, dir, { recursive: true });
+      return dir;
+    }
+
+    const logOf = (dir: string) => join(dir, readdirSync(dir).find((f) => f.endsWith('.rec'))!);
+
+    it('a missing recording, a corrupt manifest, a corrupt log', async () => {
+      assert.match(await launchError({ recording: join(fx.dir, 'no-such-recording'), process: 'taintdemo' }), /recording .*no-such-recording does not exist: record a run with `planescope run --trace/);
+      const corrupt = copyRecording('corrupt-manifest');
+      writeFileSync(join(corrupt, 'manifest.json'), '{ not json');
+      assert.match(await launchError({ recording: corrupt, process: 'taintdemo' }), /corrupt: manifest\.json cannot be read/);
+      const badLog = copyRecording('corrupt-log');
+      writeFileSync(logOf(badLog), 'garbage');
+      assert.match(await launchError({ recording: badLog, process: 'taintdemo' }), /corrupt: .*\.rec is not a Planescope recording/);
+      assert.match(await launchError({ recording: fx.dir, process: 'taintdemo' }), /is not a recording, or an incomplete one: it has no manifest\.json/);
+    });
+
+    it('an unknown process, listing the recorded ones', async () => {
+      const message = await launchError({ recording, process: 'master' });
+      assert.match(message, /has no process "master": it holds taintdemo\.\d+ \(taintdemo, pid \d+\)/);
+    });
+
+    it('a binary rebuilt since the recording (build-id mismatch)', async () => {
+      const other = buildFixture();
+      try {
+        const rec = recordFixture(other, 'rec');
+        execFileSync('gcc', ['-g', '-O1', '-o', other.program, fixtureSource]);
+        assert.match(await launchError({ recording: rec, process: 'taintdemo' }), /refusing to replay .*has build-id [0-9a-f]+ but the recording was made from build-id [0-9a-f]+; the program was rebuilt/);
+      } finally {
+        rmSync(other.dir, { recursive: true, force: true });
+      }
+    });
+
+    it('gdb not installed', async () => {
+      assert.match(await launchError(launchArgs({ gdbPath: '/nonexistent/gdb' })), /gdb was configured as "\/nonexistent\/gdb"/);
+    });
+
+    it('a replay that diverges: stops at the divergent call with the report (call, log position, source line)', async () => {
+      const other = buildFixture();
+      try {
+        const rec = recordFixture(other, 'rec', ['--record-data', 'by-reference']);
+        writeFileSync(other.dataFile, 'other bytes now!');
+        session = await startSession();
+        const s = session;
+        const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+        await Promise.all([s.dc.configurationSequence(), s.dc.launch({ recording: rec, process: 'taintdemo' })]);
+        const stop = (await stopped).body;
+        assert.equal(stop.reason, 'exception');
+        assert.match(stop.text ?? '', /diverged from the recording at read\(user data, by reference\), log record \d+ \(byte \d+\), main at .*taintdemo\.c:\d+: user-data file .*data\.bin changed since the recording/);
+        assert.equal(Number(/taintdemo\.c:(\d+)/.exec(stop.text!)![1]), markerLine('READ_HERE'), 'the source line of the divergent call');
+        const info = await s.dc.customRequest('exceptionInfo', { threadId: 1 });
+        assert.equal(info.body.exceptionId, 'replay divergence');
+        assert.ok(s.output.some((o) => o.includes('diverged from the recording')), JSON.stringify(s.output));
+      } finally {
+        rmSync(other.dir, { recursive: true, force: true });
+      }
+    });
+
+    it('the end of a truncated recording: stops where the log ends and says it is truncated', async () => {
+      const cut = copyRecording('truncated');
+      const log = logOf(cut);
+      // Cut inside the last record (the user-data read; the end record is gone too).
+      const size = readFileSync(log).length;
+      truncateSync(log, size - 60);
+      session = await startSession();
+      const s = session;
+      const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      await Promise.all([s.dc.configurationSequence(), s.dc.launch({ recording: cut, process: 'taintdemo' })]);
+      const stop = (await stopped).body;
+      assert.equal(stop.reason, 'exception');
+      assert.match(stop.text ?? '', /reached the end of the recording at .*: the log is truncated/);
+      const info = await s.dc.customRequest('exceptionInfo', { threadId: 1 });
+      assert.equal(info.body.exceptionId, 'end of recording');
+    });
+  });
+});
