@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { linesCommand } from '../../src/cli/commands/lines';
 import { classifyLogs } from '../../src/core/classify/classify';
 import { openPlanesDatabaseBytes } from '../../src/core/db/reader';
 import { readTaintLog } from '../../src/core/taintLog/reader';
@@ -94,6 +95,21 @@ describe('classify (synthetic text logs through the parser)', () => {
     assert.equal(warnings.filter((w) => /name labels that no label record defines/.test(w)).length, 4, warnings.join('\n'));
     assert.equal(lines.get(11)!.siteIds.length, 0, 'labels without any pointer site');
     db.close();
+    // `planescope lines` says where each line's data came from.
+    const dbFile = join(dir, 'l.planes.db');
+    writeFileSync(dbFile, result.bytes);
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => printed.push(a.join(' '));
+    try {
+      assert.equal(await linesCommand.run([dbFile, src2]), 0);
+    } finally {
+      console.log = log;
+    }
+    const row = (line: number) => printed.find((p) => p.startsWith(String(line).padStart(6)))!;
+    assert.match(row(11), / D .*\[from data\/a bytes 0\.\.64 \+1 more\]$/);
+    assert.match(row(12), /\[from data\/a bytes 0\.\.64, data\/a bytes 64\.\.128 \+1 more\]$/, 'a mixed label: its sources');
+    assert.doesNotMatch(row(10), /from/);
   });
 
 

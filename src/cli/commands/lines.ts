@@ -18,6 +18,17 @@ export function findSourceFile(db: PlanesDatabase, file: string): string {
   throw new UserError(`lines: ${file} has no classified lines in ${db.path} (it never executed in the runs, or was compiled without -g); \`planescope lines ${db.path} --list\` shows the files it has`);
 }
 
+/** Where a line's tainted data came from: its first label (a mixed one by its sources), and how many more. */
+function provenance(db: PlanesDatabase, labels: number[]): string {
+  if (labels.length === 0) return '';
+  const chain = db.labelChain(labels[0]);
+  if (chain.length === 0) return '';
+  // A message label's text names the sender's origin already; a mixed one is shown by its sources.
+  const sources = chain[0].file || chain[0].message ? [chain[0]] : chain.filter((step) => step.file || step.message);
+  const text = sources.length ? sources.slice(0, 3).map((step) => step.text).join(', ') + (sources.length > 3 ? ', …' : '') : chain[0].text;
+  return `  [from ${text}${labels.length > 1 ? ` +${labels.length - 1} more` : ''}]`;
+}
+
 export const linesCommand: Command = {
   name: 'lines',
   summary: 'per-line planes of one source file (plane, instruction counts, executions, functions)',
@@ -25,7 +36,9 @@ export const linesCommand: Command = {
        planescope lines APP.planes.db --list
 
 Prints each executed line of FILE with its plane (C control, D data, M mixed), the number of
-control- and data-plane static instructions on it, its executions and the functions it belongs to.
+control- and data-plane static instructions on it, its executions, the functions it belongs to,
+its pointer sites and where its tainted data came from (a user-data file range or a message; --json
+has every label id, for \`labelChain\`).
 FILE is the absolute path recorded in DWARF or a unique trailing part of it (e.g. src/crc.c).
 --list prints the source files the database knows, with their sha256 at classify time.`,
   async run(args) {
@@ -50,7 +63,7 @@ FILE is the absolute path recorded in DWARF or a unique trailing part of it (e.g
       console.log('  line  plane  ctl  data  executions  functions');
       const letter = { control: 'C', data: 'D', mixed: 'M' } as const;
       for (const l of lines) {
-        console.log(`${String(l.line).padStart(6)}  ${letter[l.plane]}     ${String(l.controlInstructions).padStart(4)} ${String(l.dataInstructions).padStart(5)}  ${String(l.executions).padStart(10)}  ${l.functions.join(', ')}${l.siteIds.length ? `  [sites ${l.siteIds.join(',')}]` : ''}`);
+        console.log(`${String(l.line).padStart(6)}  ${letter[l.plane]}     ${String(l.controlInstructions).padStart(4)} ${String(l.dataInstructions).padStart(5)}  ${String(l.executions).padStart(10)}  ${l.functions.join(', ')}${l.siteIds.length ? `  [sites ${l.siteIds.join(',')}]` : ''}${provenance(db, l.labels)}`);
       }
       return 0;
     } finally {
