@@ -251,26 +251,36 @@ static void end_previous_image(const HChar *prev, const HChar *next)
 
 /* Before an execve: tell the image that valgrind starts for the new program (--trace-children=yes)
    its exec number and this log, through the options the core passes on. Replaces the values a
-   failed exec set. */
+   failed exec (or the exec that started this image) set; value NULL removes the option. */
 static void set_exec_option(const HChar *prefix, const HChar *value)
 {
    XArray *args = VG_(args_for_valgrind);
    if (!args) return;
-   HChar *opt = PG_MALLOC("pg.execopt", VG_(strlen)(prefix) + VG_(strlen)(value) + 1);
-   VG_(sprintf)(opt, "%s%s", prefix, value);
+   HChar *opt = NULL;
+   if (value) {
+      opt = PG_MALLOC("pg.execopt", VG_(strlen)(prefix) + VG_(strlen)(value) + 1);
+      VG_(sprintf)(opt, "%s%s", prefix, value);
+   }
    for (Word i = VG_(args_for_valgrind_noexecpass); i < VG_(sizeXA)(args); i++) {
       HChar **a = VG_(indexXA)(args, i);
       if (VG_(strncmp)(*a, prefix, VG_(strlen)(prefix)) == 0) {
-         *a = opt;
+         if (opt) *a = opt;
+         else VG_(removeIndexXA)(args, i);
          return;
       }
    }
-   VG_(addToXA)(args, &opt);
+   if (opt) VG_(addToXA)(args, &opt);
 }
 
 void pg_log_before_exec(void)
 {
-   if (log_fd < 0 || ended) return;
+   if (log_fd < 0 || ended) {
+      /* no log of ours to follow: the new image names its log from the pattern, not after the log
+         of the exec that started this image */
+      set_exec_option("--exec-seq=", NULL);
+      set_exec_option("--exec-prev-log=", NULL);
+      return;
+   }
    HChar seq[32];
    VG_(sprintf)(seq, "%llu", pg_clo_exec_seq + 1);
    set_exec_option("--exec-seq=", seq);
