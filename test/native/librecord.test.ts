@@ -118,13 +118,13 @@ describe('librecord message tagging (native)', function () {
   const sizes = [1, 2, 7, 100, 1000, 4095, 65536, 1048579, 5, 300000, 3];
 
   /** What a tagged `tagpeer client sizes` puts on the wire to a plain Node server, and its stderr. */
-  async function rawWire(extraEnv: NodeJS.ProcessEnv, peers?: (port: number) => string): Promise<{ wire: Buffer; stderr: string }> {
+  async function rawWire(extraEnv: NodeJS.ProcessEnv, peers?: (port: number) => string, listenPort = 0): Promise<{ wire: Buffer; stderr: string }> {
     const chunks: Buffer[] = [];
     const server = createServer((socket) => {
       socket.on('data', (d) => chunks.push(d));
       socket.on('end', () => socket.end());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(listenPort, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const e = { ...env(true), ...extraEnv, ...(peers ? { PLANESCOPE_TAG_PEERS: peers(port) } : {}) };
     const client = spawn(peer, ['client', 'sizes', String(port)], { env: e, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -160,7 +160,7 @@ describe('librecord message tagging (native)', function () {
     assert.match(bad.stderr, /PLANESCOPE_TAG_PEERS: 'not-an-address' is not ADDR, ADDR:PORT, \[ADDR6\]:PORT or \*/);
   });
 
-  it('a librecord listener announces itself in the run directory while it listens', async () => {
+  it('a librecord listener announces itself while it listens; once it is killed, a plain server on its port gets plain bytes', async () => {
     let serverErr = '';
     const server = spawn(peer, ['server', 'sizes'], { env: env(true), stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(server);
@@ -169,6 +169,13 @@ describe('librecord message tagging (native)', function () {
     const names = readdirSync(rundir()).filter((n) => n.startsWith(`t${port}@`));
     assert.deepEqual(names.map((n) => n.replace(/%[0-9a-f]{16}$/, '%NS')), [`t${port}@127.0.0.1%NS`]);
     server.kill('SIGKILL');
+    await waitExit(server);
+    // its name stays behind (SIGKILL), but no process answers it any more
+    assert.ok(readdirSync(rundir()).includes(names[0]), 'the stale name is still there');
+    const { wire, stderr } = await rawWire({}, undefined, Number(port));
+    const total = sizes.reduce((a, b) => a + b);
+    assert.ok(wire.equals(generated(total)), `exactly the application's bytes (${wire.length} of ${total})`);
+    assert.equal(warnings(stderr), 1, stderr);
   });
 
   it('puts a hello and one frame header per send() on the wire to a peer listed as running librecord', async () => {
