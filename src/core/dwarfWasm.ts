@@ -11,6 +11,8 @@ export interface DwarfWasmExports {
   ps_free(ptr: number, size: number): void;
   /** Builds the line index from `count` (section id, ptr, len) u32 triples; 0 = ok, 1 = error message. */
   ps_build_index(table: number, count: number): number;
+  /** Adds the address -> row map to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */
+  ps_build_address_map(): number;
   /** Adds the functions to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */
   ps_build_functions(): number;
   /** Renders the next chunk (about `limit` bytes, 0 = 1 MiB) of objdump --dwarf=decodedline text (restart != 0: from the start); its length, 0 at the end. */
@@ -22,7 +24,7 @@ export interface DwarfWasmExports {
   ps_result_len(): number;
 }
 
-export const DWARF_WASM_ABI = 4;
+export const DWARF_WASM_ABI = 5;
 
 let compiled: WebAssembly.Module | undefined;
 

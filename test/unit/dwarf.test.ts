@@ -274,7 +274,7 @@ describe('DWARF layer vs binutils and LLVM', function () {
     }
   });
 
-  it('reads functions only when a lookup needs them, leaving the line arrays intact', () => {
+  it('reads functions and builds the address map only when a lookup needs them, leaving the rows intact', () => {
     clearModuleIndexCache();
     const index = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
     const rowsBefore = ourRows(index);
@@ -282,9 +282,14 @@ describe('DWARF layer vs binutils and LLVM', function () {
     writeObjdumpDecodedLine(index, 'bin', (c) => (bytes += c.length));
     assert.ok(bytes > 1000);
     assert.equal(index.data.functionsBuilt, false, 'listing rows must not walk .debug_info');
-    assert.equal(index.data.funcs.length, 0);
+    assert.equal(index.data.addressMapBuilt, false, 'listing rows needs no address map');
+    assert.equal(index.data.funcs.length + index.data.lkAddr.length, 0);
+    const first = index.rowAt(index.rowAddress(0)); // the last row at that address (as binutils)
+    assert.equal(index.rowAddress(first), index.rowAddress(0), 'the first row lookup builds the address map');
+    assert.equal(index.data.functionsBuilt, false);
+    assert.ok(index.data.lkAddr.length > 0);
     const info = index.lookup(index.rowAddress(0));
-    assert.ok(info && info.function !== '??', 'the first lookup reads the functions');
+    assert.ok(info && info.function !== '??', 'the first function lookup reads the functions');
     assert.equal(index.data.functionsBuilt, true);
     assert.ok(index.data.funcs.length > 0);
     // The function pass may grow wasm memory and move arrays: the index must read the fresh views.

@@ -70,6 +70,7 @@ pub struct Builder<'d> {
     ranges: Vec<(u64, u64, u32)>,
     /// [start, end) of each sequence's entries in out.lk_addr/lk_row, in program order.
     seqs: Vec<(usize, usize)>,
+    address_map_done: bool,
     /// Units whose line pass succeeded: the only ones the function pass reads (as before the split).
     lines_ok: Vec<bool>,
     functions_done: bool,
@@ -77,8 +78,9 @@ pub struct Builder<'d> {
     warnings: u32,
 }
 
-/// The line pass: every unit's line program, the file table and the address -> row map. Functions
-/// (the .debug_info walk, which `dwarf lines` never needs) come later from `functions()`.
+/// The line pass: every unit's line program and the file table. The address -> row map and the
+/// functions (the .debug_info walk), which `dwarf lines` never needs, come later from
+/// `address_map()` and `functions()`.
 pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static>, String> {
     let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
         let data = section_slot(id).map(|i| sections[i]).unwrap_or(&[]);
@@ -97,6 +99,7 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static
         unit_cache: FxMap::default(),
         ranges: Vec::new(),
         seqs: Vec::new(),
+        address_map_done: false,
         lines_ok: Vec::new(),
         functions_done: false,
         first_warning: None,
@@ -123,8 +126,6 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static
     let estimate = sections[2].len() / 3;
     b.out.row_addr.reserve(estimate);
     b.out.row_data.reserve(estimate);
-    b.out.lk_addr.reserve(estimate / 2);
-    b.out.lk_row.reserve(estimate / 2);
     let headers: Vec<gimli::UnitHeader<R>> = b.unit_starts.iter().map(|(_, h)| *h).collect();
     let mut ok_units = 0;
     for (i, h) in headers.into_iter().enumerate() {
@@ -141,8 +142,6 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static
     if ok_units == 0 {
         return Err(b.first_warning.take().unwrap_or_else(|| "no readable compilation unit".to_string()));
     }
-    // address -> line row: sequences in address order, the later one winning at a shared address.
-    b.order_lookup();
     b.update_warning();
     Ok(b)
 }
@@ -297,9 +296,6 @@ impl<'d> Builder<'d> {
             let mut instructions = program.header().instructions();
             let mut row = LineRow::new(program.header());
             let mut file_set = false;
-            // Lookup entries go straight into the output arrays (first-touching memory is what costs);
-            // finish() only reorders them if the sequences are not already in address order.
-            let mut seq_start = self.out.lk_addr.len();
             // objdump's view: rows at one address are numbered 0, 1, ...; the count restarts when an
             // advance moves the address or DW_LNE_set_address runs (not for DW_LNS_fixed_advance_pc).
             let mut view: u32 = 0;
@@ -334,35 +330,60 @@ impl<'d> Builder<'d> {
                     | ((version >= 5 && !file_set) as u32) << 2
                     | view.min(VIEW_MAX) << VIEW_SHIFT;
                 view = view.saturating_add(1);
-                let index = self.out.row_addr.len() as u32;
                 self.out.row_addr.push(address as f64);
                 self.out.row_data.push([file, line, column, flags, row.discriminator().min(u32::MAX as u64) as u32]);
-                // binutils keeps only the last row at an address within a sequence.
-                let target = if row.end_sequence() { NONE } else { index };
-                let n = self.out.lk_addr.len();
-                if n > seq_start && self.out.lk_addr[n - 1] == address as f64 {
-                    self.out.lk_row[n - 1] = target;
-                } else {
-                    self.out.lk_addr.push(address as f64);
-                    self.out.lk_row.push(target);
-                }
                 if row.end_sequence() {
-                    self.seqs.push((seq_start, self.out.lk_addr.len()));
-                    seq_start = self.out.lk_addr.len();
                     file_set = false;
                     view = 0;
                 }
                 row.reset(program.header());
             }
-            let n = self.out.lk_addr.len();
+        }
+        Ok(())
+    }
+
+    /// The address -> row map (out.lk_addr/lk_row), built from the rows on first use: listing rows
+    /// never needs it. Runs once; later calls do nothing.
+    pub fn address_map(&mut self) {
+        if self.address_map_done {
+            return;
+        }
+        self.address_map_done = true;
+        let rows = self.out.row_addr.len();
+        self.out.lk_addr.reserve(rows / 2 + 1);
+        self.out.lk_row.reserve(rows / 2 + 1);
+        let firsts: Vec<usize> = self.out.cus.iter().map(|c| c[0] as usize).collect();
+        for (k, &first) in firsts.iter().enumerate() {
+            let end = firsts.get(k + 1).copied().unwrap_or(rows).min(rows);
+            let (addr, lk_row) = (&mut self.out.lk_addr, &mut self.out.lk_row);
+            let mut seq_start = addr.len();
+            for i in first.min(end)..end {
+                let address = self.out.row_addr[i];
+                let end_sequence = self.out.row_data[i][3] & 2 != 0;
+                // binutils keeps only the last row at an address within a sequence.
+                let target = if end_sequence { NONE } else { i as u32 };
+                let n = addr.len();
+                if n > seq_start && addr[n - 1] == address {
+                    lk_row[n - 1] = target;
+                } else {
+                    addr.push(address);
+                    lk_row.push(target);
+                }
+                if end_sequence {
+                    self.seqs.push((seq_start, addr.len()));
+                    seq_start = addr.len();
+                }
+            }
+            let n = addr.len();
             if n > seq_start {
                 // A sequence without end_sequence (truncated program): close it after its last row.
-                self.out.lk_addr.push(self.out.lk_addr[n - 1] + 1.0);
-                self.out.lk_row.push(NONE);
+                addr.push(addr[n - 1] + 1.0);
+                lk_row.push(NONE);
                 self.seqs.push((seq_start, n + 1));
             }
         }
-        Ok(())
+        // Sequences in address order, the later one winning at a shared address.
+        self.order_lookup();
     }
 
     #[inline(never)]

@@ -1,7 +1,8 @@
 //! DWARF decoding for Planescope, compiled to wasm32 with a plain C ABI (no wasm-bindgen).
 //! The host copies section bytes into memory obtained from `ps_alloc`, calls `ps_build_index` with a
 //! table of (section id, pointer, length) triples, and views the resulting arrays in wasm memory.
-//! The function pass (`ps_build_functions`) and the objdump text (`ps_text_next`) run later, on demand.
+//! The address map (`ps_build_address_map`), the function pass (`ps_build_functions`) and the objdump
+//! text (`ps_text_next`) run later, on demand.
 //! A panic aborts (traps); the host uses a fresh instance per module, so a trap never poisons another.
 
 mod index;
@@ -13,7 +14,7 @@ use std::alloc::{alloc, dealloc, Layout};
 /// ABI version, checked by the TypeScript loader so a stale .wasm is never used silently.
 #[no_mangle]
 pub extern "C" fn ps_abi_version() -> u32 {
-    4
+    5
 }
 
 /// Allocates `size` bytes (8-aligned) in wasm memory for the host to fill.
@@ -77,6 +78,22 @@ pub extern "C" fn ps_build_functions() -> u32 {
         match INDEX.as_mut() {
             Some(builder) => {
                 builder.functions();
+                RESULT = builder.out().table();
+                0
+            }
+            None => 1,
+        }
+    }
+}
+
+/// Adds the address -> row map to the index built by ps_build_index. Returns 0 (the table at
+/// ps_result_ptr is updated: arrays may have moved), or 1 when there is no index.
+#[no_mangle]
+pub extern "C" fn ps_build_address_map() -> u32 {
+    unsafe {
+        match INDEX.as_mut() {
+            Some(builder) => {
+                builder.address_map();
                 RESULT = builder.out().table();
                 0
             }

@@ -1,8 +1,8 @@
 //! The index handed to the host. Each array stays where Rust built it; the host reads a table of
 //! (pointer, byte length, count) and views the arrays in wasm memory in place (Float64Array/
-//! Uint32Array): no serialisation, no per-row objects across the boundary. funcs, segAddr and segFunc
-//! are empty until the function pass (ps_build_functions), which may move every array: the host
-//! re-reads the table after it.
+//! Uint32Array): no serialisation, no per-row objects across the boundary. lkAddr and lkRow are empty
+//! until ps_build_address_map, funcs, segAddr and segFunc until the function pass
+//! (ps_build_functions); either may move every array: the host re-reads the table after them.
 //! Table (u32s): magic, format, then for each array below ptr, bytes, count; then warning ptr, len.
 //!   strings  UTF-8 bytes
 //!   files    nFiles x u32[6]: absolute path off/len, table name off/len, objdump switch header off/len

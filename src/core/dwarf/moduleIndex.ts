@@ -284,6 +284,7 @@ export class DwarfModuleIndex implements ModuleIndex {
 
   /** The line-table row covering `offset` (the last row at that address), or -1. */
   rowAt(offset: number): number {
+    this.data.buildAddressMap();
     const i = floorIndex(this.data.lkAddr, offset);
     if (i < 0) return -1;
     const row = this.data.lkRow[i];

@@ -45,8 +45,9 @@ function trapError(e: Error, doing: string): WasmIndexError {
 
 /**
  * The decoded module: every array indexed as described in wasm/src/out.rs, viewed where the .wasm
- * built it. The line arrays are there from the start; funcs/segAddr/segFunc stay empty until
- * `buildFunctions()` (the .debug_info walk, which listing rows never needs). A call into the instance
+ * built it. The rows, files and units are there from the start; lkAddr/lkRow stay empty until
+ * `buildAddressMap()` and funcs/segAddr/segFunc until `buildFunctions()` (the .debug_info walk):
+ * listing rows needs neither. A call into the instance
  * can grow its memory, which detaches every view, so each call is followed by a fresh view of the
  * table: read the arrays from this object after such a call, not from variables taken before it.
  */
@@ -68,6 +69,7 @@ export class ModuleData {
   /** The first problem met in units that were skipped, if any. */
   warning?: string;
   private functions = false;
+  private addressMap = false;
   /** Set once the instance trapped: nothing may call into it again. */
   private dead = false;
 
@@ -78,30 +80,53 @@ export class ModuleData {
   get functionsBuilt(): boolean {
     return this.functions;
   }
+  get addressMapBuilt(): boolean {
+    return this.addressMap;
+  }
 
-  /**
-   * Runs the function pass once. A trap there leaves the line index usable: the functions stay empty
-   * and `warning` says why (the copies of strings and files survive what the trap left behind).
-   */
+  /** Builds the address -> row map (lkAddr/lkRow) once; see `pass` for a trap. */
+  buildAddressMap(): void {
+    if (this.addressMap) return;
+    this.addressMap = true;
+    this.pass('building the address map', () => this.wasm.ps_build_address_map(), () => {
+      this.lkAddr = new Float64Array(0);
+      this.lkRow = new Uint32Array(0);
+    });
+  }
+
+  /** Runs the function pass once; see `pass` for a trap. */
   buildFunctions(): void {
     if (this.functions) return;
     this.functions = true;
-    if (this.dead) return;
+    this.pass('reading functions', () => this.wasm.ps_build_functions(), () => {
+      this.funcs = new Uint32Array(0);
+      this.segAddr = new Float64Array(0);
+      this.segFunc = new Uint32Array(0);
+    });
+  }
+
+  /**
+   * A later pass over the built line index. A trap there leaves what was built before usable: the
+   * result table still lists it (it is replaced only when a pass succeeds) and no pass changes the
+   * arrays of another, except strings and files, which are copied first because a trap can leave
+   * their old memory freed. What the pass was building stays empty (`empty`), `warning` says why,
+   * and the instance is not called again.
+   */
+  private pass(doing: string, run: () => void, empty: () => void): void {
+    if (this.dead) return empty();
     const { warning } = this;
     const strings = this.strings.slice();
     const files = this.files.slice();
     try {
-      this.wasm.ps_build_functions();
+      run();
     } catch (e) {
       if (!isTrap(e)) throw e;
       this.dead = true;
       this.view();
       this.strings = strings;
       this.files = files;
-      this.funcs = new Uint32Array(0);
-      this.segAddr = new Float64Array(0);
-      this.segFunc = new Uint32Array(0);
-      const problem = trapError(e, 'reading functions').message;
+      empty();
+      const problem = trapError(e, doing).message;
       this.warning = warning ? `${warning}; ${problem}` : problem;
       return;
     }
