@@ -389,7 +389,7 @@ void lr_peers_init(void)
    char *copy = strdup(v);
    if (!copy) return;
    int cap = 1;
-   for (const char *p = v; *p; p++) cap += *p == ',' || *p == ' ';
+   for (const char *p = v; *p; p++) cap += strchr(", \t\n", *p) != NULL;
    listed = calloc(cap, sizeof *listed);
    char *save = NULL;
    for (char *tok = strtok_r(copy, ", \t\n", &save); tok && listed && n_listed < cap; tok = strtok_r(NULL, ", \t\n", &save)) {

@@ -153,7 +153,7 @@ describe('librecord message tagging (native)', function () {
   });
 
   it('PLANESCOPE_TAG_PEERS: a peer listed with ! is talked to untagged without a warning; a bad entry is named', async () => {
-    const quiet = await rawWire({}, (port) => `10.1.2.3:9, !127.0.0.1:${port}`);
+    const quiet = await rawWire({}, (port) => `10.1.2.3:9\t[::1]:9\t!127.0.0.1:${port}`);
     assert.equal(quiet.wire.length, sizes.reduce((a, b) => a + b));
     assert.doesNotMatch(quiet.stderr, /warning/);
     const bad = await rawWire({}, () => 'not-an-address');
