@@ -1,7 +1,7 @@
 // The .vsix holds exactly what runs (bundles, .wasm, native binaries, media, syntaxes) and stays small.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, planescopeVersion } from '../../src/core/assets';
 
@@ -51,5 +51,41 @@ describe('npm run package', () => {
 
   it('is smaller than 15 MB', () => {
     assert.ok(statSync(vsix).size < 15 * 1024 * 1024, `${statSync(vsix).size} bytes`);
+  });
+});
+
+describe('package.json contributions', () => {
+  interface MenuEntry {
+    command: string;
+    when?: string;
+  }
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    capabilities: { untrustedWorkspaces: { supported: unknown } };
+    contributes: { commands: { command: string }[]; menus: Record<string, MenuEntry[]> };
+  };
+  const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+
+  it('names only contributed commands in its menus (a typo there hides the entry without an error)', () => {
+    const unknown = Object.entries(manifest.contributes.menus).flatMap(([menu, entries]) =>
+      entries.filter((e) => !commands.has(e.command)).map((e) => `${menu}: ${e.command}`),
+    );
+    assert.deepEqual(unknown, []);
+  });
+
+  it('offers the Explorer entries on databases and on folders', () => {
+    const explorer = manifest.contributes.menus['explorer/context'];
+    const open = explorer.find((e) => e.command === 'planescope.openDatabase');
+    const classify = explorer.find((e) => e.command === 'planescope.classifyTrace');
+    assert.ok(open?.when && classify?.when, JSON.stringify(explorer));
+    // The when clause's regular expression, as VS Code evaluates `resourceFilename =~ /.../`.
+    const pattern = /resourceFilename =~ \/(.*)\/$/.exec(open.when);
+    assert.ok(pattern, open.when);
+    const re = new RegExp(pattern[1]);
+    assert.ok(re.test('app.planes.db') && !re.test('app.db') && !re.test('planes.db.bak'));
+    assert.equal(classify.when, 'explorerResourceIsFolder');
+  });
+
+  it('declares limited support of untrusted workspaces (databases are read, nothing is run)', () => {
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
   });
 });
