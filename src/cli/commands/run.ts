@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { which } from '../../core/processes';
 import { analysisEnv, planegrindArgs } from '../../core/analysisCommand';
 import { Command, UserError } from '../command';
@@ -81,7 +81,9 @@ export const runCommand: Command = {
     } catch (e) {
       throw new UserError(`run: ${(e as Error).message}`);
     }
-    const before = new Set(readdirSync(dir));
+    // a log of a reused pid replaces an older file of the same name: compare modification times too
+    const mtime = (f: string) => statSync(join(dir, f), { throwIfNoEntry: false })?.mtimeMs;
+    const before = new Map(readdirSync(dir).map((f) => [f, mtime(f)]));
     const vgArgs = planegrindArgs(
       { logPattern: `${dir}/${name}.%p.taintlog`, userData, pointerPolicy: policy, traceChildren: true },
       cmd,
@@ -100,7 +102,7 @@ export const runCommand: Command = {
     });
     process.off('SIGINT', ignore);
     process.off('SIGTERM', ignore);
-    const logs = readdirSync(dir).filter((f) => f.endsWith('.taintlog') && !before.has(f));
+    const logs = readdirSync(dir).filter((f) => f.endsWith('.taintlog') && (!before.has(f) || before.get(f) !== mtime(f)));
     // planegrind opens its log before the program starts: no log means valgrind refused to start
     // (a bad option, an unwritable log), and it has already said why on stderr
     if (!logs.length && (signal || code !== 0)) {
