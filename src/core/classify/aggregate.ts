@@ -2,6 +2,7 @@
 // offset) with its plane, source attribution and per-line / per-function aggregates.
 import type { PointerPolicy } from '../taintLog/types';
 import { Attribution, isSystemSource, ModuleSource } from './attribute';
+import { keyOrder } from './keyOrder';
 import { InstructionLabels, InstructionTable, RunMerger } from './merge';
 import { INSN_INLINED, INSN_SYSTEM_SOURCE, PLANE_CONTROL, PLANE_DATA } from '../db/schema';
 
@@ -126,6 +127,7 @@ export class GlobalInstructions {
       this.execSens[g] += table.execSens[r];
       this.taintSens[g] += table.taintSens[r];
     }
+    this.sortByKey();
     const m = this.size;
     this.plane = new Uint8Array(m);
     this.executions = new Float64Array(m);
@@ -135,6 +137,26 @@ export class GlobalInstructions {
     this.func = new Int32Array(m).fill(-1);
     this.outer = new Int32Array(m).fill(-1);
     this.flags = new Uint8Array(m);
+  }
+
+  /** Puts the rows in (module, offset) order: DWARF lookups, line aggregation and the insns table then go in address order. */
+  private sortByKey(): void {
+    const order = keyOrder(this.size, (g) => this.module[g], this.offset);
+    if (!order) return;
+    const newRow = new Int32Array(this.size);
+    for (let i = 0; i < order.length; i++) newRow[order[i]] = i;
+    for (let r = 0; r < this.rowOf.length; r++) this.rowOf[r] = newRow[this.rowOf[r]];
+    const permute = <T extends Uint16Array | Uint32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(this.size);
+      for (let i = 0; i < order.length; i++) b[i] = a[order[i]];
+      return b;
+    };
+    this.module = permute(this.module);
+    this.offset = permute(this.offset);
+    this.execIns = permute(this.execIns);
+    this.taintIns = permute(this.taintIns);
+    this.execSens = permute(this.execSens);
+    this.taintSens = permute(this.taintSens);
   }
 
   classify(primary: PointerPolicy): void {

@@ -82,7 +82,7 @@ export interface MergedMessage {
 }
 
 const MAX_COMPONENTS = 512;
-const MAX_MODULES = 4096;
+export const MAX_MODULES = 4096;
 const OFFSET_SPAN = 2 ** 32;
 
 /**

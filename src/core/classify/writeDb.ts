@@ -8,7 +8,8 @@ import type { GlobalInstructions, LineAgg, LineTable, SourceRegistry } from './a
 import type { LineRecord } from '../db/api';
 import { decidingPolicyIsPrimary } from './aggregate';
 import type { ModuleSource } from './attribute';
-import type { RunMerger } from './merge';
+import { keyOrder } from './keyOrder';
+import { MAX_MODULES, RunMerger } from './merge';
 import type { RecordedProcess } from './recordings';
 
 export interface RankedSiteRow {
@@ -114,23 +115,6 @@ function createSized(SQL: SqlJs, bytes: number): SqlDatabase {
   return new SQL.Database(file);
 }
 
-/**
- * The rows in ascending order of their key columns, so that the WITHOUT ROWID tables are appended to in key
- * order (no page splits); undefined when they already are (one pass).
- */
-function keyOrder(size: number, keys: Array<ArrayLike<number>>): Uint32Array | undefined {
-  const compare = (x: number, y: number) => {
-    for (const k of keys) if (k[x] !== k[y]) return k[x] - k[y];
-    return 0;
-  };
-  let sorted = true;
-  for (let i = 1; i < size && sorted; i++) sorted = compare(i - 1, i) <= 0;
-  if (sorted) return undefined;
-  const order = new Uint32Array(size);
-  for (let i = 0; i < size; i++) order[i] = i;
-  return order.sort(compare);
-}
-
 export async function writeDatabase(model: ClassifiedModel, progress?: (what: string) => void): Promise<Uint8Array> {
   const SQL = await loadSqlJs();
   const db = createSized(SQL, estimateBytes(model));
@@ -155,7 +139,7 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     insertAll(db, 'INSERT INTO functions VALUES (?,?,?,?,?,?,?)', registry.functions.map((f) => [f.id, f.module, f.name, f.controlInsns, f.dataInsns, f.executions, f.dataExecutions]));
 
     progress?.(`writing ${global.size} instructions`);
-    const insnOrder = keyOrder(global.size, [global.module, global.offset]);
+    const insnOrder = keyOrder(global.size, (g) => global.module[g], global.offset);
     insertBatched(db, 'insns', 10, global.size, (p, at, i) => {
       const g = insnOrder ? insnOrder[i] : i;
       p[at] = global.module[g];
@@ -176,7 +160,7 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
       db.run(INSN_COUNTS_VIEW_SQL(merger.components[0].id));
     } else {
       db.run(INSN_COUNTS_TABLE_SQL);
-      const countOrder = keyOrder(table.size, [table.component, table.module, table.offset]);
+      const countOrder = keyOrder(table.size, (r) => table.component[r] * MAX_MODULES + table.module[r], table.offset);
       insertBatched(db, 'insn_counts', 5, table.size, (p, at, i) => {
         const r = countOrder ? countOrder[i] : i;
         const ins = decidingPolicyIsPrimary(primary, table.execIns[r], table.taintIns[r], table.execSens[r], table.taintSens[r]) === (primary === 'insensitive');
