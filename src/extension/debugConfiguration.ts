@@ -4,8 +4,9 @@
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
 
+/** What a recording's manifest.json says of each process (docs/recording.md). */
 interface ManifestProcess {
-  name: string;
+  process: string;
   pid?: number;
   exe: string;
 }
@@ -17,7 +18,7 @@ async function findRecordings(token?: vscode.CancellationToken): Promise<Array<{
   for (const uri of manifests) {
     try {
       const manifest = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
-      if (Array.isArray(manifest?.processes) && manifest.processes.every((p: ManifestProcess) => typeof p?.name === 'string' && typeof p?.exe === 'string')) {
+      if (Array.isArray(manifest?.processes) && manifest.processes.every((p: ManifestProcess) => typeof p?.process === 'string' && typeof p?.exe === 'string')) {
         found.push({ dir: dirname(uri.fsPath), processes: manifest.processes });
       }
     } catch {
@@ -40,9 +41,9 @@ export class PlanescopeConfigurationProvider implements vscode.DebugConfiguratio
         configs.push({
           type: 'planescope',
           request: 'launch',
-          name: `Planescope: replay ${p.name} of ${rec.dir.split('/').pop()}`,
+          name: `Planescope: replay ${p.process} of ${rec.dir.split('/').pop()}`,
           recording: relativeToWorkspace(folder, rec.dir),
-          process: p.name,
+          process: p.process,
           stopOnEntry: false,
         });
       }

@@ -1,5 +1,5 @@
-// e2e: a launch.json `planescope` session in real VS Code stops at a breakpoint and the Variables view
-// shows the Taint scope (the buffer read from the user-data file tainted, a constant-derived local
+// e2e: a launch.json `planescope` session in real VS Code replays a recording (made here with
+// `planescope run --trace`), stops at a breakpoint and the Variables view shows the Taint scope (the buffer read from the user-data file tainted, a constant-derived local
 // clean). Saves a screenshot in test-results/screenshots (PLANESCOPE_UPDATE_SCREENSHOTS=1: into docs/images).
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
@@ -11,8 +11,9 @@ import { repoRoot, useVSCode } from './harness';
 const fixtureSource = join(repoRoot, 'test', 'fixtures', 'debug', 'taintdemo.c');
 const lineOf = (marker: string) => readFileSync(fixtureSource, 'utf8').split('\n').findIndex((l) => l.includes(`/* ${marker} */`)) + 1;
 
-// The workspace: the fixture's source, a user-data file and a launch.json. The program is compiled in
-// the harness's copy of the workspace so its DWARF paths are the paths VS Code shows.
+// The workspace: the fixture's source, a user-data file and a launch.json that replays a recording.
+// The program is compiled and recorded in the harness's copy of the workspace, so its DWARF paths are
+// the paths VS Code shows.
 function makeWorkspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'planescope-e2e-debug-'));
   mkdirSync(join(dir, 'src'));
@@ -27,10 +28,8 @@ function makeWorkspace(): string {
         type: 'planescope',
         request: 'launch',
         name: 'Planescope: taintdemo',
-        program: '${workspaceFolder}/taintdemo',
-        args: ['${workspaceFolder}/data/input.bin'],
-        cwd: '${workspaceFolder}',
-        userData: ['${workspaceFolder}/data/*'],
+        recording: '${workspaceFolder}/trace',
+        process: 'taintdemo',
       },
     ],
   };
@@ -45,6 +44,9 @@ describe('e2e: planescope debug session', function () {
   before(() => {
     const ws = editor.vscode.workspace;
     execFileSync('gcc', ['-g', '-O0', '-o', join(ws, 'taintdemo'), join(ws, 'src', 'taintdemo.c')]);
+    // Record the run (librecord's record mode, native speed); the session replays it.
+    const cli = join(repoRoot, 'dist', 'cli.js');
+    execFileSync(process.execPath, [cli, 'run', '--trace', join(ws, 'trace'), '--user-data', 'data/*', '--', './taintdemo', 'data/input.bin'], { cwd: ws, stdio: ['ignore', 'ignore', 'inherit'] });
   });
 
   it('stops at a breakpoint and the Variables view shows the Taint scope', async () => {
