@@ -362,6 +362,12 @@ describe('planegrind', function () {
       assert.equal(r.code, 42);
       assert.deepEqual(r.log.end, { reason: 'exit', code: 42 });
     });
+
+    it('a process whose last thread calls exit (not exit_group) ends with that code', async () => {
+      const r = await runPg(dir, [compile(dir, 'pg_lastexit', ['-pthread'])]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.deepEqual(r.log.end, { reason: 'exit', code: 3 });
+    });
   });
 
   describe('bad input', () => {
