@@ -3,6 +3,7 @@
 //! with their call sites, and two sorted address maps (address -> innermost function, address -> row).
 //! Corrupt units are skipped with a warning so that one bad CU does not hide the others.
 
+use crate::lineprog;
 use crate::out::{Out, NONE, VIEW_MAX, VIEW_SHIFT};
 use gimli::{
     AttributeValue, ColumnType, DebugInfoOffset, EndianSlice, LineInstruction,
@@ -290,6 +291,37 @@ impl<'d> Builder<'d> {
             self.out.cus.push([self.out.row_addr.len() as u32, no, nl, version, default_file, 0]);
             let file0 = if version >= 5 { self.file_id(unit, header, 0, &mut file_map) } else { NONE };
             self.out.cus.last_mut().unwrap()[5] = file0;
+            // The fast interpreter first; whatever it declines, gimli decodes (the whole unit again).
+            let params = lineprog::Params {
+                min_inst_length: u64::from(header.minimum_instruction_length()),
+                max_ops: u64::from(header.maximum_operations_per_instruction()),
+                default_is_stmt: header.default_is_stmt(),
+                line_base: i64::from(header.line_base()),
+                line_range: header.line_range(),
+                opcode_base: header.opcode_base(),
+                address_size: header.address_size(),
+            };
+            let first_row = self.out.row_addr.len();
+            let fast = lineprog::run(header.raw_program_buf().slice(), &params, |r| {
+                let file = self.file_id(unit, header, r.file, &mut file_map);
+                let flags = r.is_stmt as u32
+                    | (r.end_sequence as u32) << 1
+                    | ((version >= 5 && !r.file_set) as u32) << 2
+                    | r.view.min(VIEW_MAX) << VIEW_SHIFT;
+                self.out.row_addr.push(r.address as f64);
+                self.out.row_data.push([
+                    file,
+                    r.line.min(u32::MAX as u64) as u32,
+                    r.column.min(u32::MAX as u64) as u32,
+                    flags,
+                    r.discriminator.min(u32::MAX as u64) as u32,
+                ]);
+            });
+            if fast.is_ok() {
+                return Ok(());
+            }
+            self.out.row_addr.truncate(first_row);
+            self.out.row_data.truncate(first_row);
             // Rows are computed instruction by instruction (not with LineRows) to know whether the
             // sequence set its file register: binutils reads an unset register as file 0 in DWARF 5.
             let mut program = program;

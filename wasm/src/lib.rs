@@ -6,6 +6,7 @@
 //! A panic aborts (traps); the host uses a fresh instance per module, so a trap never poisons another.
 
 mod index;
+mod lineprog;
 mod out;
 mod text;
 
