@@ -88,6 +88,8 @@ export class ReplayDebugSession extends DebugSession {
       supportsTerminateRequest: true,
       supportsReadMemoryRequest: true,
       supportsExceptionInfoRequest: true,
+      // Data breakpoints are taint watches: stop when tainted data first reaches the variable.
+      supportsDataBreakpoints: true,
       supportsSteppingGranularity: false,
       supportsValueFormattingOptions: false,
     };
@@ -298,6 +300,33 @@ export class ReplayDebugSession extends DebugSession {
       }
       return { result, type: v.type, variablesReference: v.varobj ? this.refs.create({ kind: 'varobj', varobj: v.varobj, threadId: f.threadId, frame: f.level }) : 0 };
     });
+  }
+
+  /** "Break on value change" of a variable: a taint watch on its bytes (write access only). */
+  protected override async dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const engine = this.requireEngine();
+      const ref = args.variablesReference !== undefined ? this.refs.get(args.variablesReference) : undefined;
+      const frame = (args.frameId !== undefined && this.frames.get(args.frameId)) || undefined;
+      let where = { threadId: frame?.threadId ?? 1, frame: frame?.level ?? 0 };
+      let expression: string | undefined = args.name;
+      if (ref) {
+        if (ref.kind === 'locals' || ref.kind === 'taint') where = { threadId: ref.threadId, frame: ref.frame };
+        else if (ref.kind === 'varobj') {
+          where = { threadId: ref.threadId, frame: ref.frame };
+          expression = (await engine.children(ref.varobj)).find((c) => c.name === args.name)?.expression;
+        } else expression = undefined;
+      }
+      if (!expression || (ref?.kind === 'taint' && args.name === 'registers')) {
+        return { dataId: null, description: `${args.name} cannot be watched: a taint watch needs a variable, a field or an array element in memory` };
+      }
+      const target = await engine.taintWatchTarget(expression, where.threadId, where.frame);
+      return { dataId: target.dataId ?? null, description: target.description, accessTypes: target.dataId ? (['write'] as DebugProtocol.DataBreakpointAccessType[]) : undefined, canPersist: false };
+    });
+  }
+
+  protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
+    await this.handle(response, async () => ({ breakpoints: await this.requireEngine().setTaintWatches(args.breakpoints) }));
   }
 
   /** The Exception widget of a replay that diverged or reached the recording's end. */

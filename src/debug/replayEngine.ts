@@ -27,6 +27,7 @@ import { ensureValgrindLib } from '../core/valgrindLib';
 import { LaunchError, PlanescopeLaunchArguments, ResolvedTools, checkProgram, resolveTools } from './launchConfig';
 import { PlanegrindTarget, TargetInvocation } from './planegrindTarget';
 import { RecordedProcess, findRecordedProcess } from './recordedProcess';
+import { TaintWatch, parseTaintWatchDataId, taintWatchDataId } from './taintWatch';
 import { REPLAY_REPORT_LOCATION, ReplayStop, clearReplayReports, readReplayStop, replayStopAtExit } from './replayStop';
 
 export type StopReason = 'entry' | 'breakpoint' | 'step' | 'pause' | 'exception' | 'data breakpoint' | 'goto';
@@ -93,6 +94,8 @@ interface Motion {
   stop: StopEvent;
   /** Where it stopped (file:line), for messages. */
   where?: string;
+  /** A line a watched continue went through without stopping (not a stop step back returns to). */
+  passed?: boolean;
 }
 
 interface GdbBreakpoint {
@@ -130,7 +133,6 @@ export class ReplayEngine extends EventEmitter {
   private disposed = false;
   private readonly trace: Trace;
   private registerNames: string[] = [];
-  private lastExitCode = 0;
   /** planegrind's stop-at failed once in this session: go back by re-running motions only. */
   private stopAtBroken = false;
   private guard: OrphanGuard | undefined;
@@ -290,6 +292,7 @@ export class ReplayEngine extends EventEmitter {
   async restart(): Promise<void> {
     await this.restartSilently();
     this.history = [];
+    for (const w of this.taintWatches) w.armed = true;
     await this.configurationDone();
   }
 
@@ -369,7 +372,9 @@ export class ReplayEngine extends EventEmitter {
   }
 
   async pause(): Promise<void> {
-    if (!this.running || !this.gdb) return;
+    // A watched continue stops between two lines; the line running now completes first.
+    if (this.watching) this.pauseRequested = true;
+    if (!this.running || !this.gdb || this.watching) return;
     this.pauseRequested = true;
     const gdb = this.gdb;
     await gdb.send('-exec-interrupt');
@@ -383,15 +388,17 @@ export class ReplayEngine extends EventEmitter {
 
   /** Goes back to the previous stop: restart and run forward to it. */
   async stepBack(): Promise<void> {
-    if (this.history.length < 2) throw new LaunchError('this is the first stop of the run: there is nothing before it to go back to');
-    await this.goBackTo(this.history.length - 1, 'step');
+    let keep = this.history.length - 1;
+    while (keep > 1 && this.history[keep - 1].passed) keep--;
+    if (keep < 1) throw new LaunchError('this is the first stop of the run: there is nothing before it to go back to');
+    await this.goBackTo(keep, 'step');
   }
 
   /** Goes back to the latest earlier stop at a breakpoint (or the first stop). */
   async reverseContinue(): Promise<void> {
     if (this.history.length < 2) throw new LaunchError('this is the first stop of the run: there is nothing before it to go back to');
     let keep = this.history.length - 1;
-    while (keep > 1 && this.history[keep - 1].stop.reason !== 'breakpoint') keep--;
+    while (keep > 1 && (this.history[keep - 1].stop.reason !== 'breakpoint' || this.history[keep - 1].passed)) keep--;
     await this.goBackTo(keep, this.history[keep - 1].stop.reason === 'breakpoint' ? 'breakpoint' : 'step');
   }
 
@@ -442,11 +449,14 @@ export class ReplayEngine extends EventEmitter {
       this.silent = false;
     }
     this.history = motions;
+    // Back before a watch's data arrived, the watch stops again.
+    for (const w of this.taintWatches) w.armed = this.capabilities.taint ? (await this.taintOf(w.address, w.size).catch(() => undefined))?.taintedBytes === 0 : true;
     this.emit('stopped', { ...(last ?? motions[motions.length - 1].stop), reason } satisfies StopEvent);
   }
 
   /** Runs one motion, waits for its final stop, records it and reports it. */
   private async motion(command: string, _opts: { silent?: boolean } = {}): Promise<void> {
+    if (this.taintWatches.some((w) => w.armed) && command !== 'entry') return this.watchedMotion(command, this.lastThread, this.taintWatches);
     const breakpoints = this.serializeSpecs();
     let stop: StopEvent | undefined;
     try {
@@ -471,6 +481,8 @@ export class ReplayEngine extends EventEmitter {
 
   private onStopped(results: MiTuple): void {
     this.running = false;
+    const thread = Number(miString(results, 'thread-id'));
+    if (Number.isInteger(thread) && thread > 0) this.lastThread = thread;
     const waiter = this.stopWaiter;
     this.stopWaiter = undefined;
     if (waiter) waiter(results);
@@ -480,7 +492,7 @@ export class ReplayEngine extends EventEmitter {
    * Sends a resuming command and waits for the stop the user should see: logpoints print and go on,
    * hit conditions not yet met go on. Returns undefined when the program exited.
    */
-  private async resumeAndWait(command: string, ignoreBreakpoints: boolean): Promise<StopEvent | undefined> {
+  private async resumeAndWait(command: string, ignoreBreakpoints: boolean, quiet = false): Promise<StopEvent | undefined> {
     const gdb = this.gdb;
     if (!gdb) throw new Error('the program is not running');
     let cmd = command;
@@ -497,7 +509,7 @@ export class ReplayEngine extends EventEmitter {
       }
       stopped = this.nextStop();
       this.running = true;
-      if (!this.silent) this.emit('continued');
+      if (!this.silent && !quiet) this.emit('continued');
       await gdb.send(cmd);
       const r = await stopped;
       if (isExit(r)) return this.exited(r);
@@ -549,7 +561,6 @@ export class ReplayEngine extends EventEmitter {
     // gdb prints the exit code in octal.
     const code = miString(r, 'reason') === 'exited-signalled' ? 128 : parseInt(miString(r, 'exit-code') ?? '0', 8);
     this.running = false;
-    this.lastExitCode = code;
     if (this.recorded && !this.replayStop) {
       // The report breakpoint was not set (or not reached): librecord's report file says what happened.
       this.replayStop = replayStopAtExit(this.recorded.log, code, this.recorded.summary.header.process);
@@ -763,51 +774,119 @@ export class ReplayEngine extends EventEmitter {
     return out;
   }
 
-  /**
-   * Taint watch, first half: checks that `expression` is an lvalue that holds no tainted byte yet and
-   * returns the run that goes on until it does. Throws (before anything runs) when it cannot watch.
-   */
-  async prepareTaintWatch(expression: string, threadId: number, frame = 0, maxLines = 100_000): Promise<() => Promise<void>> {
+  // ---- taint watches (DAP data breakpoints and the planescope.taintWatch request) -------------
+
+  private taintWatches: TaintWatch[] = [];
+  private nextWatchId = 1;
+  /** A watched run (a source line at a time) is going on: pause stops it between lines. */
+  private watching = false;
+  /** The thread of the last stop (a continue has none of its own). */
+  private lastThread = 1;
+
+  /** What a taint watch on `expression` would watch, or why it cannot. */
+  async taintWatchTarget(expression: string, threadId: number, frame: number): Promise<{ dataId?: string; description: string }> {
     const reason = this.taintUnavailable();
-    if (reason) throw new LaunchError(`taint watch is not available: ${reason}`);
+    if (reason) return { description: `taint watch is not available: ${reason}` };
     const lv = await this.lvalue(expression, threadId, frame);
-    if (!lv) throw new LaunchError(`"${expression}" has no address in memory (a constant, a register, or not in scope here): a taint watch needs an lvalue such as a variable, a field or an array element`);
-    const before = (await this.taintOf(lv.address, lv.size)).taintedBytes;
-    if (before > 0) throw new LaunchError(`"${expression}" already holds ${before} tainted byte(s): the taint watch stops when tainted data first reaches it`);
-    return () => this.runTaintWatch(expression, lv, threadId, maxLines);
+    if (!lv) return { description: `"${expression}" has no address in memory (a constant, a register, or not in scope here): a taint watch needs an lvalue such as a variable, a field or an array element` };
+    return { dataId: taintWatchDataId(expression, lv.address, lv.size), description: `tainted data reaches ${expression} (${lv.size} B at 0x${lv.address.toString(16)})` };
   }
 
-  // Goes forward a source line at a time (over calls: their effect is seen when they return) and checks
-  // the watched bytes after each line, so it stops right after the line that tainted them.
-  private async runTaintWatch(expression: string, lv: { address: bigint; size: number }, threadId: number, maxLines: number): Promise<void> {
+  /** Replaces the taint watches set as data breakpoints (only write access: data arriving). */
+  async setTaintWatches(requests: Array<{ dataId: string; accessType?: string }>): Promise<Array<{ id: number; verified: boolean; message?: string }>> {
+    this.taintWatches = [];
+    const out: Array<{ id: number; verified: boolean; message?: string }> = [];
+    for (const r of requests) {
+      const id = this.nextWatchId++;
+      const w = parseTaintWatchDataId(r.dataId);
+      if (!w) out.push({ id, verified: false, message: `not a Planescope taint watch: ${r.dataId}` });
+      else if (r.accessType && r.accessType !== 'write') out.push({ id, verified: false, message: `a taint watch stops when tainted data is written to ${w.expression}; "${r.accessType}" access is not watched` });
+      else {
+        const now = this.gdb && !this.running && this.capabilities.taint ? (await this.taintOf(w.address, w.size).catch(() => undefined))?.taintedBytes ?? 0 : 0;
+        if (now > 0) out.push({ id, verified: false, message: `${w.expression} already holds ${now} tainted byte(s): the watch stops when tainted data first reaches it` });
+        else {
+          this.taintWatches.push({ id, ...w, armed: true });
+          out.push({ id, verified: true });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The planescope.taintWatch request: checks that `expression` is an lvalue that holds no tainted
+   * byte yet and returns the run that goes on until it does. Throws (before anything runs) when it cannot.
+   */
+  async prepareTaintWatch(expression: string, threadId: number, frame = 0): Promise<() => Promise<void>> {
+    const target = await this.taintWatchTarget(expression, threadId, frame);
+    if (!target.dataId) throw new LaunchError(target.description);
+    const w = parseTaintWatchDataId(target.dataId)!;
+    const before = (await this.taintOf(w.address, w.size)).taintedBytes;
+    if (before > 0) throw new LaunchError(`"${expression}" already holds ${before} tainted byte(s): the taint watch stops when tainted data first reaches it`);
+    return () => this.watchedMotion('-exec-continue', threadId, [...this.taintWatches, { id: 0, ...w, armed: true }]);
+  }
+
+  /** The watches that hold tainted bytes now, with how many. */
+  private async reachedWatches(watches: TaintWatch[]): Promise<Array<{ watch: TaintWatch; bytes: number }>> {
+    const out: Array<{ watch: TaintWatch; bytes: number }> = [];
+    for (const w of watches) {
+      if (!w.armed) continue;
+      const t = await this.taintOf(w.address, w.size);
+      if (t.taintedBytes > 0) out.push({ watch: w, bytes: t.taintedBytes });
+    }
+    return out;
+  }
+
+  // A continue goes forward a source line at a time (over calls: their effect is seen when they
+  // return) and checks the watched bytes after each line, so it stops right after the line that
+  // tainted them; a step checks them once at its end. The lines in between are kept in the history
+  // (step back re-runs them) but marked as passed through.
+  private async watchedMotion(command: string, threadId: number, watches: TaintWatch[], maxLines = 1_000_000): Promise<void> {
     const breakpoints = this.serializeSpecs();
-    const command = `-exec-next --thread ${threadId}`;
+    const lineByLine = command === '-exec-continue';
+    const step = lineByLine ? `-exec-next --thread ${threadId}` : command;
     let stop: StopEvent | undefined;
+    this.watching = true;
     this.emit('continued');
-    this.silent = true;
     try {
-      for (let lines = 0; lines < maxLines; lines++) {
-        stop = await this.resumeAndWait(command, false);
-        if (!stop) break;
+      for (let lines = 0; ; lines++) {
+        stop = await this.resumeAndWait(step, false, true);
+        if (!stop) return; // exited: events already sent
         const icount = this.capabilities.icount ? await this.icount().catch(() => undefined) : undefined;
-        this.history.push({ command, breakpoints, stop, icount });
-        if (stop.reason === 'breakpoint' || stop.reason === 'exception' || stop.reason === 'pause') break;
-        const now = await this.taintOf(lv.address, lv.size);
-        if (now.taintedBytes > 0) {
-          stop = { reason: 'data breakpoint', threadId, description: `tainted data reached ${expression} (${now.taintedBytes} of ${lv.size} bytes)` };
+        const entry: Motion = { command: step, breakpoints, stop, icount, passed: true };
+        this.history.push(entry);
+        if (stop.reason === 'breakpoint' || stop.reason === 'exception') break;
+        const reached = await this.reachedWatches(watches);
+        if (reached.length) {
+          const hit = reached.filter((r) => r.watch.id > 0);
+          stop = {
+            reason: 'data breakpoint',
+            threadId,
+            description: reached.map((r) => `tainted data reached ${r.watch.expression} (${r.bytes} of ${r.watch.size} bytes)`).join('; '),
+            breakpointIds: hit.length ? hit.map((r) => r.watch.id) : undefined,
+          };
+          // A watch stops once: its data has arrived.
+          for (const r of reached) r.watch.armed = false;
           break;
         }
-        if (lines === maxLines - 1) stop = { reason: 'step', threadId, description: `no tainted data reached ${expression} within ${maxLines} lines` };
+        if (!lineByLine) break;
+        if (this.pauseRequested) {
+          this.pauseRequested = false;
+          stop = { reason: 'pause', threadId };
+          break;
+        }
+        if (lines + 1 >= maxLines) {
+          stop = { reason: 'step', threadId, description: `no tainted data reached the watched expressions within ${maxLines} lines` };
+          break;
+        }
       }
-    } finally {
-      this.silent = false;
-    }
-    if (!stop) {
-      // The program ended: report it now (silent mode kept the exit quiet).
-      this.emit('exited', this.lastExitCode);
-      this.emit('terminated');
+    } catch (e) {
+      if (!this.disposed) this.emit('output', 'stderr', `${(e as Error).message}\n`);
       return;
+    } finally {
+      this.watching = false;
     }
+    this.history[this.history.length - 1] = { ...this.history[this.history.length - 1], stop, passed: false };
     this.emit('stopped', stop);
   }
 

@@ -103,6 +103,36 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
     assert.deepEqual(await locals(s), atStep1);
   });
 
+  it('a data breakpoint on a variable is a taint watch: continue stops right after the line that brings tainted data into it', async () => {
+    const s = await stopAt('OPEN_HERE');
+    const frame = await topFrame(s);
+    const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
+    const localsRef = scopes.find((x) => x.name === 'Locals')!.variablesReference;
+    const info = (await s.dc.customRequest('dataBreakpointInfo', { variablesReference: localsRef, name: 'buf' })).body as DebugProtocol.DataBreakpointInfoResponse['body'];
+    assert.ok(info.dataId, JSON.stringify(info));
+    assert.deepEqual(info.accessTypes, ['write']);
+    assert.match(info.description, /tainted data reaches buf \(32 B at 0x[0-9a-f]+\)/);
+    const registersRef = scopes.find((x) => x.name === 'Registers')!.variablesReference;
+    const reg = (await s.dc.customRequest('dataBreakpointInfo', { variablesReference: registersRef, name: 'rax' })).body;
+    assert.equal(reg.dataId, null, 'a register has no address to watch');
+    const set = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'write' }] })).body.breakpoints as DebugProtocol.Breakpoint[];
+    assert.equal(set[0].verified, true, JSON.stringify(set));
+    // No line breakpoint left: only the watch can stop the run before the end.
+    await s.dc.setBreakpointsRequest({ source: { path: fixtureSource }, breakpoints: [] });
+    const stop = await step(s, 'continue');
+    assert.equal(stop.body.reason, 'data breakpoint');
+    assert.deepEqual(stop.body.hitBreakpointIds, [set[0].id]);
+    assert.match(stop.body.description ?? '', /tainted data reached buf \(16 of 32 bytes\)/);
+    assert.equal((await topFrame(s)).line, markerLine('AFTER_READ'));
+    // Its data has arrived: the watch does not stop again, the run goes to the end.
+    const read = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'read' }] })).body.breakpoints as DebugProtocol.Breakpoint[];
+    assert.equal(read[0].verified, false);
+    assert.match(read[0].message ?? '', /already holds 16 tainted byte|"read" access is not watched/);
+    const exited = s.dc.waitForEvent('exited') as Promise<DebugProtocol.ExitedEvent>;
+    await s.dc.continueRequest({ threadId: 1 });
+    assert.equal((await exited).body.exitCode, 0);
+  });
+
   it('terminate leaves no valgrind, vgdb or gdb process behind', async () => {
     const s = await stopAt('BREAK_HERE');
     const byProgram = processesMentioning(fx.program);
