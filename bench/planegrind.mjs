@@ -4,9 +4,12 @@
 // and planegrind against memcheck, and peak memory against memcheck's. CPU time is the fairer number on
 // a shared machine (wall time includes waiting for the CPU). Targets (DESIGN §8): planegrind/memcheck
 // <= 1.0 and planegrind/native <= 10 on the checksum loop.
-//   node bench/planegrind.mjs [--mb 50] [--reps 1]
+//   node bench/planegrind.mjs [--mb 50] [--reps 1] [--compare VGLIB_DIR]
+// --compare runs a second planegrind build (a VALGRIND_LIB directory, e.g. one built from an earlier
+// commit with `make -C native OUT=DIR` plus links to /usr/libexec/valgrind/*) in the same run, for
+// before/after ratios measured side by side.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +22,12 @@ const arg = (name, def) => {
 };
 const MB = arg('mb', 50);
 const REPS = arg('reps', 1);
+const compareAt = process.argv.indexOf('--compare');
+const COMPARE = compareAt >= 0 ? resolve(process.argv[compareAt + 1] ?? '') : undefined;
+if (COMPARE !== undefined && !existsSync(join(COMPARE, 'planegrind-amd64-linux'))) {
+  console.error(`--compare ${COMPARE}: no planegrind-amd64-linux there; give a VALGRIND_LIB directory holding a planegrind build`);
+  process.exit(2);
+}
 
 const PROGRAMS = {
   // FNV-1a over the user-data file: the paper's data-plane loop
@@ -98,16 +107,18 @@ try {
     bins[name] = join(dir, name);
     execFileSync('gcc', ['-O2', '-g', join(dir, `${name}.c`), '-o', bins[name]]);
   }
+  const pg = (bin) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, bin, data];
   const configs = {
     native: (bin) => [bin, data],
     none: (bin) => ['valgrind', '-q', '--tool=none', bin, data],
     memcheck: (bin) => ['valgrind', '-q', '--tool=memcheck', bin, data],
-    planegrind: (bin) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, bin, data],
+    planegrind: pg,
   };
-  const measure = (argv) => {
+  if (COMPARE) configs.compare = pg;
+  const measure = (argv, lib) => {
     let best;
     for (let i = 0; i < REPS; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...argv], { encoding: 'utf8', env: { ...process.env, VALGRIND_LIB: vglib } });
+      const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...argv], { encoding: 'utf8', env: { ...process.env, VALGRIND_LIB: lib } });
       if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
       const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
       const res = { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024, out: r.stdout.trim() };
@@ -115,22 +126,27 @@ try {
     }
     return best;
   };
-  console.log(`planegrind benchmark: ${MB} MB user data, best of ${REPS}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+  console.log(`planegrind benchmark: ${MB} MB user data, best of ${REPS}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}${COMPARE ? `; compare = planegrind from ${COMPARE}` : ''}`);
   console.log('program    config       wall s   cpu s   xnative(wall)  xnative(cpu)  peak MB');
   const summary = [];
   for (const [name, bin] of Object.entries(bins)) {
     const res = {};
     for (const [cfg, argv] of Object.entries(configs)) {
-      res[cfg] = measure(argv(bin));
+      res[cfg] = measure(argv(bin), cfg === 'compare' ? COMPARE : vglib);
       const n = res.native;
       console.log(`${name.padEnd(10)} ${cfg.padEnd(11)} ${res[cfg].wall.toFixed(2).padStart(7)} ${res[cfg].cpu.toFixed(2).padStart(7)} ${(res[cfg].wall / n.wall).toFixed(1).padStart(14)} ${(res[cfg].cpu / Math.max(n.cpu, 0.01)).toFixed(1).padStart(13)} ${res[cfg].rssMB.toFixed(0).padStart(8)}`);
     }
     if (res.planegrind.out !== res.native.out) throw new Error(`${name}: planegrind changed the output (${res.planegrind.out} vs ${res.native.out})`);
-    summary.push({ name, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB });
+    summary.push({ name, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB, compare: res.compare && { cpuVsMemcheck: res.compare.cpu / res.memcheck.cpu, cpuVsNative: res.compare.cpu / Math.max(res.native.cpu, 0.01), cpuVsThis: res.planegrind.cpu / res.compare.cpu } });
   }
   console.log('\nplanegrind vs memcheck (target <= 1.0) and vs native (target <= 10 on checksum):');
   for (const s of summary) {
     console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.cpuVsMemcheck.toFixed(2)}  wall x memcheck ${s.wallVsMemcheck.toFixed(2)}  cpu x native ${s.cpuVsNative.toFixed(1)}  peak memory x memcheck ${s.memVsMemcheck.toFixed(2)}`);
+  }
+  if (COMPARE) {
+    console.log('\nthe compared build (same run):');
+    for (const s of summary)
+      console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.compare.cpuVsMemcheck.toFixed(2)}  cpu x native ${s.compare.cpuVsNative.toFixed(1)}  this build's cpu / compared cpu ${s.compare.cpuVsThis.toFixed(2)}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

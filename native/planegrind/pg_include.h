@@ -22,6 +22,8 @@ typedef UInt PG_Label;                      /* 0 = clean */
 PG_Label pg_label_new_file(const HChar *path, ULong start, ULong end);
 PG_Label pg_label_new_msg(const HChar *peer, ULong msg, const HChar *origin);
 PG_Label pg_label_merge(PG_Label a, PG_Label b);
+/* the label of a provenance pair as instrumented code carries it (pg_translate.c): 0 = none */
+PG_Label pg_label_of_pair(ULong pair);
 Bool     pg_label_exists(PG_Label l);
 /* The provenance text of a label (one line, as NEW_MSG_LABEL takes as origin); returns its length. */
 SizeT    pg_label_describe(PG_Label l, HChar *buf, SizeT size);
@@ -31,8 +33,8 @@ void     pg_label_print_chain(PG_Label l);
 void     pg_labels_flush(void);
 UInt     pg_labels_count(void);
 
-/* The label given to tainted bytes a store writes: the label of the last tainted load (a cheap
-   approximation of per-temp origin tracking; see docs/planegrind.md). */
+/* The label of the last tainted load (or SET_TAINT): what tainted bytes get when the value's own
+   provenance is unknown (see docs/planegrind.md, Labels). */
 extern PG_Label pg_cur_label;
 
 /* ---- shadow memory (pg_shadow.c) ---- */
@@ -45,20 +47,24 @@ Bool     pg_shadow_any(Addr a, SizeT len);
 void     pg_shadow_copy(Addr from, Addr to, SizeT len);
 ULong    pg_shadow_bytes_allocated(void);
 
-/* helpers called from instrumented code (V-bits: one byte per byte, non-zero = tainted) */
-VG_REGPARM(1) ULong pg_load1(Addr a);
-VG_REGPARM(1) ULong pg_load2(Addr a);
-VG_REGPARM(1) ULong pg_load4(Addr a);
-VG_REGPARM(1) ULong pg_load8(Addr a);
-VG_REGPARM(2) void  pg_store1(Addr a, ULong v);
-VG_REGPARM(2) void  pg_store2(Addr a, ULong v);
-VG_REGPARM(2) void  pg_store4(Addr a, ULong v);
-VG_REGPARM(2) void  pg_store8(Addr a, ULong v);
-VG_REGPARM(3) void  pg_store_range(Addr a, ULong len, ULong tainted);
+/* helpers called from instrumented code (V-bits: one byte per byte, non-zero = tainted). Loads of
+   1, 2, 4 bytes return the label of the tainted bytes in the high 32 bits; 8-byte loads put it in
+   pg_ld_label. Stores take the value's provenance pair (pg_label_of_pair).
+   The instruction's label (PG_Insn.label) is set on the tainted paths. */
+typedef struct _PG_Insn PG_Insn;
+VG_REGPARM(2) ULong pg_load1(Addr a, PG_Insn *in);
+VG_REGPARM(2) ULong pg_load2(Addr a, PG_Insn *in);
+VG_REGPARM(2) ULong pg_load4(Addr a, PG_Insn *in);
+VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in);
+extern UInt pg_ld_label;
+VG_REGPARM(3) void  pg_store1(Addr a, ULong v, ULong pair, PG_Insn *in);
+VG_REGPARM(3) void  pg_store2(Addr a, ULong v, ULong pair, PG_Insn *in);
+VG_REGPARM(3) void  pg_store4(Addr a, ULong v, ULong pair, PG_Insn *in);
+VG_REGPARM(3) void  pg_store8(Addr a, ULong v, ULong pair, PG_Insn *in);
+VG_REGPARM(3) void  pg_store_range(Addr a, ULong len, ULong tainted, ULong pair);
 VG_REGPARM(2) ULong pg_load_any(Addr a, ULong len);
 
 /* ---- static instructions and pointer sites (pg_insns.c) ---- */
-typedef struct _PG_Insn PG_Insn;
 struct _PG_Insn {
    Addr     addr;             /* key: guest address */
    ULong    execs;            /* executions not yet written to the log */
@@ -66,6 +72,9 @@ struct _PG_Insn {
    ULong    tainted_logged;   /* ... already written */
    ULong    site_load, site_load_logged, site_store, site_store_logged;
    PG_Label site_label;
+   ULong    lpair;            /* provenance pair of the data its segment last touched when tainted */
+   PG_Label label;            /* label of the tainted data it last loaded or stored (memory helpers) */
+   PG_Label label_out;        /* the label for the next log record */
    PG_Insn *next_dirty;       /* has something to flush */
    Bool     dirty;
 };
@@ -78,7 +87,8 @@ typedef struct {
 PG_Insn *pg_insn_get(Addr a);
 PG_Seg  *pg_seg_new(PG_Insn **insns, UInt n);
 VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in);
-VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr);
+VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong pair);
+VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr, ULong pair);
 ULong    pg_icount(void);     /* guest instructions executed so far (segment granularity) */
 /* exact count of instructions completed before the one thread tid is about to execute */
 ULong    pg_icount_exact(ThreadId tid);

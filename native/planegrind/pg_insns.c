@@ -62,17 +62,31 @@ static void mark_dirty(PG_Insn *in)
    }
 }
 
+/* bit k of mask: instruction k of segment s touched tainted data in this execution of it */
+VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong pair)
+{
+   while (mask) {
+      PG_Insn *in = s->insns[__builtin_ctzll(mask)];
+      in->tainted++;
+      if (pair) in->lpair = pair;
+      mask &= mask - 1;
+   }
+}
+
 VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in)
 {
    in->tainted++;
    mark_dirty(in);
 }
 
-VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr)
+VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr, ULong pair)
 {
    if (is_store) in->site_store++;
    else in->site_load++;
-   if (!in->site_label) in->site_label = pg_cur_label;
+   if (!in->site_label) {
+      in->site_label = pg_label_of_pair(pair);
+      if (!in->site_label) in->site_label = pg_cur_label;
+   }
    mark_dirty(in);
 }
 
@@ -90,14 +104,19 @@ void pg_insns_flush(void)
          }
       }
    }
-   /* labels first: site records refer to them */
+   /* labels first: insn and site records refer to them */
+   for (PG_Insn *in = dirty_list; in; in = in->next_dirty)
+      in->label_out = in->tainted == in->tainted_logged ? 0 : in->label ? in->label : pg_label_of_pair(in->lpair);
    pg_labels_flush();
    for (PG_Insn *in = dirty_list; in; in = in->next_dirty) {
       Addr off;
       UInt m = pg_module_id(in->addr, &off);
       ULong t = in->tainted - in->tainted_logged;
-      if (in->execs || t)
-         pg_log_printf("insn m=%u off=0x%lx execs=%llu tainted=%llu\n", m, off, in->execs, t);
+      if (in->execs || t) {
+         pg_log_printf("insn m=%u off=0x%lx execs=%llu tainted=%llu", m, off, in->execs, t);
+         if (t && in->label_out) pg_log_printf(" label=%u", in->label_out);
+         pg_log_printf("\n");
+      }
       if (in->site_load != in->site_load_logged)
          pg_log_printf("site m=%u off=0x%lx access=load count=%llu label=%u\n", m, off,
                        in->site_load - in->site_load_logged, in->site_label);

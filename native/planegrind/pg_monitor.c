@@ -64,6 +64,23 @@ static const Reg regs[] = {
    R("ymm12", guest_YMM12, 32), R("ymm13", guest_YMM13, 32), R("ymm14", guest_YMM14, 32), R("ymm15", guest_YMM15, 32),
 };
 
+/* the label of a register's value: its label pair in shadow area 2 (pg_translate.c keeps one per
+   8-byte chunk; the first chunk with a tainted byte speaks for the register), else the fallback */
+static PG_Label reg_label(ThreadId tid, const Reg *r, const UChar *sh)
+{
+   Int first = 0;
+   while (first < r->size && !sh[first]) first++;
+   Int chunk = (r->off + first) & ~7;
+   PG_Label l = 0;
+   if (r->off != offsetof(VexGuestAMD64State, guest_RSP) && r->off != offsetof(VexGuestAMD64State, guest_RIP) &&
+       r->off != offsetof(VexGuestAMD64State, guest_CC_DEP1)) {
+      UInt pair[2];
+      VG_(get_shadow_regs_area)(tid, (UChar *)pair, 2, chunk, 8);
+      l = pg_label_of_pair((ULong)pair[0] << 32 | pair[1]);
+   }
+   return l ? l : pg_cur_label;
+}
+
 static void regs_of(ThreadId tid)
 {
    UInt n = 0;
@@ -75,7 +92,7 @@ static void regs_of(ThreadId tid)
          if (sh[b]) mask |= 1ULL << b;
       if (!mask) continue;
       n++;
-      VG_(gdb_printf)("reg name=%s bytes=0x%llx label=%u\n", regs[i].name, mask, pg_cur_label);
+      VG_(gdb_printf)("reg name=%s bytes=0x%llx label=%u\n", regs[i].name, mask, reg_label(tid, &regs[i], sh));
    }
    VG_(gdb_printf)("taint-regs tid=%u tainted=%u\n", tid, n);
 }

@@ -178,60 +178,119 @@ void pg_shadow_copy(Addr from, Addr to, SizeT len)
 
 /* ---- helpers called from instrumented code ---- */
 
-static void note_tainted_load(Sec *s, UWord off, UInt n)
+/* The label of a load's tainted bytes (several labels merge); also the store fallback. */
+static PG_Label loaded_label(Sec *s, UWord off, UInt n)
 {
-   if (!s->lab) return;
+   PG_Label l = 0;
+   if (!s->lab) return 0;
    for (UInt i = 0; i < n; i++)
-      if (s->v[off + i]) { pg_cur_label = s->lab[off + i]; return; }
+      if (s->v[off + i] && s->lab[off + i] != l) l = l ? pg_label_merge(l, s->lab[off + i]) : s->lab[off + i];
+   if (l) pg_cur_label = l;
+   return l;
 }
 
-static ULong load_slow(Addr a, UInt n)
+static ULong load_slow(Addr a, UInt n, PG_Label *label)
 {
    ULong v = 0;
+   PG_Label l = 0;
    for (UInt i = 0; i < n; i++) {
       Sec *s = sec_for_read(a + i);
       UWord off = (a + i) & (SEC_SIZE - 1);
       if (s->v[off]) {
          v |= 0xFFULL << (8 * i);
-         if (s->lab) pg_cur_label = s->lab[off];
+         if (s->lab) l = pg_label_merge(l, s->lab[off]);
       }
    }
+   if (l) pg_cur_label = l;
+   *label = l;
    return v;
 }
 
+/* 1-, 2- and 4-byte loads return the V-bits in the low half and the label in the high half */
 #define DEF_LOAD(N, T)                                                         \
-   VG_REGPARM(1) ULong pg_load##N(Addr a)                                      \
+   VG_REGPARM(2) ULong pg_load##N(Addr a, PG_Insn *in)                         \
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
+      PG_Label l;                                                              \
+      ULong v;                                                                 \
       if (LIKELY(off <= SEC_SIZE - N)) {                                       \
          Sec *s = sec_for_read(a);                                             \
-         T v = *(const T *)&s->v[off];                                         \
-         if (UNLIKELY(v)) note_tainted_load(s, off, N);                        \
-         return v;                                                             \
+         v = *(const T *)&s->v[off];                                           \
+         if (LIKELY(!v)) return 0;                                             \
+         l = loaded_label(s, off, N);                                          \
+      } else {                                                                 \
+         v = load_slow(a, N, &l);                                              \
       }                                                                        \
-      return load_slow(a, N);                                                  \
+      if (l) in->label = l;                                                    \
+      return v | (ULong)l << 32;                                               \
    }
 DEF_LOAD(1, UChar)
 DEF_LOAD(2, UShort)
 DEF_LOAD(4, UInt)
-DEF_LOAD(8, ULong)
 
-static void store_slow(Addr a, ULong v, UInt n)
+/* 8-byte loads: the V-bits fill the result; the label goes to pg_ld_label */
+UInt pg_ld_label;
+VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in)
 {
+   UWord off = a & (SEC_SIZE - 1);
+   PG_Label l;
+   ULong v;
+   if (LIKELY(off <= SEC_SIZE - 8)) {
+      Sec *s = sec_for_read(a);
+      v = *(const ULong *)&s->v[off];
+      if (LIKELY(!v)) { pg_ld_label = 0; return 0; }
+      l = loaded_label(s, off, 8);
+   } else {
+      v = load_slow(a, 8, &l);
+   }
+   pg_ld_label = l;
+   if (l) in->label = l;
+   return v;
+}
+
+/* the label tainted stored bytes get: the value's provenance, else the last tainted load's */
+static PG_Label store_label(ULong pair)
+{
+   PG_Label l = pg_label_of_pair(pair);
+   if (!l) l = pg_cur_label ? pg_cur_label : 1;
+   return l;
+}
+
+static void store_slow(Addr a, ULong v, UInt n, ULong pair, PG_Insn *in)
+{
+   PG_Label l = v ? store_label(pair) : 0;
+   if (l) in->label = l;
    for (UInt i = 0; i < n; i++)
-      set_byte(a + i, ((v >> (8 * i)) & 0xFF) ? (pg_cur_label ? pg_cur_label : 1) : 0);
+      set_byte(a + i, ((v >> (8 * i)) & 0xFF) ? l : 0);
+}
+
+/* a tainted store within one secondary: V-bits as given, one label for the tainted bytes */
+static void store_tainted(Sec *s, UWord off, ULong v, UInt n, ULong pair, PG_Insn *in)
+{
+   PG_Label l = store_label(pair);
+   in->label = l;
+   UInt *lab = sec_labels(s);
+   for (UInt i = 0; i < n; i++) {
+      UChar b = (UChar)(v >> (8 * i));
+      s->v[off + i] = b ? 0xFF : 0;
+      if (b) lab[off + i] = l;
+   }
 }
 
 #define DEF_STORE(N, T)                                                        \
-   VG_REGPARM(2) void pg_store##N(Addr a, ULong v)                             \
+   VG_REGPARM(3) void pg_store##N(Addr a, ULong v, ULong pair, PG_Insn *in)    \
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
       Sec *s = sec_for_read(a);                                                \
       if (LIKELY(v == 0)) {                                                    \
          if (LIKELY(s == &clean_sec)) return;                                  \
          if (LIKELY(off <= SEC_SIZE - N)) { *(T *)&s->v[off] = 0; return; }    \
+      } else if (LIKELY(off <= SEC_SIZE - N)) {                                \
+         if (UNLIKELY(s == &clean_sec)) s = sec_for_write(a);                  \
+         store_tainted(s, off, v, N, pair, in);                                \
+         return;                                                               \
       }                                                                        \
-      store_slow(a, v, N);                                                     \
+      store_slow(a, v, N, pair, in);                                           \
    }
 DEF_STORE(1, UChar)
 DEF_STORE(2, UShort)
@@ -239,9 +298,9 @@ DEF_STORE(4, UInt)
 DEF_STORE(8, ULong)
 
 /* dirty helpers' memory effects: every byte written gets the OR of the helper's inputs */
-VG_REGPARM(3) void pg_store_range(Addr a, ULong len, ULong tainted)
+VG_REGPARM(3) void pg_store_range(Addr a, ULong len, ULong tainted, ULong pair)
 {
-   pg_shadow_set_range(a, len, tainted ? (pg_cur_label ? pg_cur_label : 1) : 0);
+   pg_shadow_set_range(a, len, tainted ? store_label(pair) : 0);
 }
 
 VG_REGPARM(2) ULong pg_load_any(Addr a, ULong len)

@@ -4,17 +4,27 @@
    positions exactly; every other operation is the n-ary rule: the result (per vector lane where the
    lanes are independent) is tainted iff an operand is. The shadow of a guest register lives in
    Valgrind's shadow guest state (at offset + guest state size); memory goes through the helpers of
-   pg_shadow.c. Per static instruction, a guarded helper call counts the executions that read or wrote
-   tainted data; executions themselves are counted per segment (see pg_insns.c). */
+   pg_shadow.c. Per static instruction, inline code counts the executions that read or wrote tainted
+   data; executions themselves are counted per segment (see pg_insns.c).
+   Provenance travels beside the V-bits like memcheck's origin tags: every shadowed value has a label
+   pair (two I32: the largest source label and the negated smallest, both merged by unsigned max, so a
+   merge is two inline ops and 0 is "no source"); registers keep their pair in shadow area 2; memory
+   keeps a label per tainted byte. The pair becomes one label (a mixed one where the two differ) only
+   in the helpers that store tainted bytes, record sites, and at log flushes. */
 #include "pg_include.h"
 #include "pub_tool_machine.h"
 #include "pub_tool_transtab.h"
 #include "pub_tool_threadstate.h"
 #include "pub_tool_gdbserver.h"
+#include "libvex_guest_amd64.h"
+#include <stddef.h>
 
 #define MAX_SEG 1024
 
 typedef IRExpr IRAtom;   /* an IRExpr that is a temp or a constant (flat IR) */
+
+/* a label pair (see the top of the file); hi == NULL: no source, the value's provenance is clean */
+typedef struct { IRAtom *hi, *lo; } LP;
 
 typedef struct {
    IRSB    *sb;
@@ -29,6 +39,10 @@ typedef struct {
    PG_Seg  *cur_seg;
    IRTemp   touched[16];  /* shadow temps already in acc for this instruction */
    Int      n_touched;
+   LP      *lmap;          /* original temp -> its label pair */
+   LP       ins_lp;        /* pair of the data the current instruction last touched */
+   IRAtom  *seg_mask;      /* I64: bit k = instruction k of the segment touched tainted data (NULL: none) */
+   LP       seg_lp;        /* pair of the data the segment last touched */
 } Env;
 
 /* ---- small IR builders ---- */
@@ -192,6 +206,98 @@ static IRAtom *or_sh(Env *e, IRType ty, IRAtom *a, IRAtom *b)
       return assign(e, ty, IRExpr_Binop(Iop_64HLto128, hi, lo));
    }
    return assign(e, ty, IRExpr_Binop(or_op(ty), a, b));
+}
+
+/* ---- label pairs ---- */
+
+static const LP lp_none = { NULL, NULL };
+
+static LP lp_of(Env *e, IRAtom *a)
+{
+   if (a && a->tag == Iex_RdTmp && a->Iex.RdTmp.tmp < e->n_orig) return e->lmap[a->Iex.RdTmp.tmp];
+   return lp_none;
+}
+
+static LP lp_merge(Env *e, LP a, LP b)
+{
+   if (!a.hi) return b;
+   if (!b.hi || (a.hi == b.hi && a.lo == b.lo)) return a;
+   LP r = { assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, a.hi, b.hi)),
+            assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, a.lo, b.lo)) };
+   return r;
+}
+
+/* the pair of a value with one source label l (I32, 0 = clean) */
+static LP lp_label(Env *e, IRAtom *l)
+{
+   LP r = { l, assign(e, Ity_I32, IRExpr_Binop(Iop_Sub32, IRExpr_Const(IRConst_U32(0)), l)) };
+   return r;
+}
+
+static LP lp_args(Env *e, IRExpr **args, Int n)
+{
+   LP r = lp_none;
+   for (Int i = 0; i < n; i++)
+      if (args[i] && !is_IRExpr_VECRET_or_GSPTR(args[i])) r = lp_merge(e, r, lp_of(e, args[i]));
+   return r;
+}
+
+/* the pair as one I64 for a helper argument (pg_label_of_pair decodes it) */
+static IRAtom *lp_pack(Env *e, LP p)
+{
+   if (!p.hi) return IRExpr_Const(IRConst_U64(0));
+   return assign(e, Ity_I64, IRExpr_Binop(Iop_32HLto64, p.hi, p.lo));
+}
+
+/* Where a register's pair lives in shadow area 2: two I32 at the start of its 8-byte chunk. Not
+   for the flags thunk, the stack and instruction pointers: they are written by nearly every
+   instruction and their taint, when any, has a fallback label (the last tainted load's). */
+static Int lp_slot(Env *e, Int off)
+{
+   Int c = off & ~7;
+   if (c == offsetof(VexGuestAMD64State, guest_CC_OP) || c == offsetof(VexGuestAMD64State, guest_CC_DEP1) ||
+       c == offsetof(VexGuestAMD64State, guest_CC_DEP2) || c == offsetof(VexGuestAMD64State, guest_CC_NDEP) ||
+       c == offsetof(VexGuestAMD64State, guest_RSP) || c == e->offIP || c + 8 > e->gso)
+      return -1;
+   return 2 * e->gso + c;
+}
+
+static LP lp_get(Env *e, Int off)
+{
+   Int slot = lp_slot(e, off);
+   if (slot < 0) return lp_none;
+   LP r = { assign(e, Ity_I32, IRExpr_Get(slot, Ity_I32)), assign(e, Ity_I32, IRExpr_Get(slot + 4, Ity_I32)) };
+   return r;
+}
+
+/* a write of size bytes at guest offset off with provenance p: whole chunks get p (clean: none);
+   a write of part of a chunk replaces its pair only when p has a source */
+static void lp_put(Env *e, Int off, Int size, LP p)
+{
+   IRAtom *z = IRExpr_Const(IRConst_U32(0));
+   for (Int c = off & ~7; c < off + size; c += 8) {
+      Int slot = lp_slot(e, c);
+      if (slot < 0) continue;
+      Bool whole = c >= off && c + 8 <= off + size;
+      if (!p.hi && !whole) continue;
+      stmt(e, IRStmt_Put(slot, p.hi ? p.hi : z));
+      stmt(e, IRStmt_Put(slot + 4, p.hi ? p.lo : z));
+   }
+}
+
+static void lp_set(Env *e, IRTemp t, LP p)
+{
+   if (t < e->n_orig) e->lmap[t] = p;
+}
+
+static void touch(Env *e, IRAtom *v);
+
+/* the instruction touched tainted data if shadow v is non-zero; p: that data's provenance */
+static void touch_lp(Env *e, IRAtom *v, LP p)
+{
+   if (is_zero(v)) return;
+   if (p.hi) e->ins_lp = p;
+   touch(e, v);
 }
 
 /* the instruction touched tainted data if shadow v is non-zero */
@@ -430,7 +536,7 @@ static IRAtom *sh_binop(Env *e, IROp op, IRAtom *a1, IRAtom *a2, IRType rty)
    return nary(e, rty, args, 2);
 }
 
-static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr);
+static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr, LP *lp);
 
 static IRAtom *sh_expr(Env *e, IRExpr *x, IRType ty)
 {
@@ -482,15 +588,59 @@ static IRAtom *sh_expr(Env *e, IRExpr *x, IRType ty)
       return nary(e, ty, x->Iex.CCall.args, n);
    }
    case Iex_Load:
-      return load_shadow(e, ty, x->Iex.Load.addr);
+      return load_shadow(e, ty, x->Iex.Load.addr, NULL);
    default:
       VG_(tool_panic)("planegrind: sh_expr");
    }
 }
 
+/* the provenance of a (non-load) expression: its operands' merged */
+static LP lp_expr(Env *e, IRExpr *x)
+{
+   switch (x->tag) {
+   case Iex_RdTmp:
+      return lp_of(e, x);
+   case Iex_Get:
+      return lp_get(e, x->Iex.Get.offset);
+   case Iex_Unop:
+      return lp_of(e, x->Iex.Unop.arg);
+   case Iex_Binop:
+      return lp_merge(e, lp_of(e, x->Iex.Binop.arg1), lp_of(e, x->Iex.Binop.arg2));
+   case Iex_Triop: {
+      IRTriop *t = x->Iex.Triop.details;
+      IRExpr *args[3] = { t->arg1, t->arg2, t->arg3 };
+      return lp_args(e, args, 3);
+   }
+   case Iex_Qop: {
+      IRQop *q = x->Iex.Qop.details;
+      IRExpr *args[4] = { q->arg1, q->arg2, q->arg3, q->arg4 };
+      return lp_args(e, args, 4);
+   }
+   case Iex_ITE: {
+      IRExpr *args[3] = { x->Iex.ITE.cond, x->Iex.ITE.iftrue, x->Iex.ITE.iffalse };
+      return lp_args(e, args, 3);
+   }
+   case Iex_CCall: {
+      Int n = 0;
+      while (x->Iex.CCall.args[n]) n++;
+      return lp_args(e, x->Iex.CCall.args, n);
+   }
+   default:   /* constants; GetI (x87 registers) has no pairs */
+      return lp_none;
+   }
+}
+
 /* ---- memory ---- */
 
-static IRAtom *call_load(Env *e, Int size, IRAtom *addr)
+/* the current instruction for a helper's argument (statements before a block's first IMark have none) */
+static PG_Insn no_insn;
+static IRAtom *insn_arg(Env *e)
+{
+   return mkIRExpr_HWord((HWord)(e->insn ? e->insn : &no_insn));
+}
+
+/* returns the V-bits (I64); *lab gets the loaded bytes' label (I32) */
+static IRAtom *call_load(Env *e, Int size, IRAtom *addr, IRAtom **lab)
 {
    IRTemp t = newIRTemp(e->sb->tyenv, Ity_I64);
    const HChar *name;
@@ -501,8 +651,16 @@ static IRAtom *call_load(Env *e, Int size, IRAtom *addr)
    case 4: name = "pg_load4"; fn = pg_load4; break;
    default: name = "pg_load8"; fn = pg_load8; break;
    }
-   IRDirty *d = unsafeIRDirty_1_N(t, 1, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_1(addr));
+   IRDirty *d = unsafeIRDirty_1_N(t, 2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, insn_arg(e)));
+   if (size == 8) {
+      /* it writes pg_ld_label, read just after */
+      d->mFx = Ifx_Write;
+      d->mAddr = IRExpr_Const(IRConst_U64((HWord)&pg_ld_label));
+      d->mSize = 4;
+   }
    stmt(e, IRStmt_Dirty(d));
+   if (size == 8) *lab = assign(e, Ity_I32, IRExpr_Load(Iend_LE, Ity_I32, IRExpr_Const(IRConst_U64((HWord)&pg_ld_label))));
+   else *lab = assign(e, Ity_I32, IRExpr_Unop(Iop_64HIto32, IRExpr_RdTmp(t)));
    return IRExpr_RdTmp(t);
 }
 
@@ -512,35 +670,41 @@ static IRAtom *add_addr(Env *e, IRAtom *addr, Int k)
    return assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, addr, IRExpr_Const(IRConst_U64(k))));
 }
 
-static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr)
+/* the shadow of a load of type ty from addr; *lp (when asked for) gets its provenance */
+static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr, LP *lp)
 {
    IRType sty = shadow_ty(ty);
+   IRAtom *l0, *l1, *r;
    switch (sty) {
-   case Ity_I8: return assign(e, sty, IRExpr_Unop(Iop_64to8, call_load(e, 1, addr)));
-   case Ity_I16: return assign(e, sty, IRExpr_Unop(Iop_64to16, call_load(e, 2, addr)));
-   case Ity_I32: return assign(e, sty, IRExpr_Unop(Iop_64to32, call_load(e, 4, addr)));
-   case Ity_I64: return call_load(e, 8, addr);
-   case Ity_I128: {
-      IRAtom *lo = call_load(e, 8, addr), *hi = call_load(e, 8, add_addr(e, addr, 8));
-      return assign(e, sty, IRExpr_Binop(Iop_64HLto128, hi, lo));
-   }
-   case Ity_V128: {
-      IRAtom *lo = call_load(e, 8, addr), *hi = call_load(e, 8, add_addr(e, addr, 8));
-      return assign(e, sty, IRExpr_Binop(Iop_64HLtoV128, hi, lo));
+   case Ity_I8: r = assign(e, sty, IRExpr_Unop(Iop_64to8, call_load(e, 1, addr, &l0))); break;
+   case Ity_I16: r = assign(e, sty, IRExpr_Unop(Iop_64to16, call_load(e, 2, addr, &l0))); break;
+   case Ity_I32: r = assign(e, sty, IRExpr_Unop(Iop_64to32, call_load(e, 4, addr, &l0))); break;
+   case Ity_I64: r = call_load(e, 8, addr, &l0); break;
+   case Ity_I128: case Ity_V128: {
+      IRAtom *lo = call_load(e, 8, addr, &l0), *hi = call_load(e, 8, add_addr(e, addr, 8), &l1);
+      r = assign(e, sty, IRExpr_Binop(sty == Ity_I128 ? Iop_64HLto128 : Iop_64HLtoV128, hi, lo));
+      l0 = assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, l0, l1));
+      break;
    }
    case Ity_V256: {
       IRAtom *q[4];
-      for (Int i = 0; i < 4; i++) q[i] = call_load(e, 8, add_addr(e, addr, 8 * i));
+      for (Int i = 0; i < 4; i++) {
+         q[i] = call_load(e, 8, add_addr(e, addr, 8 * i), &l1);
+         l0 = i ? assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, l0, l1)) : l1;
+      }
       IRAtom *lo = assign(e, Ity_V128, IRExpr_Binop(Iop_64HLtoV128, q[1], q[0]));
       IRAtom *hi = assign(e, Ity_V128, IRExpr_Binop(Iop_64HLtoV128, q[3], q[2]));
-      return assign(e, sty, IRExpr_Binop(Iop_V128HLtoV256, hi, lo));
+      r = assign(e, sty, IRExpr_Binop(Iop_V128HLtoV256, hi, lo));
+      break;
    }
    default:
       VG_(tool_panic)("planegrind: load_shadow");
    }
+   if (lp) *lp = lp_label(e, l0);
+   return r;
 }
 
-static void call_store(Env *e, Int size, IRAtom *addr, IRAtom *v64, IRAtom *guard)
+static void call_store(Env *e, Int size, IRAtom *addr, IRAtom *v64, IRAtom *guard, IRAtom *pair)
 {
    const HChar *name;
    void *fn;
@@ -550,32 +714,34 @@ static void call_store(Env *e, Int size, IRAtom *addr, IRAtom *v64, IRAtom *guar
    case 4: name = "pg_store4"; fn = pg_store4; break;
    default: name = "pg_store8"; fn = pg_store8; break;
    }
-   IRDirty *d = unsafeIRDirty_0_N(2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, v64));
+   IRDirty *d = unsafeIRDirty_0_N(3, name, VG_(fnptr_to_fnentry)(fn),
+                                  mkIRExprVec_4(addr, v64, pair, insn_arg(e)));
    if (guard) d->guard = guard;
    stmt(e, IRStmt_Dirty(d));
 }
 
-/* stores shadow sv (type of the stored data's shadow) at addr */
-static void store_shadow(Env *e, IRAtom *addr, IRAtom *sv, IRAtom *guard)
+/* stores shadow sv (type of the stored data's shadow) with provenance p at addr */
+static void store_shadow(Env *e, IRAtom *addr, IRAtom *sv, IRAtom *guard, LP p)
 {
    IRType sty = typeOfIRExpr(e->sb->tyenv, sv);
+   IRAtom *pair = is_zero(sv) ? IRExpr_Const(IRConst_U64(0)) : lp_pack(e, p);
    switch (sty) {
-   case Ity_I8: call_store(e, 1, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_8Uto64, sv)), guard); break;
-   case Ity_I16: call_store(e, 2, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_16Uto64, sv)), guard); break;
-   case Ity_I32: call_store(e, 4, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, sv)), guard); break;
-   case Ity_I64: call_store(e, 8, addr, sv, guard); break;
+   case Ity_I8: call_store(e, 1, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_8Uto64, sv)), guard, pair); break;
+   case Ity_I16: call_store(e, 2, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_16Uto64, sv)), guard, pair); break;
+   case Ity_I32: call_store(e, 4, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, sv)), guard, pair); break;
+   case Ity_I64: call_store(e, 8, addr, sv, guard, pair); break;
    case Ity_I128:
-      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, sv)), guard);
-      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, sv)), guard);
+      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, sv)), guard, pair);
+      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, sv)), guard, pair);
       break;
    case Ity_V128:
-      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128to64, sv)), guard);
-      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128HIto64, sv)), guard);
+      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128to64, sv)), guard, pair);
+      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128HIto64, sv)), guard, pair);
       break;
    case Ity_V256: {
       static const IROp part[4] = { Iop_V256to64_0, Iop_V256to64_1, Iop_V256to64_2, Iop_V256to64_3 };
       for (Int i = 0; i < 4; i++)
-         call_store(e, 8, add_addr(e, addr, 8 * i), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(part[i], sv)), guard);
+         call_store(e, 8, add_addr(e, addr, 8 * i), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(part[i], sv)), guard, pair);
       break;
    }
    default:
@@ -584,19 +750,24 @@ static void store_shadow(Env *e, IRAtom *addr, IRAtom *sv, IRAtom *guard)
 }
 
 /* a load or store through addr: records a tainted pointer site; under the sensitive policy the
-   address's taint joins the value's. Returns the address taint as I1 (or zero). */
-static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard)
+   address's taint joins the value's (and *lp gets the address's provenance). Returns the address
+   taint as I1 (or zero). */
+static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard, LP *lp)
 {
    IRAtom *sa = sh(e, addr);
+   if (lp) *lp = lp_none;
    if (is_zero(sa)) return IRExpr_Const(IRConst_U1(False));
    IRAtom *t = to1(e, sa);
    if (guard) t = assign(e, Ity_I1, IRExpr_Binop(Iop_And1, t, guard));
+   LP ap = lp_of(e, addr);
    IRDirty *d = unsafeIRDirty_0_N(3, "pg_site_hit", VG_(fnptr_to_fnentry)(pg_site_hit),
-                                  mkIRExprVec_3(mkIRExpr_HWord((HWord)e->insn), mkIRExpr_HWord(is_store), addr));
+                                  mkIRExprVec_4(insn_arg(e), mkIRExpr_HWord(is_store), addr,
+                                                lp_pack(e, ap)));
    d->guard = t;
    stmt(e, IRStmt_Dirty(d));
    if (pg_clo_policy == PG_POLICY_SENSITIVE) {
       e->acc = or1(e, e->acc, t);
+      if (lp) *lp = ap;
       return t;
    }
    return IRExpr_Const(IRConst_U1(False));
@@ -604,18 +775,29 @@ static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard)
 
 /* ---- per-instruction and per-segment accounting ---- */
 
+/* Tainted executions: instruction k (< 64) of a segment ORs its taint into bit k of the segment's
+   mask, in registers; one guarded helper at the segment's end counts the set bits (pg_seg_tainted),
+   so clean code pays a few ALU ops per instruction and no memory access. */
 static void end_insn(Env *e)
 {
    if (e->insn && e->acc && !is_zero(e->acc)) {
-      /* insn->tainted += acc, inline: cheaper than a call when tainted and nearly free when not
-         (the flush finds the instruction through its segment, which ran) */
-      IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&e->insn->tainted));
-      IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
-      IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc))));
-      stmt(e, IRStmt_Store(Iend_LE, a, w));
+      UInt k = e->seg_n - 1;
+      if (k < 64) {
+         IRAtom *bit = assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc));
+         if (k) bit = assign(e, Ity_I64, IRExpr_Binop(Iop_Shl64, bit, IRExpr_Const(IRConst_U8(k))));
+         e->seg_mask = e->seg_mask ? assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, e->seg_mask, bit)) : bit;
+      } else {
+         /* insn->tainted += acc, inline */
+         IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&e->insn->tainted));
+         IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
+         IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc))));
+         stmt(e, IRStmt_Store(Iend_LE, a, w));
+      }
+      if (e->ins_lp.hi) e->seg_lp = e->ins_lp;
    }
    e->acc = NULL;
    e->n_touched = 0;
+   e->ins_lp = lp_none;
 }
 
 PG_Seg *pg_cur_seg = NULL;   /* the segment executing now (for exact icount at a stop) */
@@ -650,18 +832,28 @@ static void end_seg(Env *e, Int start_stmt)
    e->sb->stmts[start_stmt + 2] = IRStmt_Store(Iend_LE, a, IRExpr_RdTmp(w));
    e->sb->stmts[start_stmt + 3] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
                                                IRExpr_Const(IRConst_U64((HWord)s)));
+   if (e->seg_mask) {
+      IRDirty *d = unsafeIRDirty_0_N(3, "pg_seg_tainted", VG_(fnptr_to_fnentry)(pg_seg_tainted),
+                                     mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask, lp_pack(e, e->seg_lp)));
+      d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, e->seg_mask, IRExpr_Const(IRConst_U64(0))));
+      stmt(e, IRStmt_Dirty(d));
+   }
    e->seg_n = 0;
+   e->seg_mask = NULL;
+   e->seg_lp = lp_none;
 }
 
 /* Translations cannot be discarded from inside gdbserver (a stop is a helper call), so the
    instruction-exact counting and the stop check are in every translation from the start when
    stops are supported, and arming only sets pg_stop_at. */
-static VG_REGPARM(1) void pg_stop_hit(PG_Insn *in)
+static VG_REGPARM(2) void pg_stop_hit(PG_Insn *in, ULong mask)
 {
-   /* called only when pg_stop_at instructions have completed; the side exit after it is then taken */
+   /* called only when pg_stop_at instructions have completed; the side exit after it is then taken,
+      so the segment's end does not run: count its tainted executions so far here */
    Bool armed = pg_stop_armed;
    pg_stop_armed = False;
    pg_stop_at = ~0ULL;
+   if (mask && pg_cur_seg) pg_seg_tainted(pg_cur_seg, mask, 0);
    pg_seg_left_at(in);
    if (armed) VG_(gdbserver)(VG_(get_running_tid)());
 }
@@ -679,8 +871,9 @@ static void stop_check(Env *e, Addr ip)
    IRAtom *target = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
    IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, target, v));
    stmt(e, IRStmt_Put(e->offIP, IRExpr_Const(IRConst_U64(ip))));
-   IRDirty *d = unsafeIRDirty_0_N(1, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
-                                  mkIRExprVec_1(mkIRExpr_HWord((HWord)e->insn)));
+   IRDirty *d = unsafeIRDirty_0_N(2, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
+                                  mkIRExprVec_2(mkIRExpr_HWord((HWord)e->insn),
+                                                e->seg_mask ? e->seg_mask : IRExpr_Const(IRConst_U64(0))));
    d->guard = hit;
    d->nFxState = 1;
    d->fxState[0].fx = Ifx_Read;
@@ -722,12 +915,17 @@ static void do_dirty(Env *e, IRStmt *st)
       stmt(e, IRStmt_Dirty(ld));
       any = or1(e, any, to1(e, IRExpr_RdTmp(t)));
    }
-   if (any) touch(e, any);
+   /* provenance: the arguments' (guest state and memory inputs fall back to the last tainted load) */
+   Int nargs = 0;
+   while (d->args[nargs]) nargs++;
+   LP lp = any ? lp_args(e, d->args, nargs) : lp_none;
+   if (any) touch_lp(e, any, lp);
    stmt(e, st);
    IRAtom *taint = any ? any : IRExpr_Const(IRConst_U1(False));
    if (d->tmp != IRTemp_INVALID) {
       IRType ty = typeOfIRTemp(e->sb->tyenv, d->tmp);
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, d->tmp), from1(e, taint, shadow_ty(ty))));
+      lp_set(e, d->tmp, lp);
    }
    for (Int i = 0; i < d->nFxState; i++) {
       if (d->fxState[i].fx == Ifx_Read) continue;
@@ -739,12 +937,13 @@ static void do_dirty(Env *e, IRStmt *st)
             stmt(e, IRStmt_Put(off + k + e->gso, from1(e, taint, t)));
             k += sizeofIRType(t);
          }
+         lp_put(e, off, d->fxState[i].size, lp);
       }
    }
    if (d->mFx == Ifx_Write || d->mFx == Ifx_Modify) {
       IRAtom *t64 = is_zero(taint) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, taint));
       IRDirty *sd = unsafeIRDirty_0_N(3, "pg_store_range", VG_(fnptr_to_fnentry)(pg_store_range),
-                                      mkIRExprVec_3(d->mAddr, IRExpr_Const(IRConst_U64(d->mSize)), t64));
+                                      mkIRExprVec_4(d->mAddr, IRExpr_Const(IRConst_U64(d->mSize)), t64, lp_pack(e, lp)));
       sd->guard = d->guard;
       stmt(e, IRStmt_Dirty(sd));
    }
@@ -756,12 +955,17 @@ static void do_cas(Env *e, IRStmt *st)
    IRType ty = typeOfIRExpr(e->sb->tyenv, c->dataLo);
    Int sz = sizeofIRType(ty);
    IRAtom *addr_hi = c->oldHi != IRTemp_INVALID ? add_addr(e, c->addr, sz) : NULL;
-   pointer(e, c->addr, True, NULL);
-   IRAtom *old_lo = load_shadow(e, ty, c->addr);
-   IRAtom *old_hi = addr_hi ? load_shadow(e, ty, addr_hi) : NULL;
+   pointer(e, c->addr, True, NULL, NULL);
+   LP lp_lo, lp_hi = lp_none;
+   IRAtom *old_lo = load_shadow(e, ty, c->addr, &lp_lo);
+   IRAtom *old_hi = addr_hi ? load_shadow(e, ty, addr_hi, &lp_hi) : NULL;
    stmt(e, st);
    stmt(e, IRStmt_WrTmp(shadow_tmp(e, c->oldLo), old_lo));
-   if (addr_hi) stmt(e, IRStmt_WrTmp(shadow_tmp(e, c->oldHi), old_hi));
+   lp_set(e, c->oldLo, lp_lo);
+   if (addr_hi) {
+      stmt(e, IRStmt_WrTmp(shadow_tmp(e, c->oldHi), old_hi));
+      lp_set(e, c->oldHi, lp_hi);
+   }
    IROp eq = sz == 1 ? Iop_CasCmpEQ8 : sz == 2 ? Iop_CasCmpEQ16 : sz == 4 ? Iop_CasCmpEQ32 : Iop_CasCmpEQ64;
    IRAtom *ok = assign(e, Ity_I1, IRExpr_Binop(eq, IRExpr_RdTmp(c->oldLo), c->expdLo));
    if (addr_hi) {
@@ -769,13 +973,13 @@ static void do_cas(Env *e, IRStmt *st)
       ok = assign(e, Ity_I1, IRExpr_Binop(Iop_And1, ok, ok2));
    }
    IRAtom *sd = sh(e, c->dataLo);
-   touch(e, sd);
-   touch(e, old_lo);
-   store_shadow(e, c->addr, sd, ok);
+   touch_lp(e, sd, lp_of(e, c->dataLo));
+   touch_lp(e, old_lo, lp_lo);
+   store_shadow(e, c->addr, sd, ok, lp_of(e, c->dataLo));
    if (addr_hi) {
       IRAtom *sd2 = sh(e, c->dataHi);
-      touch(e, sd2);
-      store_shadow(e, addr_hi, sd2, ok);
+      touch_lp(e, sd2, lp_of(e, c->dataHi));
+      store_shadow(e, addr_hi, sd2, ok, lp_of(e, c->dataHi));
    }
 }
 
@@ -787,24 +991,33 @@ static void do_stmt(Env *e, IRStmt *st)
       IRExpr *x = st->Ist.WrTmp.data;
       IRType ty = typeOfIRTemp(tyenv, st->Ist.WrTmp.tmp);
       IRAtom *v;
+      LP lp;
       if (x->tag == Iex_Load) {
-         IRAtom *pt = pointer(e, x->Iex.Load.addr, False, NULL);
-         v = load_shadow(e, ty, x->Iex.Load.addr);
-         if (!is_zero(pt)) v = or_sh(e, shadow_ty(ty), v, from1(e, pt, shadow_ty(ty)));
-         touch(e, v);
+         LP ap;
+         IRAtom *pt = pointer(e, x->Iex.Load.addr, False, NULL, &ap);
+         v = load_shadow(e, ty, x->Iex.Load.addr, &lp);
+         if (!is_zero(pt)) {
+            v = or_sh(e, shadow_ty(ty), v, from1(e, pt, shadow_ty(ty)));
+            lp = lp_merge(e, lp, ap);
+         }
+         touch_lp(e, v, lp);
       } else {
          v = sh_expr(e, x, ty);
+         lp = is_zero(v) ? lp_none : lp_expr(e, x);
       }
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.WrTmp.tmp), v));
+      lp_set(e, st->Ist.WrTmp.tmp, lp);
       stmt(e, st);
       break;
    }
    case Ist_Put: {
       IRAtom *s = sh(e, st->Ist.Put.data);
       IRType ty = typeOfIRExpr(tyenv, st->Ist.Put.data);
+      LP lp = is_zero(s) ? lp_none : lp_of(e, st->Ist.Put.data);
       if (is_zero(s)) s = zero(e, shadow_ty(ty));
       stmt(e, IRStmt_Put(st->Ist.Put.offset + e->gso, s));
-      touch(e, s);
+      lp_put(e, st->Ist.Put.offset, sizeofIRType(ty), lp);
+      touch_lp(e, s, lp);
       stmt(e, st);
       break;
    }
@@ -818,23 +1031,36 @@ static void do_stmt(Env *e, IRStmt *st)
       break;
    }
    case Ist_Store: {
-      IRAtom *pt = pointer(e, st->Ist.Store.addr, True, NULL);
+      LP ap;
+      IRAtom *pt = pointer(e, st->Ist.Store.addr, True, NULL, &ap);
       IRAtom *s = sh(e, st->Ist.Store.data);
+      LP lp = lp_of(e, st->Ist.Store.data);
       IRType sty = typeOfIRExpr(tyenv, s);
-      if (!is_zero(pt)) s = or_sh(e, sty, s, from1(e, pt, sty));
-      touch(e, s);
-      store_shadow(e, st->Ist.Store.addr, s, NULL);
+      if (!is_zero(pt)) {
+         s = or_sh(e, sty, s, from1(e, pt, sty));
+         lp = lp_merge(e, lp, ap);
+      }
+      touch_lp(e, s, lp);
+      store_shadow(e, st->Ist.Store.addr, s, NULL, lp);
       stmt(e, st);
       break;
    }
    case Ist_StoreG: {
       IRStoreG *g = st->Ist.StoreG.details;
-      IRAtom *pt = pointer(e, g->addr, True, g->guard);
+      LP ap;
+      IRAtom *pt = pointer(e, g->addr, True, g->guard, &ap);
       IRAtom *s = sh(e, g->data);
+      LP lp = lp_of(e, g->data);
       IRType sty = typeOfIRExpr(tyenv, s);
-      if (!is_zero(pt)) s = or_sh(e, sty, s, from1(e, pt, sty));
-      if (!is_zero(s)) e->acc = or1(e, e->acc, assign(e, Ity_I1, IRExpr_Binop(Iop_And1, to1(e, s), g->guard)));
-      store_shadow(e, g->addr, s, g->guard);
+      if (!is_zero(pt)) {
+         s = or_sh(e, sty, s, from1(e, pt, sty));
+         lp = lp_merge(e, lp, ap);
+      }
+      if (!is_zero(s)) {
+         e->acc = or1(e, e->acc, assign(e, Ity_I1, IRExpr_Binop(Iop_And1, to1(e, s), g->guard)));
+         if (lp.hi) e->ins_lp = lp;
+      }
+      store_shadow(e, g->addr, s, g->guard, lp);
       stmt(e, st);
       break;
    }
@@ -842,8 +1068,9 @@ static void do_stmt(Env *e, IRStmt *st)
       IRLoadG *g = st->Ist.LoadG.details;
       IRType lty, rty;
       typeOfIRLoadGOp(g->cvt, &rty, &lty);
-      IRAtom *pt = pointer(e, g->addr, False, g->guard);
-      IRAtom *v = load_shadow(e, lty, g->addr);
+      LP ap, lp;
+      IRAtom *pt = pointer(e, g->addr, False, g->guard, &ap);
+      IRAtom *v = load_shadow(e, lty, g->addr, &lp);
       IROp cv = Iop_INVALID;
       switch (g->cvt) {
       case ILGop_16Uto32: cv = Iop_16Uto32; break;
@@ -853,10 +1080,15 @@ static void do_stmt(Env *e, IRStmt *st)
       default: break;
       }
       if (cv != Iop_INVALID) v = assign(e, shadow_ty(rty), IRExpr_Unop(cv, v));
-      if (!is_zero(pt)) v = or_sh(e, shadow_ty(rty), v, from1(e, pt, shadow_ty(rty)));
+      if (!is_zero(pt)) {
+         v = or_sh(e, shadow_ty(rty), v, from1(e, pt, shadow_ty(rty)));
+         lp = lp_merge(e, lp, ap);
+      }
       IRAtom *r = assign(e, shadow_ty(rty), IRExpr_ITE(g->guard, v, sh(e, g->alt)));
-      touch(e, r);
+      lp = lp_merge(e, lp, lp_of(e, g->alt));
+      touch_lp(e, r, lp);
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, g->dst), r));
+      lp_set(e, g->dst, lp);
       stmt(e, st);
       break;
    }
@@ -867,15 +1099,17 @@ static void do_stmt(Env *e, IRStmt *st)
       IRType ty;
       if (st->Ist.LLSC.storedata == NULL) {
          ty = typeOfIRTemp(tyenv, st->Ist.LLSC.result);
-         IRAtom *v = load_shadow(e, ty, st->Ist.LLSC.addr);
-         touch(e, v);
+         LP lp;
+         IRAtom *v = load_shadow(e, ty, st->Ist.LLSC.addr, &lp);
+         touch_lp(e, v, lp);
          stmt(e, st);
          stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.LLSC.result), v));
+         lp_set(e, st->Ist.LLSC.result, lp);
       } else {
          stmt(e, st);
          IRAtom *s = sh(e, st->Ist.LLSC.storedata);
-         touch(e, s);
-         store_shadow(e, st->Ist.LLSC.addr, s, IRExpr_RdTmp(st->Ist.LLSC.result));
+         touch_lp(e, s, lp_of(e, st->Ist.LLSC.storedata));
+         store_shadow(e, st->Ist.LLSC.addr, s, IRExpr_RdTmp(st->Ist.LLSC.result), lp_of(e, st->Ist.LLSC.storedata));
          stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.LLSC.result), IRExpr_Const(IRConst_U1(False))));
       }
       break;
@@ -884,7 +1118,7 @@ static void do_stmt(Env *e, IRStmt *st)
       do_dirty(e, st);
       break;
    case Ist_Exit:
-      if (pg_clo_policy == PG_POLICY_SENSITIVE) touch(e, sh(e, st->Ist.Exit.guard));
+      if (pg_clo_policy == PG_POLICY_SENSITIVE) touch_lp(e, sh(e, st->Ist.Exit.guard), lp_of(e, st->Ist.Exit.guard));
       stmt(e, st);
       break;
    case Ist_NoOp: case Ist_AbiHint: case Ist_MBE:
@@ -909,6 +1143,8 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.n_orig = bb->tyenv->types_used;
    e.tmap = PG_MALLOC("pg.tmap", (e.n_orig ? e.n_orig : 1) * sizeof(IRTemp));
    for (Int i = 0; i < e.n_orig; i++) e.tmap[i] = IRTemp_INVALID;
+   e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
+   for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
    e.gso = layout->total_sizeB;
    e.offIP = layout->offset_IP;
 
@@ -930,7 +1166,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
          continue;
       }
       if (st->tag == Ist_Exit) {
-         if (pg_clo_policy == PG_POLICY_SENSITIVE) touch(&e, sh(&e, st->Ist.Exit.guard));
+         if (pg_clo_policy == PG_POLICY_SENSITIVE) touch_lp(&e, sh(&e, st->Ist.Exit.guard), lp_of(&e, st->Ist.Exit.guard));
          end_insn(&e);
          end_seg(&e, seg_start);
          stmt(&e, st);
@@ -943,5 +1179,6 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    end_insn(&e);
    end_seg(&e, seg_start);
    PG_FREE(e.tmap);
+   PG_FREE(e.lmap);
    return e.sb;
 }
