@@ -1,10 +1,12 @@
 // Benchmark: the cost of recording a minidfs put (master, chunk server, client all recorded), measured
 // side by side in one run against the same put with librecord only tagging (the anchor) and with no
 // preload at all; log bytes per second; log size with user-data file reads by reference vs by value;
-// and a replay of each recorded process alone (exit status as recorded). First: the cost per logged call.
+// and a replay of each recorded process (exit status as recorded). First: the cost per logged call.
+// Wall time on a shared machine is mostly waiting for the CPU, so the CPU time (user + system) of the
+// client and the chunk server is measured too (GNU time), and the slowdowns are given for both.
 // Usage: node bench/record.mjs [--size BYTES] [--runs N]   (default 256 MiB, 2 runs)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -27,8 +29,15 @@ const piece = randomBytes(1 << 20);
 for (let done = 0; done < size; done += piece.length) writeSync(fd, piece, 0, Math.min(piece.length, size - done));
 closeSync(fd);
 
-function start(cmd, args, env) {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+/** CPU seconds (user + system) GNU time wrote to file. */
+function cpuOf(file) {
+  const [u, s] = readFileSync(file, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return u + s;
+}
+
+function start(cmd, args, env, cpuFile) {
+  const [c, a] = cpuFile ? ['/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', cmd, ...args]] : [cmd, args];
+  const child = spawn(c, a, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const line = (re) => new Promise((resolve, reject) => {
@@ -58,16 +67,19 @@ async function put(mode, n) {
   const store = join(work, `store-${n}`);
   const master = start(join(bin, 'minidfs-master'), ['-p', '0', '-c', String(64 << 20)], env);
   const addr = (await master.line(/listening on (\S+)/))[1];
-  const cs = start(join(bin, 'minidfs-chunkserver'), ['-m', addr, '-d', store, '-i', '100'], env);
+  const cpuCs = join(work, `cpu-cs-${n}`), cpuClient = join(work, `cpu-client-${n}`);
+  const cs = start(join(bin, 'minidfs-chunkserver'), ['-m', addr, '-d', store, '-i', '100'], env, cpuCs);
   await master.line(/registered/);
   const t0 = process.hrtime.bigint();
-  const client = start(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], env);
-  if ((await client.exited) !== 0) throw new Error('put failed');
+  const client = start(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], env, cpuClient);
+  const status = await client.exited;
+  if (status !== 0) throw new Error(`put failed (${mode}): exit status ${status}; GNU time says: ${readFileSync(cpuClient, 'utf8').trim()}`);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   await start(join(bin, 'minidfs-client'), ['-m', addr, 'shutdown'], env).exited;
   await Promise.all([master.exited, cs.exited]);
+  const cpu = cpuOf(cpuCs) + cpuOf(cpuClient);
   const logs = readdirSync(trace).filter((f) => f.endsWith('.rec')).map((f) => ({ f, bytes: statSync(join(trace, f)).size }));
-  return { secs, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
+  return { secs, cpu, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
 }
 
 /** Replays one log alone through `planescope replay`; resolves with its exit status and JSON. */
@@ -118,28 +130,34 @@ try {
   await perCall();
   const modes = ['none', 'tagging', 'by-value', 'by-reference'];
   const best = Object.fromEntries(modes.map((m) => [m, { secs: Infinity }]));
+  const cpuBest = Object.fromEntries(modes.map((m) => [m, Infinity]));
+  const walls = Object.fromEntries(modes.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
     for (const mode of i % 2 ? [...modes].reverse() : modes) {
       const r = await put(mode, `${mode}-${i}`);
+      cpuBest[mode] = Math.min(cpuBest[mode], r.cpu);
+      walls[mode].push(r.secs);
       // the best run's logs and chunk store stay for the replays (the chunk server rewrites its chunks)
       const drop = (x) => { rmSync(x.trace, { recursive: true, force: true }); rmSync(x.store, { recursive: true, force: true }); };
       if (r.secs < best[mode].secs) {
         if (best[mode].trace) drop(best[mode]);
         best[mode] = r;
       } else drop(r);
-      console.log(`run ${i + 1} ${mode.padEnd(12)} ${r.secs.toFixed(2)} s  ${(size / r.secs / (1 << 20)).toFixed(0)} MB/s  logs ${(r.bytes / (1 << 20)).toFixed(1)} MiB`);
+      console.log(`run ${i + 1} ${mode.padEnd(12)} ${r.secs.toFixed(2)} s  ${(size / r.secs / (1 << 20)).toFixed(0)} MB/s  cpu ${r.cpu.toFixed(2)} s  logs ${(r.bytes / (1 << 20)).toFixed(1)} MiB`);
     }
   }
   console.log(`\nminidfs put of ${size} bytes (${(size / (1 << 20)).toFixed(0)} MiB), best of ${runs}, all three processes preloaded:`);
-  for (const m of modes) console.log(`  ${m.padEnd(12)} ${best[m].secs.toFixed(2)} s`);
+  for (const m of modes) console.log(`  ${m.padEnd(12)} ${best[m].secs.toFixed(2)} s wall (runs: ${walls[m].map((x) => x.toFixed(2)).join(', ')}), ${cpuBest[m].toFixed(2)} s cpu (client + chunk server)`);
   const vsNone = (m) => (best[m].secs / best.none.secs).toFixed(3);
   const vsTag = (m) => (best[m].secs / best.tagging.secs).toFixed(3);
   console.log(`recording slowdown vs native (no preload): by-value ${vsNone('by-value')}x, by-reference ${vsNone('by-reference')}x  (target <= 1.1x; anchors: paper's recorder 1.8x, rr ~1.2x)`);
   console.log(`recording slowdown vs tagging only:        by-value ${vsTag('by-value')}x, by-reference ${vsTag('by-reference')}x`);
+  const cpuVs = (m, base) => (cpuBest[m] / cpuBest[base]).toFixed(3);
+  console.log(`cpu time vs native: by-value ${cpuVs('by-value', 'none')}x, by-reference ${cpuVs('by-reference', 'none')}x, tagging ${cpuVs('tagging', 'none')}x; vs tagging: by-value ${cpuVs('by-value', 'tagging')}x, by-reference ${cpuVs('by-reference', 'tagging')}x`);
   for (const m of ['by-value', 'by-reference']) {
     console.log(`log bytes ${m}: ${best[m].bytes} (${(best[m].bytes / best[m].secs / (1 << 20)).toFixed(0)} MiB/s of log during the put); per process: ${best[m].logs.map((l) => `${l.f} ${l.bytes}`).join(', ')}`);
   }
-  console.log(`log size by-reference / by-value: ${(best['by-reference'].bytes / best['by-value'].bytes * 100).toFixed(1)}% (target <= 2%; message payloads are still logged by value, see docs/recording.md)`);
+  console.log(`log size by-reference / by-value: ${(best['by-reference'].bytes / best['by-value'].bytes * 100).toFixed(3)}% (target <= 2%)`);
   for (const m of ['by-value', 'by-reference']) {
     for (const l of best[m].logs) {
       // files are not logged: the chunk server's replay starts from the empty store it was recorded with

@@ -71,6 +71,9 @@ LR_HIDDEN uint16_t lr_rr_new_tid(void);
 /* Record: appends one record (one writev under the log lock, so a crash loses at most the call in flight). */
 LR_HIDDEN void lr_rr_put(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
                          const void *aux, size_t aux_len, const void *data, size_t data_len);
+/* Record: the same with the data taken from iovecs, from byte offset skip, data_len bytes (no copy in between). */
+LR_HIDDEN void lr_rr_putv(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
+                          const void *aux, size_t aux_len, const struct iovec *dv, int dn, size_t skip, size_t data_len);
 /* Record: takes the log lock for calls whose log order must equal their real order (mutexes). */
 LR_HIDDEN void lr_rr_lock(void);
 LR_HIDDEN void lr_rr_unlock(void);

@@ -245,8 +245,9 @@ static void put_bytes(const void *p, size_t n)
    wpos += n;
 }
 
-static void put_raw(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
-                    const void *aux, size_t aux_len, const void *data, size_t data_len)
+/* The data of a record comes as iovecs (the program's receive buffers), copied once into the log. */
+static void put_rawv(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
+                     const void *aux, size_t aux_len, const struct iovec *dv, int dn, size_t data_len)
 {
    struct lr_rr_hdr h = {
       .len = 0, .kind = (uint16_t)kind, .tid = lr_rr_tid(),
@@ -257,22 +258,34 @@ static void put_raw(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32
    uint8_t *p = wmap + (wpos - wmap_off);
    memcpy(p, &h, sizeof h);
    if (aux_len) memcpy(p + sizeof h, aux, aux_len);
-   if (data_len >= (64 << 10)) {
-      /* bulk bytes: pwrite copies into the page cache without a page fault per 4 KiB of the window */
-      size_t done = 0;
-      while (done < data_len) {
-         long r = syscall(SYS_pwrite64, log_fd, (const uint8_t *)data + done, data_len - done,
-                          (off_t)(wpos + sizeof h + aux_len + done));
-         if (r < 0 && errno == EINTR) continue;
-         if (r <= 0) { stop_recording(); return; }
-         done += (size_t)r;
+   size_t at = sizeof h + aux_len, left = data_len;
+   for (int i = 0; i < dn && left; i++) {
+      size_t k = dv[i].iov_len < left ? dv[i].iov_len : left;
+      const uint8_t *src = dv[i].iov_base;
+      if (data_len >= (64 << 10)) {
+         /* bulk bytes: pwrite copies into the page cache without a page fault per 4 KiB of the window */
+         size_t done = 0;
+         while (done < k) {
+            long r = syscall(SYS_pwrite64, log_fd, src + done, k - done, (off_t)(wpos + at + done));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) { stop_recording(); return; }
+            done += (size_t)r;
+         }
+      } else {
+         memcpy(p + at, src, k);
       }
-   } else if (data_len) {
-      memcpy(p + sizeof h + aux_len, data, data_len);
+      at += k; left -= k;
    }
    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the length goes in last */
    memcpy(p, &len, sizeof len);
    wpos += len;
+}
+
+static void put_raw(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
+                    const void *aux, size_t aux_len, const void *data, size_t data_len)
+{
+   struct iovec v = {(void *)data, data_len};
+   put_rawv(kind, fd, ret, err, arg, flags, aux, aux_len, &v, 1, data_len);
 }
 
 /* A normal exit: drop the unused part of the last window. */
@@ -291,6 +304,26 @@ void lr_rr_put_locked(int kind, int fd, int64_t ret, int err, uint64_t arg, uint
    int saved = errno;
    put_raw(kind, fd, ret, err, arg, flags, aux, aux_len, data, data_len);
    errno = saved;
+}
+
+void lr_rr_putv(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
+                const void *aux, size_t aux_len, const struct iovec *dv, int dn, size_t skip, size_t data_len)
+{
+   if (lr_rr_mode != LR_RR_RECORD || log_fd < 0) return;
+   struct iovec local[16] = {{0, 0}}, *v = local;
+   int n = 0;
+   if (dn > 16 && !(v = malloc((size_t)dn * sizeof *v))) return;
+   for (int i = 0; i < dn; i++) {
+      if (skip >= dv[i].iov_len) { skip -= dv[i].iov_len; continue; }
+      v[n++] = (struct iovec){(uint8_t *)dv[i].iov_base + skip, dv[i].iov_len - skip};
+      skip = 0;
+   }
+   int saved = errno;
+   lr_rr_lock();
+   put_rawv(kind, fd, ret, err, arg, flags, aux, aux_len, v, n, data_len);
+   lr_rr_unlock();
+   errno = saved;
+   if (v != local) free(v);
 }
 
 void lr_rr_put(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,

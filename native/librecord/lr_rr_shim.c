@@ -69,20 +69,6 @@ static uint8_t *gather(const struct iovec *iov, int iovcnt, size_t n)
    return b;
 }
 
-/* n bytes of the iovecs from byte offset skip, in one new buffer. */
-static uint8_t *gather_from(const struct iovec *iov, int iovcnt, size_t skip, size_t n)
-{
-   uint8_t *b = malloc(n ? n : 1), *p = b;
-   if (!b) return NULL;
-   for (int i = 0; i < iovcnt && n; i++) {
-      if (skip >= iov[i].iov_len) { skip -= iov[i].iov_len; continue; }
-      size_t k = iov[i].iov_len - skip < n ? iov[i].iov_len - skip : n;
-      memcpy(p, (uint8_t *)iov[i].iov_base + skip, k);
-      p += k; n -= k; skip = 0;
-   }
-   return b;
-}
-
 /* Replay of a call whose result is bytes into one buffer. */
 static ssize_t replay_bytes(int kind, int fd, size_t n, int flags, void *buf)
 {
@@ -331,9 +317,8 @@ static ssize_t s_recvmsg(int fd, struct msghdr *m, int flags)
    if (!aux) ref_len = 0;
    /* by value: all received bytes; by reference: the bytes after the payload (the next frame header) */
    size_t dl = r > 0 ? (size_t)r - ref_len : 0;
-   uint8_t *data = dl ? gather_from(m->msg_iov, (int)m->msg_iovlen, ref_len, dl) : NULL;
-   lr_rr_put(ref_len ? RR_RECVMSG_REF : RR_RECVMSG, fd, r, e, n, (uint32_t)flags, aux, aux ? al : 0, data, data ? dl : 0);
-   free(aux); free(data);
+   lr_rr_putv(ref_len ? RR_RECVMSG_REF : RR_RECVMSG, fd, r, e, n, (uint32_t)flags, aux, aux ? al : 0, m->msg_iov, (int)m->msg_iovlen, ref_len, dl);
+   free(aux);
    errno = e;
    return r;
 }
@@ -355,9 +340,7 @@ static ssize_t s_readv(int fd, const struct iovec *iov, int iovcnt)
    }
    ssize_t r = T.readv(fd, iov, iovcnt);
    int e = errno;
-   uint8_t *data = r > 0 ? gather(iov, iovcnt, (size_t)r) : NULL;
-   lr_rr_put(RR_READV, fd, r, e, n, 0, NULL, 0, data, data ? (size_t)r : 0);
-   free(data);
+   lr_rr_putv(RR_READV, fd, r, e, n, 0, NULL, 0, iov, iovcnt, 0, r > 0 ? (size_t)r : 0);
    errno = e;
    return r;
 }
