@@ -9,6 +9,8 @@ export interface DwarfWasmExports {
   ps_abi_version(): number;
   ps_alloc(size: number): number;
   ps_free(ptr: number, size: number): void;
+  /** 1: decode line programs with gimli alone, not the fast interpreter (tests compare the two). */
+  ps_set_line_decoder(gimliOnly: number): void;
   /** Builds the line index from `count` (section id, ptr, len) u32 triples; 0 = ok, 1 = error message. */
   ps_build_index(table: number, count: number): number;
   /** Adds the address -> row map to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */

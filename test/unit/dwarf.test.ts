@@ -156,6 +156,15 @@ describe('DWARF layer vs binutils and LLVM', function () {
         assert.deepEqual(ourRows(openModuleIndex(bin)), expected);
       });
 
+      it('gives the same rows and text with the fast line-program interpreter as with gimli alone', () => {
+        const { bin } = built.get(v.name)!;
+        const fast = openModuleIndex(bin);
+        const gimli = openModuleIndex(bin, { lineDecoder: 'gimli' });
+        assert.notStrictEqual(gimli, fast);
+        assert.deepEqual(ourRows(fast), ourRows(gimli));
+        assert.equal(objdumpText(fast, bin), objdumpText(gimli, bin));
+      });
+
       it('resolves every address of the line table like addr2line -f -i', () => {
         const { bin, addr2line } = built.get(v.name)!;
         const index = openModuleIndex(bin);

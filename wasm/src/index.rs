@@ -74,6 +74,8 @@ pub struct Builder<'d> {
     address_map_done: bool,
     /// Units whose line pass succeeded: the only ones the function pass reads (as before the split).
     lines_ok: Vec<bool>,
+    /// Decode line programs with gimli alone (tests compare it with the fast interpreter).
+    gimli_only: bool,
     functions_done: bool,
     first_warning: Option<String>,
     warnings: u32,
@@ -82,7 +84,7 @@ pub struct Builder<'d> {
 /// The line pass: every unit's line program and the file table. The address -> row map and the
 /// functions (the .debug_info walk), which `dwarf lines` never needs, come later from
 /// `address_map()` and `functions()`.
-pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static>, String> {
+pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool) -> Result<Builder<'static>, String> {
     let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
         let data = section_slot(id).map(|i| sections[i]).unwrap_or(&[]);
         Ok(EndianSlice::new(data, LittleEndian))
@@ -102,6 +104,7 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT]) -> Result<Builder<'static
         seqs: Vec::new(),
         address_map_done: false,
         lines_ok: Vec::new(),
+        gimli_only,
         functions_done: false,
         first_warning: None,
         warnings: 0,
@@ -302,7 +305,8 @@ impl<'d> Builder<'d> {
                 address_size: header.address_size(),
             };
             let first_row = self.out.row_addr.len();
-            let fast = lineprog::run(header.raw_program_buf().slice(), &params, |r| {
+            let gimli_only = self.gimli_only;
+            let fast = if gimli_only { Err(lineprog::Unsupported) } else { lineprog::run(header.raw_program_buf().slice(), &params, |r| {
                 let file = self.file_id(unit, header, r.file, &mut file_map);
                 let flags = r.is_stmt as u32
                     | (r.end_sequence as u32) << 1
@@ -316,7 +320,7 @@ impl<'d> Builder<'d> {
                     flags,
                     r.discriminator.min(u32::MAX as u64) as u32,
                 ]);
-            });
+            }) };
             if fast.is_ok() {
                 return Ok(());
             }

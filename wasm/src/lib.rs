@@ -36,10 +36,17 @@ pub extern "C" fn ps_free(ptr: *mut u8, size: usize) {
 }
 
 static mut INDEX: Option<index::Builder<'static>> = None;
+static mut GIMLI_ONLY: bool = false;
 static mut RESULT: Vec<u32> = Vec::new();
 static mut MESSAGE: Vec<u8> = Vec::new();
 static mut TEXT: Vec<u8> = Vec::new();
 static mut CURSOR: Option<text::Cursor> = None;
+
+/// 1: decode every line program with gimli alone, not the fast interpreter (tests compare the two).
+#[no_mangle]
+pub extern "C" fn ps_set_line_decoder(gimli_only: u32) {
+    unsafe { GIMLI_ONLY = gimli_only != 0 }
+}
 
 /// Builds the line index from `count` (id, ptr, len) u32 triples at `table` (ids: index.rs
 /// section_slot). Returns 0 when it is built (its table at ps_result_ptr, see out.rs), or 1 with a
@@ -57,7 +64,7 @@ pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
             }
         }
     }
-    match index::build(sections) {
+    match index::build(sections, unsafe { GIMLI_ONLY }) {
         Ok(builder) => unsafe {
             RESULT = builder.out().table();
             INDEX = Some(builder);

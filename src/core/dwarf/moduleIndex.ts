@@ -22,6 +22,11 @@ export interface OpenModuleOptions {
   debugRoot?: string;
   /** Files at least this large are read sparsely: only headers, notes, symbols and DWARF (default 1 MiB). */
   sparseFrom?: number;
+  /**
+   * 'gimli' decodes the line programs with gimli alone instead of the fast interpreter that hands
+   * gimli only what it declines (tests compare the two); such an index is not cached.
+   */
+  lineDecoder?: 'fast' | 'gimli';
 }
 
 const cache = new Map<string, DwarfModuleIndex>();
@@ -68,7 +73,7 @@ type SourceOf = (s: ElfSection) => Uint8Array | SectionSource;
 
 function indexElf(path: string, elf: ElfFile, source: SourceOf, options: OpenModuleOptions, useCache: boolean): DwarfModuleIndex {
   const buildId = safe(() => elf.buildId()) ?? '';
-  useCache &&= !options.debugFile;
+  useCache &&= !options.debugFile && options.lineDecoder !== 'gimli';
   const key = buildId ? `id:${buildId}` : `file:${path}:${elf.data.length}:${safe(() => statSync(path).mtimeMs)}`;
   const cached = useCache ? cache.get(key) : undefined;
   if (cached) return cached;
@@ -128,7 +133,7 @@ function build(path: string, elf: ElfFile, buildId: string, options: OpenModuleO
       if (!s || s.type === SHT_NOBITS || s.size === 0) continue;
       sections.set(name, debugElf === elf ? mainSource(s) : debugElf.contents(s));
     }
-    data = buildModuleData(sections);
+    data = buildModuleData(sections, options.lineDecoder);
   } catch (e) {
     throw asDwarfError(debugPath, e);
   }

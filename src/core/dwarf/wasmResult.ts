@@ -187,8 +187,9 @@ export class ModuleData {
  * Builds the line index of the given sections in a fresh wasm instance (a trap cannot poison
  * another). The sections stay in the instance's memory: the function pass reads them later.
  */
-export function buildModuleData(sections: Map<string, Uint8Array | SectionSource>): ModuleData {
+export function buildModuleData(sections: Map<string, Uint8Array | SectionSource>, lineDecoder: 'fast' | 'gimli' = 'fast'): ModuleData {
   const wasm = instantiateDwarfWasm();
+  wasm.ps_set_line_decoder(lineDecoder === 'gimli' ? 1 : 0);
   const entries = [...sections].filter(([name, bytes]) => SECTION_IDS[name] !== undefined && bytes.length > 0);
   let status: number;
   try {
