@@ -443,7 +443,7 @@ static int probe_names(int stream, const struct addr *d)
 
 /* Destinations already warned about, so a client that reconnects warns once. */
 static struct addr warned[32];
-static int n_warned;
+static int n_warned, warned_full;
 static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void warn_untagged(int stream, const struct addr *d)
@@ -454,8 +454,15 @@ static void warn_untagged(int stream, const struct addr *d)
          pthread_mutex_unlock(&warn_lock);
          return;
       }
-   if (n_warned < (int)(sizeof warned / sizeof warned[0])) warned[n_warned++] = *d;
+   int cap = (int)(sizeof warned / sizeof warned[0]), full = n_warned == cap, first_full = full && !warned_full;
+   if (full) warned_full = 1;
+   else warned[n_warned++] = *d;
    pthread_mutex_unlock(&warn_lock);
+   if (full) {
+      /* a program talking to many plain peers (a crawler) gets one more line, not one per peer */
+      if (first_full) lr_warn("more than %d peers are not running librecord: talking to them untagged without naming each", cap);
+      return;
+   }
    char t[INET6_ADDRSTRLEN];
    addr_text(d, t, sizeof t);
    lr_warn("peer %s%s%s:%d (%s) is not running librecord: no librecord listener announced in %s and not listed in "

@@ -160,6 +160,13 @@ describe('librecord message tagging (native)', function () {
     assert.match(bad.stderr, /PLANESCOPE_TAG_PEERS: 'not-an-address' is not ADDR, ADDR:PORT, \[ADDR6\]:PORT or \*/);
   });
 
+  it('names at most 32 peers without librecord, then says once that it stops naming them', () => {
+    const r = spawnSync(peer, ['client', 'udpmany', '47000'], { env: env(true), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(warnings(r.stderr), 32, r.stderr);
+    assert.equal((r.stderr.match(/more than 32 peers are not running librecord/g) ?? []).length, 1, r.stderr);
+  });
+
   it('a librecord listener announces itself while it listens; once it is killed, a plain server on its port gets plain bytes', async () => {
     let serverErr = '';
     const server = spawn(peer, ['server', 'sizes'], { env: env(true), stdio: ['pipe', 'pipe', 'pipe'] });
