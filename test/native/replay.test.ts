@@ -11,6 +11,7 @@ import { readRecordingLog } from '../../src/core/recording/log';
 import { readManifest } from '../../src/core/recording/manifest';
 import { Exit, recordRun, replayProcess, ReplayOutcome } from '../../src/core/recording/session';
 import { planReplaySet, runReplaySet } from '../../src/core/recording/replaySet';
+import { recordingSizes } from '../../src/core/recording/sizes';
 
 const fixtures = join(packageRoot(), 'test', 'native', 'fixtures', 'replay');
 
@@ -241,6 +242,8 @@ describe('record and replay (librecord, native)', function () {
     assert.match(csSummary.referencedSenders[0], /^minidfs-client:\d+@/);
     const total = logs.reduce((n, l) => n + readRecordingLog(l).logBytes, 0);
     assert.ok(total < 0.02 * 2 * bytes.length, `${total} log bytes for a put of ${bytes.length}`);
+    const sizes = recordingSizes(trace);
+    assert.deepEqual(sizes.byMode.map((m) => [m.dataMode, m.processes, m.logBytes, m.messageBytesByReference, m.userDataBytesByReference]), [['reference', 4, total, bytes.length, bytes.length]]);
     // alone it cannot get those bytes, and says so instead of diverging somewhere later
     const alone = await replay(csLog);
     assert.equal(alone.report?.status, 'divergence');
