@@ -2,7 +2,6 @@
 // records (`insn`, `site`, `io`) by key, and tolerates a log cut short by a crash or SIGKILL: a torn
 // last line is ignored, and a log without an `end` record gets end = {reason:'truncated'} and a warning.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { ChannelKind, Direction, InstructionCounts, IoCounts, LabelProvenance, PointerPolicy, PointerSite, TaintLog } from './types';
 
 /** Decodes a percent-encoded value (the writer escapes space, %, =, control and non-ASCII bytes). */
@@ -56,25 +55,19 @@ function str(rec: LogRecord, key: string, fallback = ''): string {
   return rec.fields.get(key)?.[0] ?? fallback;
 }
 
-/** A decimal or 0x-hex number in line[start, end), or -1 when it is anything else (then the generic parser decides). */
-function plainNumber(line: string, start: number, end: number): number {
-  let v = 0;
-  if (end - start > 2 && line.charCodeAt(start) === 0x30 && line.charCodeAt(start + 1) === 0x78) {
-    for (let i = start + 2; i < end; i++) {
-      const c = line.charCodeAt(i);
-      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
-      if (d < 0) return -1;
-      v = v * 16 + d;
-    }
-    return v;
+const KEY_M = 0, KEY_OFF = 1, KEY_EXECS = 2, KEY_TAINTED = 3, KEY_LABEL = 4;
+const INSN_KEYS = ['m', 'off', 'execs', 'tainted', 'label'];
+
+/** Which `insn` field line[start, end) names (KEY_*), -1 for any other. */
+function fieldKey(line: string, start: number, end: number): number {
+  for (let k = 0; k < INSN_KEYS.length; k++) {
+    const key = INSN_KEYS[k];
+    if (key.length !== end - start) continue;
+    let j = 0;
+    while (j < key.length && key.charCodeAt(j) === line.charCodeAt(start + j)) j++;
+    if (j === key.length) return k;
   }
-  if (end === start) return -1;
-  for (let i = start; i < end; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    v = v * 10 + (c - 0x30);
-  }
-  return v;
+  return -1;
 }
 
 const KINDS: readonly ChannelKind[] = ['file', 'socket', 'pipe', 'tty', 'device', 'other'];
@@ -121,25 +114,44 @@ export class TaintLogBuilder {
     return c;
   }
 
-  /** An `insn` record of plain numeric fields, without the generic parser's allocations; false: not that simple. */
+  /**
+   * An `insn` record of plain numeric fields, parsed in one pass over its characters (no substrings, no
+   * per-field calls); false when it is not that simple, and the generic parser takes it.
+   */
   private addInsnFast(line: string): boolean {
     let m = -1, off = -1, execs = 0, tainted = 0, label = -1;
     const n = line.length;
-    for (let i = 5; i < n;) {
-      const eq = line.indexOf('=', i);
-      if (eq < 0) return false;
-      let end = line.indexOf(' ', eq);
-      if (end < 0) end = n;
-      const v = plainNumber(line, eq + 1, end);
-      if (v < 0) return false;
-      const keyLength = eq - i;
-      if (keyLength === 1 && line.charCodeAt(i) === 0x6d /* m */) m = v;
-      else if (keyLength === 3 && line.startsWith('off', i)) off = v;
-      else if (keyLength === 5 && line.startsWith('execs', i)) execs = v;
-      else if (keyLength === 7 && line.startsWith('tainted', i)) tainted = v;
-      else if (keyLength === 5 && line.startsWith('label', i)) label = v;
-      else return false;
-      i = end + 1;
+    let i = 5;
+    while (i < n) {
+      const keyStart = i;
+      while (i < n && line.charCodeAt(i) !== 0x3d /* = */) i++;
+      const key = fieldKey(line, keyStart, i);
+      if (key < 0 || ++i >= n) return false;
+      let v = 0;
+      let c = line.charCodeAt(i);
+      if (c === 0x30 && line.charCodeAt(i + 1) === 0x78 /* 0x */) {
+        i += 2;
+        const digits = i;
+        for (; i < n && (c = line.charCodeAt(i)) !== 0x20; i++) {
+          const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+          if (d < 0) return false;
+          v = v * 16 + d;
+        }
+        if (i === digits) return false;
+      } else {
+        const digits = i;
+        for (; i < n && (c = line.charCodeAt(i)) !== 0x20; i++) {
+          if (c < 0x30 || c > 0x39) return false;
+          v = v * 10 + (c - 0x30);
+        }
+        if (i === digits) return false;
+      }
+      i++; // the space
+      if (key === KEY_M) m = v;
+      else if (key === KEY_OFF) off = v;
+      else if (key === KEY_EXECS) execs = v;
+      else if (key === KEY_TAINTED) tainted = v;
+      else if (key === KEY_LABEL) label = v;
     }
     if (m < 0 || off < 0) return false;
     const c = this.insn(m, off);
@@ -273,21 +285,18 @@ export function parseTaintLog(text: string, source = '<memory>'): TaintLog {
 /** Reads and parses a taint log file without holding it in memory. */
 export async function readTaintLog(path: string): Promise<TaintLog> {
   const b = new TaintLogBuilder(path);
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  // readline hands over the last line even without a newline; hold each line back by one so the
-  // torn-write rule can be applied to the last one once we know whether the file ended with '\n'.
-  let pending: string | undefined;
+  let rest = '';
   let lineNo = 0;
-  let lastByteNewline = true;
-  stream.on('data', (chunk) => {
-    const s = chunk as string;
-    if (s.length) lastByteNewline = s.endsWith('\n');
-  });
-  for await (const line of rl) {
-    if (pending !== undefined) b.add(pending, ++lineNo);
-    pending = line;
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      b.add(text.slice(start, end), ++lineNo);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
   }
-  if (pending !== undefined && lastByteNewline) b.add(pending, ++lineNo);
+  // rest: a torn last write without its newline, dropped
   return b.finish();
 }
