@@ -229,10 +229,25 @@ static int read_exact_part(int fd, uint8_t *dst, size_t *have, size_t need, int 
    return 1;
 }
 
+/* Waits up to ms for at least n readable bytes (or EOF) on a blocking socket: 1 when they came. */
+static int wait_for_bytes(int fd, int n, int ms)
+{
+   int old = 1;
+   socklen_t ol = sizeof old;
+   int have_old = getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &old, &ol) == 0;
+   setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &n, sizeof n); /* poll reports POLLIN only from n bytes on */
+   struct pollfd p = {fd, POLLIN, 0};
+   int r;
+   do r = lr_real.poll(&p, 1, ms); while (r < 0 && errno == EINTR);
+   if (have_old) setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &old, sizeof old);
+   return r > 0;
+}
+
 /* Consumes tag bytes (hello, frame header, tag) until payload can be read (1), the stream turns out
    untagged (1), EOF (0) or an error/EAGAIN (-1). Called with in_lock held. */
 static int advance(int fd, struct lr_sock *s, int flags)
 {
+   int waited = 0;
    for (;;) {
       int st = load_state(s);
       if (st == LR_IN_UNTAGGED) return 1;
@@ -247,11 +262,13 @@ static int advance(int fd, struct lr_sock *s, int flags)
             return 1;
          }
          if (r < LR_MAGIC_LEN) {
-            /* a prefix of the magic: wait for the rest (or give up for now if non-blocking) */
+            /* a prefix of the magic: wait for the rest (or give up for now if non-blocking). A librecord
+               peer sends its whole hello in one send(), so a prefix that stays one is a plain peer's
+               data (a first message "\x89P" that waits for a reply must not hang us). */
             if ((flags & MSG_DONTWAIT) || lr_fd_nonblocking(fd)) { errno = EAGAIN; return -1; }
-            r = lr_real.recv(fd, tmp, sizeof tmp, MSG_PEEK | MSG_WAITALL);
-            if (r <= 0) return (int)r;
-            continue;
+            if (!waited++ && wait_for_bytes(fd, LR_MAGIC_LEN, lr_hello_wait_ms)) continue;
+            mark_untagged(s, "its first bytes are only a prefix of the hello magic");
+            return 1;
          }
          s->in_hello.len = 0;
          s->in_hello_need = LR_HELLO_FIXED;

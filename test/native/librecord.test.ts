@@ -87,7 +87,7 @@ describe('librecord message tagging (native)', function () {
     return { server: serverCode, client: clientCode, serverErr, clientErr };
   }
 
-  const patterns = ['sizes', 'vectors', 'nonblock', 'peek', 'coalesce', 'truthful', 'greeting', 'dupfork', 'duplex', 'cut', 'udp'];
+  const patterns = ['sizes', 'vectors', 'nonblock', 'peek', 'coalesce', 'truthful', 'greeting', 'dupfork', 'duplex', 'cut', 'prefix', 'udp'];
   for (const pattern of patterns) {
     it(`${pattern}: byte-exact with both peers tagged`, async () => {
       const r = await runPattern(pattern, true, true);
