@@ -185,6 +185,25 @@ describe('classify on real planegrind runs', function () {
     assert.notEqual(hash.plane, 'control');
   });
 
+  it('gives data-plane lines without a pointer site the provenance of their own instructions (insn label=)', async () => {
+    const opened = await openPlanesDatabase(db);
+    try {
+      const file = opened.sourceFiles().find((f) => f.path.endsWith('hashlock.c'))!.path;
+      const lines = opened.fileLines(file);
+      const hash = lines.find((l) => l.line === lineOf(HASHLOCK_C, 'HASH'))!;
+      assert.equal(hash.siteIds.length, 0, 'no pointer site on the hash line');
+      assert.ok(hash.labels.length > 0, `the hash line has labels: ${JSON.stringify(hash)}`);
+      for (const id of hash.labels) {
+        const chain = opened.labelChain(id);
+        assert.ok(chain.some((step) => step.file?.path === data && step.file.end > step.file.start), `label ${id} names the user-data file: ${JSON.stringify(chain)}`);
+      }
+      const init = lines.find((l) => l.line === lineOf(HASHLOCK_C, 'pthread_mutex_init'))!;
+      assert.deepEqual([init.plane, init.labels], ['control', []]);
+    } finally {
+      opened.close();
+    }
+  });
+
   it('reports the figures per component, counting the two policy runs of a program once', async () => {
     const opened = await openPlanesDatabase(db);
     const report = computeReport(opened);

@@ -63,11 +63,11 @@ describe('classify: log size per recording mode', () => {
   it('finds the recorded processes of recording directories only, and warns about unreadable logs', () => {
     const warnings: string[] = [];
     const found = findRecordings([dir], (w) => warnings.push(w));
-    assert.deepEqual(found.map((r) => [r.process, r.mode, r.records, r.userDataBytes, r.userDataLoggedBytes, r.ended]), [
-      ['chunkserver.300', 'by-reference', 0, 0, 0, false],
-      ['client.200', 'by-reference', 9, 4 * 4096, 0, true],
-      ['chunkserver.300', 'by-value', 0, 0, 0, false],
-      ['client.200', 'by-value', 9, 4 * 4096, 4 * 4096, true],
+    assert.deepEqual(found.map((r) => [r.process, r.mode, r.records, r.userDataBytes, r.userDataLoggedBytes, r.messageBytesByReference]), [
+      ['chunkserver.300', 'by-reference', 0, 0, 0, 0],
+      ['client.200', 'by-reference', 9, 4 * 4096, 0, 0],
+      ['chunkserver.300', 'by-value', 0, 0, 0, 0],
+      ['client.200', 'by-value', 9, 4 * 4096, 4 * 4096, 0],
     ]);
     const valueClient = found.find((r) => r.mode === 'by-value' && r.process === 'client.200')!;
     const referenceClient = found.find((r) => r.mode === 'by-reference' && r.process === 'client.200')!;

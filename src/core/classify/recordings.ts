@@ -1,10 +1,10 @@
 // The librecord recordings next to the taint logs being classified: per recorded process its log size,
 // recording mode and the user data it read, so that `planescope report` can show the log size of each
 // mode measured on the user's own program (issue 6, item 4). A recording directory is one with a
-// manifest*.json (docs/recording.md); its logs are the *.rec files in it.
+// manifest*.json (docs/recording.md); its logs are the *.rec files in it, summarised by recordingSizes().
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { readRecordingLog, RecordingError } from '../recording/log';
+import { recordingSizes } from '../recording/sizes';
 
 export type RecordingMode = 'by-value' | 'by-reference';
 
@@ -13,9 +13,7 @@ export interface RecordedProcess {
   log: string;
   /** `<exe>.<pid>`: the log's name without .rec; `replay --analyze` names its taint log after it. */
   process: string;
-  pid: number;
   exe: string;
-  buildId: string;
   mode: RecordingMode;
   /** Bytes of records (without the unused tail of a process that did not exit normally). */
   logBytes: number;
@@ -24,8 +22,8 @@ export interface RecordedProcess {
   userDataBytes: number;
   /** Of those, the bytes the log holds by value. */
   userDataLoggedBytes: number;
-  /** The process exited normally while recorded. */
-  ended: boolean;
+  /** Received message payload bytes the log stands for by reference (the sender's replay regenerates them). */
+  messageBytesByReference: number;
 }
 
 const MANIFEST = /^manifest(-\d+)?\.json$/;
@@ -53,27 +51,20 @@ function recordingDirs(inputs: string[]): string[] {
 export function findRecordings(inputs: string[], warn: (message: string) => void = () => undefined): RecordedProcess[] {
   const out: RecordedProcess[] = [];
   for (const dir of recordingDirs(inputs)) {
-    for (const name of readdirSync(dir).filter((f) => f.endsWith('.rec')).sort()) {
-      const path = join(dir, name);
-      try {
-        const s = readRecordingLog(path);
-        out.push({
-          log: path,
-          process: basename(name, '.rec'),
-          pid: s.header.pid,
-          exe: s.header.exe,
-          buildId: s.header.buildId,
-          mode: s.header.data === 'reference' ? 'by-reference' : 'by-value',
-          logBytes: s.logBytes,
-          records: s.records,
-          userDataBytes: s.userDataBytesByValue + s.userDataBytesByReference,
-          userDataLoggedBytes: s.userDataBytesByValue,
-          ended: s.ended,
-        });
-      } catch (error) {
-        if (!(error instanceof RecordingError)) throw error;
-        warn(`recording log ${path} left out of the log sizes: ${error.message}`);
-      }
+    const sizes = recordingSizes(dir);
+    for (const u of sizes.unreadable) warn(`recording log ${join(dir, u.log)} left out of the log sizes: ${u.reason}`);
+    for (const p of sizes.processes) {
+      out.push({
+        log: join(dir, `${p.process}.rec`),
+        process: p.process,
+        exe: p.exe,
+        mode: p.dataMode === 'reference' ? 'by-reference' : 'by-value',
+        logBytes: p.logBytes,
+        records: p.records,
+        userDataBytes: p.userDataBytesByValue + p.userDataBytesByReference,
+        userDataLoggedBytes: p.userDataBytesByValue,
+        messageBytesByReference: p.messageBytesByReference,
+      });
     }
   }
   return out;

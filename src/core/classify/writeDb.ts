@@ -229,9 +229,9 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
       i + 1, s.module, s.offset, s.access, s.count, s.countInsensitive, s.countSensitive, s.runs, s.label ?? null,
       nil(s.file), s.file < 0 ? null : s.line, nil(s.func), s.score, s.rank, s.disagreement ? 1 : 0, JSON.stringify(s.evidence),
     ]));
-    insertAll(db, 'INSERT INTO recordings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)', model.recordings.map((r, i) => [
-      i + 1, r.log, r.process, r.pid, r.exe, r.buildId, model.recordingComponents[i] ?? null, r.mode, r.logBytes, r.records,
-      r.userDataBytes, r.userDataLoggedBytes, r.ended ? 1 : 0,
+    insertAll(db, 'INSERT INTO recordings VALUES (?,?,?,?,?,?,?,?,?,?,?)', model.recordings.map((r, i) => [
+      i + 1, r.log, r.process, r.exe, model.recordingComponents[i] ?? null, r.mode, r.logBytes, r.records,
+      r.userDataBytes, r.userDataLoggedBytes, r.messageBytesByReference,
     ]));
     const warnings = [...merger.warnings, ...[...model.sources.values()].filter((s) => s.warning).map((s) => ({ kind: `debug-${s.status}`, subject: s.module.buildId || s.module.path, text: s.warning! }))];
     insertAll(db, 'INSERT INTO warnings (kind, subject, text) VALUES (?,?,?)', warnings.map((w) => [w.kind, w.subject, w.text]));

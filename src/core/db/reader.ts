@@ -48,7 +48,6 @@ export interface MessageEdge {
 export interface RecordingRecord {
   log: string;
   process: string;
-  pid: number;
   exe: string;
   /** The component of the same executable, null when none of the classified runs is of it. */
   component: string | null;
@@ -57,7 +56,7 @@ export interface RecordingRecord {
   records: number;
   userDataBytes: number;
   userDataLoggedBytes: number;
-  ended: boolean;
+  messageBytesByReference: number;
 }
 
 export interface InstructionRecord {
@@ -190,9 +189,9 @@ export class PlanesDatabase implements PlanesDatabaseReader {
     return queryAll(this.sql, `
       SELECT r.*, c.name AS component FROM recordings r LEFT JOIN components c ON c.id = r.component_id
       ORDER BY c.name IS NULL, c.name, r.mode, r.log_path`).map((r) => ({
-      log: String(r.log_path), process: String(r.process), pid: num(r.pid), exe: String(r.exe), component: r.component === null ? null : String(r.component),
+      log: String(r.log_path), process: String(r.process), exe: String(r.exe), component: r.component === null ? null : String(r.component),
       mode: r.mode === 'by-reference' ? 'by-reference' : 'by-value', logBytes: num(r.log_bytes), records: num(r.records),
-      userDataBytes: num(r.user_data_bytes), userDataLoggedBytes: num(r.user_data_logged_bytes), ended: num(r.ended) === 1,
+      userDataBytes: num(r.user_data_bytes), userDataLoggedBytes: num(r.user_data_logged_bytes), messageBytesByReference: num(r.message_bytes_by_reference),
     }));
   }
 

@@ -39,9 +39,9 @@ CREATE TABLE sites (id INTEGER PRIMARY KEY, module_id INTEGER NOT NULL, offset I
   disagreement INTEGER NOT NULL, evidence TEXT NOT NULL);
 CREATE TABLE warnings (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, text TEXT NOT NULL);
 -- The librecord logs of the recording directories classified along (absent in databases built before it).
-CREATE TABLE recordings (id INTEGER PRIMARY KEY, log_path TEXT NOT NULL, process TEXT NOT NULL, pid INTEGER NOT NULL,
-  exe TEXT NOT NULL, build_id TEXT NOT NULL, component_id INTEGER, mode TEXT NOT NULL, log_bytes INTEGER NOT NULL,
-  records INTEGER NOT NULL, user_data_bytes INTEGER NOT NULL, user_data_logged_bytes INTEGER NOT NULL, ended INTEGER NOT NULL);
+CREATE TABLE recordings (id INTEGER PRIMARY KEY, log_path TEXT NOT NULL, process TEXT NOT NULL, exe TEXT NOT NULL,
+  component_id INTEGER, mode TEXT NOT NULL, log_bytes INTEGER NOT NULL, records INTEGER NOT NULL,
+  user_data_bytes INTEGER NOT NULL, user_data_logged_bytes INTEGER NOT NULL, message_bytes_by_reference INTEGER NOT NULL);
 CREATE INDEX sites_rank ON sites (rank);
 -- The runs that decide each component's figures: those of the primary policy when the component has any,
 -- so a program run once under each policy is not counted twice.

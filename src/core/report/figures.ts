@@ -43,6 +43,8 @@ export interface RecordingFigures {
   /** User-data bytes the processes read from files, and of those the bytes held in the log by value. */
   userDataBytes: number;
   userDataLoggedBytes: number;
+  /** Received message payload bytes the log stands for by reference (by-reference recordings). */
+  messageBytesByReference: number;
   /** The log as % of the component's data-plane input (Figure 5, data in); null without data-plane input. */
   logPercentOfDataIn: number | null;
 }
@@ -90,12 +92,13 @@ function recordingFigures(rows: RecordingRecord[], dataIn: number): RecordingFig
   const modes = new Map<RecordingRecord['mode'], RecordingFigures>();
   for (const r of rows) {
     let m = modes.get(r.mode);
-    if (!m) modes.set(r.mode, (m = { mode: r.mode, processes: 0, logBytes: 0, records: 0, userDataBytes: 0, userDataLoggedBytes: 0, logPercentOfDataIn: null }));
+    if (!m) modes.set(r.mode, (m = { mode: r.mode, processes: 0, logBytes: 0, records: 0, userDataBytes: 0, userDataLoggedBytes: 0, messageBytesByReference: 0, logPercentOfDataIn: null }));
     m.processes++;
     m.logBytes += r.logBytes;
     m.records += r.records;
     m.userDataBytes += r.userDataBytes;
     m.userDataLoggedBytes += r.userDataLoggedBytes;
+    m.messageBytesByReference += r.messageBytesByReference;
   }
   const list = [...modes.values()].sort((a, b) => a.mode.localeCompare(b.mode)).reverse(); // by-value first
   for (const m of list) m.logPercentOfDataIn = pctOrNull(m.logBytes, dataIn);
@@ -210,6 +213,7 @@ export function formatReportText(r: ReportModel): string {
     for (const m of c.recording) {
       out.push(`  Recording ${m.mode.padEnd(12)} log ${bytes(m.logBytes)} (${m.processes} process${m.processes === 1 ? '' : 'es'}, ${m.records} records)` +
         `   user data read ${bytes(m.userDataBytes)}, ${bytes(m.userDataLoggedBytes)} of it in the log` +
+        (m.messageBytesByReference ? `, ${bytes(m.messageBytesByReference)} of messages by reference` : '') +
         (m.logPercentOfDataIn === null ? '' : `   log = ${m.logPercentOfDataIn}% of the data-plane input`));
     }
   }

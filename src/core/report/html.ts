@@ -73,7 +73,7 @@ function messagesTable(report: ReportModel): string {
 
 function recordingTable(report: ReportModel): string {
   const rows = report.components.flatMap((c) => c.recording.map((m) => `<tr><td>${escapeHtml(c.name)}</td><td>${m.mode}</td><td>${m.processes}</td>` +
-    `<td>${bytes(m.logBytes)}</td><td>${bytes(m.records)}</td><td>${bytes(m.userDataBytes)}</td><td>${bytes(m.userDataLoggedBytes)}</td>` +
+    `<td>${bytes(m.logBytes)}</td><td>${bytes(m.records)}</td><td>${bytes(m.userDataBytes)}</td><td>${bytes(m.userDataLoggedBytes)}</td><td>${bytes(m.messageBytesByReference)}</td>` +
     `<td>${bytes(c.io.dataIn)}</td><td>${pct(m.logPercentOfDataIn)}</td></tr>`));
   if (!rows.length) return '';
   const rec = report.recordings;
@@ -83,7 +83,7 @@ function recordingTable(report: ReportModel): string {
   return `<h2>Recording log size per mode</h2><p>What librecord logged to replay each component (<code>planescope run --mode record` +
     ` --record-data by-value|by-reference</code>): the paper's claim is that a control-plane recording is a small fraction of the data it moves.</p>` +
     `<table id="recording-table"><thead><tr><th>component</th><th>mode</th><th>processes</th><th>log bytes</th><th>records</th>` +
-    `<th>user data read</th><th>of it in the log</th><th class="plane-d">data-plane bytes in (Fig. 5)</th><th>log / data-plane in</th></tr></thead>` +
+    `<th>user data read</th><th>of it in the log</th><th>message bytes by reference</th><th class="plane-d">data-plane bytes in (Fig. 5)</th><th>log / data-plane in</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>${summary}`;
 }
 
