@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { classifyCommand } from '../../src/cli/commands/classify';
 import { classifyLogs } from '../../src/core/classify/classify';
 import { findRecordings } from '../../src/core/classify/recordings';
 import { openPlanesDatabaseBytes } from '../../src/core/db/reader';
@@ -114,6 +115,11 @@ describe('classify: log size per recording mode', () => {
     const html = buildReportHtml(report, { nonce: 'abc=' });
     assert.match(html, /<table id="recording-table">.*<td>client<\/td><td>by-reference<\/td><td>1<\/td>/s);
     assert.ok(JSON.parse(JSON.stringify(report)).components[0].recording.length === 2);
+  });
+
+  it('says how to get taint logs when a recording directory has none', async () => {
+    await assert.rejects(classifyCommand.run([byValue, '--out', join(dir, 'none.planes.db')]),
+      /no \*\.taintlog files in .*put-value \(2 recorded process\(es\) there: run `planescope replay DIR --analyze` first/);
   });
 
   it('names the recorded processes no taint log covers, and a database without recordings has none', async () => {
