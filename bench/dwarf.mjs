@@ -3,8 +3,8 @@
 // dist/; the first run fetches better-sqlite3@12 with `npm pack` into ~/.cache/planescope/bench and
 // compiles SQLite's amalgamation once).
 //
-// It reports, each over N runs (median and range; wall and CPU time, CPU being steadier on a loaded
-// machine):
+// It reports, each over N runs (2N inside the process; median and range; wall and CPU time, CPU
+// being steadier on a loaded machine):
 //  1. what a user waits for: `planescope dwarf lines LIB >/dev/null` vs `objdump --dwarf=decodedline`
 //     and `llvm-dwarfdump --debug-line`, `planescope dwarf addr2line` vs `addr2line -f -i` fed every
 //     address, outputs checked byte for byte; the floor is node's own start-up (`node -e 0`).
@@ -123,14 +123,15 @@ function timeTool(args, { stdinFile, env } = {}) {
   for (let i = 0; i < runs; i++) {
     const devnull = openSync('/dev/null', 'w');
     const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-    const t0 = wallMs();
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', ...args], { stdio: [stdin, devnull, 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
-    const wall = wallMs() - t0;
+    // bash's `time` reports CPU to the millisecond (GNU time to 10 ms); GNU time gives the peak RSS.
+    const script = 'TIMEFORMAT="%3R %3U %3S"; time /usr/bin/time -f "%M" "$@"';
+    const r = spawnSync('bash', ['-c', script, 'bash', ...args], { stdio: [stdin, devnull, 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
     closeSync(devnull);
     if (typeof stdin === 'number') closeSync(stdin);
     if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
-    const [user, sys, peak] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-    samples.push({ wall, cpu: (user + sys) * 1000, peak });
+    const [peak, times] = r.stderr.trim().split('\n').slice(-2);
+    const [real, user, sys] = times.split(' ').map(Number);
+    samples.push({ wall: real * 1000, cpu: (user + sys) * 1000, peak: Number(peak) });
   }
   return samples;
 }
@@ -192,7 +193,9 @@ const gc = runInNewContext('gc');
 function inProcess(work) {
   const cpu = [];
   const wall = [];
-  for (let i = 0; i < runs; i++) {
+  clearModuleIndexCache();
+  work(); // warm-up: V8 optimises what this workload runs
+  for (let i = 0; i < 2 * runs; i++) {
     clearModuleIndexCache();
     gc();
     const c0 = cpuMs();
@@ -210,6 +213,7 @@ const rowWalk = (idx) => {
   if (check < 0) throw new Error('unreachable');
 };
 const lineIndex = inProcess(() => rowWalk((index = openModuleIndex(lib))));
+const lineIndexGimli = inProcess(() => rowWalk(openModuleIndex(lib, { lineDecoder: 'gimli' })));
 let textBytes = 0;
 const lineText = inProcess(() => {
   textBytes = 0;
@@ -239,7 +243,7 @@ const ourPeakKiB = process.resourceUsage().maxRSS;
 const ratio = (theirMs, ourMs) => `${(theirMs / ourMs).toFixed(2)}x`;
 const line = (label, s, extra = '') => console.log(`  ${label.padEnd(44)} ${s.text}${extra}`);
 console.log(`DWARF benchmark: ${lib}`);
-console.log(`  ${rows} line rows, ${index.cuCount} unit(s), ${addrs.length} distinct addresses (${frames} frames incl. inlined); ${runs} runs each, median [range]`);
+console.log(`  ${rows} line rows, ${index.cuCount} unit(s), ${addrs.length} distinct addresses (${frames} frames incl. inlined); ${runs} runs each (${2 * runs} in-process), median [range]`);
 console.log(`  load average ${load0.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 cores shared: wall times are noisy, CPU times less so)`);
 console.log('');
 console.log('1. what a user waits for (whole processes, output to /dev/null)');
@@ -251,7 +255,7 @@ line('objdump --dwarf=decodedline', objdump, `  -> ${fmt(rows / (objdump.wall / 
 if (dwarfdump) line('llvm-dwarfdump --debug-line', dwarfdump, `  -> ${fmt(rows / (dwarfdump.wall / 1000))} rows/s`);
 console.log(`  => planescope dwarf lines vs objdump: ${ratio(objdump.wall, cliLines.wall)} wall, ${ratio(objdump.cpu, cliLines.cpu)} CPU (target >= 5x); output ${identical ? 'byte-identical' : 'DIFFERENT'} (${ours.length} bytes)`);
 if (dwarfdump) console.log(`     vs llvm-dwarfdump: ${ratio(dwarfdump.wall, cliLines.wall)} wall, ${ratio(dwarfdump.cpu, cliLines.cpu)} CPU`);
-console.log(`     node's start-up alone takes ${ratio(objdump.cpu, nodeBare.cpu)} of objdump's CPU time: no node CLI can reach 5x here`);
+console.log(`     5x objdump would leave ${(objdump.cpu / 5).toFixed(0)} ms of CPU (${(objdump.wall / 5).toFixed(0)} ms wall) for the whole CLI; node -e 0 alone takes ${nodeBare.cpu.toFixed(0)} ms (${nodeBare.wall.toFixed(0)} ms wall): no node CLI can reach 5x here`);
 line('planescope dwarf addr2line (stdin)', cliA2l, `  -> ${fmt(addrs.length / (cliA2l.wall / 1000))} lookups/s`);
 line('addr2line -f -i (stdin)', a2l, `  -> ${fmt(addrs.length / (a2l.wall / 1000))} lookups/s`);
 console.log(`  => planescope dwarf addr2line vs addr2line: ${ratio(a2l.wall, cliA2l.wall)} wall, ${ratio(a2l.cpu, cliA2l.cpu)} CPU; output ${a2lIdentical ? 'byte-identical' : 'DIFFERENT'}`);
@@ -267,10 +271,11 @@ console.log(`  ${'bundle load (--version minus node -e 0)'.padEnd(56)} ${`${(nod
 console.log('');
 console.log('3. inside a long-lived process (the extension), .wasm compiled and optimised by earlier use');
 line('line index (openModuleIndex + walk of every row)', lineIndex, `  -> ${fmt(rows / (lineIndex.wall / 1000))} rows/s = ${ratio(objdump.wall, lineIndex.wall)} objdump wall, ${ratio(objdump.cpu, lineIndex.cpu)} CPU`);
+line('  same, line programs decoded by gimli alone', lineIndexGimli, `  -> ${fmt(rows / (lineIndexGimli.wall / 1000))} rows/s`);
 line('line index + objdump text (rendered, not written)', lineText, `  -> ${fmt(rows / (lineText.wall / 1000))} rows/s = ${ratio(objdump.wall, lineText.wall)} objdump wall, ${ratio(objdump.cpu, lineText.cpu)} CPU (${textBytes} bytes)`);
 line('full index (+ address map + functions)', fullIndex, `  -> ${fmt(rows / (fullIndex.wall / 1000))} rows/s = ${ratio(objdump.wall, fullIndex.wall)} objdump wall, ${ratio(objdump.cpu, fullIndex.cpu)} CPU`);
-line('lookup() of every address (AddressInfo)', lookups, `  -> ${fmt(addrs.length / (lookups.wall / 1000))} lookups/s = ${ratio(a2l.wall, lookups.wall)} addr2line (target >= 100x); with the full index build ${ratio(a2l.wall, lookups.wall + fullIndex.wall)}`);
-line('rowAt() + functionAt() of every address', fast, `  -> ${fmt(addrs.length / (fast.wall / 1000))} lookups/s = ${ratio(a2l.wall, fast.wall)} addr2line`);
+line('lookup() of every address (AddressInfo)', lookups, `  -> ${fmt(addrs.length / (lookups.wall / 1000))} lookups/s = ${ratio(a2l.wall, lookups.wall)} addr2line wall, ${ratio(a2l.cpu, lookups.cpu)} CPU (target >= 100x); with the full index build ${ratio(a2l.wall, lookups.wall + fullIndex.wall)} wall, ${ratio(a2l.cpu, lookups.cpu + fullIndex.cpu)} CPU`);
+line('rowAt() + functionAt() of every address', fast, `  -> ${fmt(addrs.length / (fast.wall / 1000))} lookups/s = ${ratio(a2l.wall, fast.wall)} addr2line wall, ${ratio(a2l.cpu, fast.cpu)} CPU`);
 console.log('  (objdump and addr2line are whole processes here; their own start-up is about 1 ms)');
 console.log('');
 console.log('4. peak memory (RSS)');
