@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Planescope');
   const databases = new DatabaseSet(output);
   const states = new DocumentStates(databases, (line) => output.appendLine(line));
-  const decorator = new LineDecorator(vscode.Uri.joinPath(context.extensionUri, 'media'), states);
+  const decorator = new LineDecorator(vscode.Uri.joinPath(context.extensionUri, 'media'), states, (line) => output.appendLine(line));
   const statusBar = new PlaneStatusBar(states);
   const sites = new SitesTreeProvider(databases);
   const components = new ComponentsTreeProvider(databases);
