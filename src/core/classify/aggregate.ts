@@ -57,7 +57,7 @@ export function addLineLabel(agg: LineAgg, label: number, provenance: string): v
   agg.labels.add(label);
 }
 
-/** Every static instruction once, merged over components, in typed columns. */
+/** Every static instruction once, merged over components, in typed columns, in (module, offset) order. */
 export class GlobalInstructions {
   size = 0;
   module: Uint16Array;
@@ -77,20 +77,17 @@ export class GlobalInstructions {
   /** InstructionTable row -> global row. */
   rowOf: Int32Array;
 
-  /** The global rows of a few (module, offset) keys, found in one pass. */
+  /** The global rows of a few (module, offset) keys: binary searches, the rows being in key order. */
   rowsOf(keys: Array<{ module: number; offset: number }>): Array<number | undefined> {
-    const wanted = new Map<number, Map<number, number>>();
-    for (const k of keys) {
-      if (!wanted.has(k.module)) wanted.set(k.module, new Map());
-      wanted.get(k.module)!.set(k.offset, -1);
-    }
-    for (let g = 0; g < this.size; g++) {
-      const offsets = wanted.get(this.module[g]);
-      if (offsets?.has(this.offset[g])) offsets.set(this.offset[g], g);
-    }
     return keys.map((k) => {
-      const g = wanted.get(k.module)!.get(k.offset)!;
-      return g < 0 ? undefined : g;
+      let lo = 0;
+      let hi = this.size;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.module[mid] < k.module || (this.module[mid] === k.module && this.offset[mid] < k.offset)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < this.size && this.module[lo] === k.module && this.offset[lo] === k.offset ? lo : undefined;
     });
   }
 
