@@ -6,6 +6,8 @@ import { NONE, ROW_UNSET_FILE5 } from './wasmResult';
 export function parseAddress(text: string): number | undefined {
   const t = text.trim().replace(/^0[xX]/, '');
   if (!/^[0-9a-fA-F]+$/.test(t)) return undefined;
+  // Up to 13 hex digits (52 bits) parseInt is exact; BigInt only for longer ones.
+  if (t.length <= 13) return parseInt(t, 16);
   const v = BigInt(`0x${t}`);
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(v);
 }
@@ -26,7 +28,8 @@ export function addr2lineLines(index: DwarfModuleIndex, offset: number): string[
   let file0 = info.file;
   if (index.rowFlags(row) & ROW_UNSET_FILE5) {
     const cu = index.cuOfRow(row);
-    if (cu >= 0 && index.cu(cu).file0 !== NONE) file0 = index.filePath(index.cu(cu).file0);
+    const id = cu >= 0 ? index.cuFile0(cu) : NONE;
+    if (id !== NONE) file0 = index.filePath(id);
   }
   info.frames.forEach((frame, i) => {
     out.push(frame.function);

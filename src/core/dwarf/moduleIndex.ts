@@ -233,6 +233,11 @@ export class DwarfModuleIndex implements ModuleIndex {
     return { firstRow: c[i * 6], header: this.str(c[i * 6 + 1], c[i * 6 + 2]), version: c[i * 6 + 3], defaultFile: c[i * 6 + 4], file0: c[i * 6 + 5] };
   }
 
+  /** The file id of file 0 of unit `i` (DWARF 5), or NONE; without decoding the unit's header. */
+  cuFile0(i: number): number {
+    return this.data.cus[i * 6 + 5];
+  }
+
   /** The compilation unit whose line program produced row `row`. */
   cuOfRow(row: number): number {
     const c = this.data.cus;
