@@ -113,6 +113,23 @@ describe('classify (synthetic text logs through the parser)', () => {
   });
 
 
+  it('leaves out a file that is not a taint log, with a warning, and says so when none is', async () => {
+    const good = join(dir, 'good.taintlog');
+    const junk = join(dir, 'junk.taintlog');
+    writeFileSync(good, logText(300, 'insensitive', true));
+    writeFileSync(junk, '\x89PNG\r\n\x1a\nnot a log\n');
+    const index = fakeIndex(exe, 'abcd', {});
+    const warnings: string[] = [];
+    const result = await classifyLogs([junk, good], { readLog: readTaintLog, openIndex: () => index }, { warn: (w) => warnings.push(w), hashSources: false });
+    assert.equal(result.runs, 1);
+    assert.ok(warnings.some((w) => w === `${junk} is not a planegrind taint log (no \`version\` line): left out`), warnings.join('\n'));
+    const db = await openPlanesDatabaseBytes('j.planes.db', result.bytes);
+    assert.deepEqual(db.components().map((c) => c.name), ['chunk server']);
+    assert.ok(db.warnings().some((w) => w.includes('junk.taintlog is not a planegrind taint log')));
+    db.close();
+    await assert.rejects(classifyLogs([junk], { readLog: readTaintLog, openIndex: () => index }), /none of the 1 file\(s\) is a planegrind taint log \(.*junk\.taintlog\)/);
+  });
+
   it('sums delta records, decodes names and classifies', async () => {
     const a = join(dir, 'a.taintlog');
     const b = join(dir, 'b.taintlog');

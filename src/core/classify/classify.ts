@@ -70,13 +70,20 @@ export function resolvePeer(peer: string, runs: Array<{ id: number; pid: number;
 export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, options: ClassifyOptions = {}): Promise<ClassifyResult> {
   const progress = options.progress ?? (() => undefined);
   const merger = new RunMerger();
+  const skipped: string[] = [];
   for (const [i, path] of logPaths.entries()) {
     progress(`reading log ${i + 1}/${logPaths.length}: ${path}`);
     const log = await deps.readLog(path);
+    if (log.version === 0) {
+      // No `version` line: another file that happens to be named *.taintlog; it would become a run of no program.
+      skipped.push(path);
+      merger.warnings.push({ kind: 'not-a-log', subject: path, text: `${path} is not a planegrind taint log (no \`version\` line): left out` });
+      continue;
+    }
     merger.addLog(log);
     progress(`  ${log.instructions.length} instructions, ${log.sites.length} pointer sites, policy ${log.tool.policy}`);
   }
-  if (merger.runs.length === 0) throw new Error('no taint logs to classify');
+  if (merger.runs.length === 0) throw new Error(skipped.length ? `none of the ${skipped.length} file(s) is a planegrind taint log (${logPaths.slice(0, 3).join(', ')}${logPaths.length > 3 ? ', …' : ''})` : 'no taint logs to classify');
   merger.finish();
   const primary = merger.primaryPolicy();
 
