@@ -114,6 +114,53 @@ describe('minidfs', function () {
     }
   });
 
+  it('natively, as if on two hosts (separate announcement directories): the chunk server is talked to untagged unless PLANESCOPE_TAG_PEERS lists it', async () => {
+    for (const listed of [false, true]) {
+      const dir = join(work, listed ? 'hosts-listed' : 'hosts-unlisted');
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      const input = join(dir, 'data', 'in.bin');
+      writeUserData(input, SIZE);
+      const host = (rundir: string, peers?: string): NodeJS.ProcessEnv => {
+        const e: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: distAsset('native/librecord.so'), PLANESCOPE_LR_RUNDIR: join(dir, rundir), PLANESCOPE_TAG_STATS: '1' };
+        if (peers) e.PLANESCOPE_TAG_PEERS = peers;
+        else delete e.PLANESCOPE_TAG_PEERS;
+        return e;
+      };
+      const start = (name: string, prog: string, args: string[], env: NodeJS.ProcessEnv) => {
+        const p = startNative({ name, command: join(bin, prog), args }, env);
+        live.push(p);
+        return p;
+      };
+      // host A: master and client; host B: the chunk server. Listed: each names the other host (both are
+      // 127.0.0.1 here), as one lists the other machines of a real cluster
+      const peers = listed ? '127.0.0.1' : undefined;
+      const master = start('master', 'minidfs-master', ['-l', '127.0.0.1', '-p', '0', '-c', CHUNK], host('runA', peers));
+      const addr = (await master.waitForLine(/listening on (\S+)/, 60000))[1];
+      const cs = start('chunkserver', 'minidfs-chunkserver', ['-m', addr, '-d', join(dir, 'store'), '-i', '200'], host('runB', peers));
+      const csAddr = (await cs.waitForLine(/listening on (\S+)/, 60000))[1];
+      await master.waitForLine(/registered/, 60000);
+      const clientEnv = host('runA', peers);
+      const put = await runNative(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], clientEnv);
+      assert.equal(put.code, 0, put.out);
+      const get = await runNative(join(bin, 'minidfs-client'), ['-m', addr, 'get', 'f', join(dir, 'out.bin')], clientEnv);
+      assert.equal(get.code, 0, get.out);
+      assert.ok(readFileSync(input).equals(readFileSync(join(dir, 'out.bin'))), 'the file read back is the file stored');
+      assert.equal((await runNative(join(bin, 'minidfs-client'), ['-m', addr, 'shutdown'], clientEnv)).code, 0);
+      assert.equal(await master.exited, 0);
+      assert.equal(await cs.exited, 0);
+      const tagged = Number(put.out.match(/tag stats: (\d+) payload bytes sent on tagged sockets/)?.[1] ?? NaN);
+      if (listed) {
+        assert.ok(tagged >= SIZE, `the chunk bytes went tagged (${tagged} payload bytes on tagged sockets)`);
+        assert.doesNotMatch([put.out, cs.output(), master.output()].join('\n'), /warning/);
+      } else {
+        assert.ok(tagged < SIZE, `only the master's connection was tagged (${tagged} payload bytes on tagged sockets)`);
+        assert.match(put.out, new RegExp(`peer ${csAddr.replace(/\./g, '\\.')} \\(tcp\\) is not running librecord`));
+        assert.match(cs.output(), /peer 127\.0\.0\.1:\d+ \(udp\) is not running librecord/, 'the heartbeats went plain');
+        assert.match(master.output(), new RegExp(`peer ${csAddr.replace(/\./g, '\\.')} \\(tcp\\) is not running librecord`), "so did the master's requests");
+      }
+    }
+  });
+
   it('under planegrind: taint crosses the network to the chunk server; master and heartbeats stay control plane; the client adler32 is data plane', async () => {
     const dir = join(work, 'put');
     mkdirSync(join(dir, 'data'), { recursive: true });
