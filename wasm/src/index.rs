@@ -306,8 +306,16 @@ impl<'d> Builder<'d> {
             };
             let first_row = self.out.row_addr.len();
             let gimli_only = self.gimli_only;
+            // Consecutive rows mostly name the same file: remember the last one (not a call per row).
+            let mut last_file: (u64, u32) = (u64::MAX, NONE);
             let fast = if gimli_only { Err(lineprog::Unsupported) } else { lineprog::run(header.raw_program_buf().slice(), &params, |r| {
-                let file = self.file_id(unit, header, r.file, &mut file_map);
+                let file = if r.file == last_file.0 {
+                    last_file.1
+                } else {
+                    let id = self.file_id(unit, header, r.file, &mut file_map);
+                    last_file = (r.file, id);
+                    id
+                };
                 let flags = r.is_stmt as u32
                     | (r.end_sequence as u32) << 1
                     | ((version >= 5 && !r.file_set) as u32) << 2
