@@ -2,6 +2,7 @@
 // index are parameters so that tests can drive classification with synthetic logs and indexes.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import type { TaintLog } from '../taintLog/types';
 import { planescopeVersion } from '../assets';
 import { addLineLabel, aggregate, attachInstructionLabels, attributeAll, GlobalInstructions, SourceRegistry } from './aggregate';
@@ -43,6 +44,8 @@ export interface ClassifyResult {
 }
 
 function sha256File(path: string): string {
+  // A relative DWARF path (no comp_dir) would be read against classify's working directory: another file.
+  if (!isAbsolute(path)) return '';
   try {
     return createHash('sha256').update(readFileSync(path)).digest('hex');
   } catch {
