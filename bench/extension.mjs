@@ -187,14 +187,15 @@ if (at >= 0) {
   console.log(`real VS Code: src/big.c, ${LINES} lines; big.planes.db from ${classified.instructions} instruction rows, ${classified.lines} lines`);
   const ours = [];
   const shading = [];
+  const shadingCpu = [];
   try {
     for (let i = 0; i < starts; i++) {
       const vscode = await VSCode.start({ workspace: dir });
       try {
         const wb = vscode.workbench;
         await wb.openFile('src/big.c');
-        const reported = /shaded big\.c from big\.planes\.db .*: (\d+) lines; lines read and indexed in ([\d.]+) ms, first decoration ([\d.]+) ms/;
-        const [, lines, readMs, decorateMs] = reported.exec(await vscode.waitForOutputChannel('Planescope', reported, 120000));
+        const reported = /shaded big\.c from big\.planes\.db .*: (\d+) lines; lines read and indexed in ([\d.]+) ms \(CPU ([\d.]+) ms\), first decoration ([\d.]+) ms \(CPU ([\d.]+) ms\)/;
+        const [, lines, readMs, readCpu, decorateMs, decorateCpu] = reported.exec(await vscode.waitForOutputChannel('Planescope', reported, 120000));
         await wb.openFile('src/other.c');
         await wb.openFile('src/big.c');
         // The switch back redraws from the cached state; a rebuilt state would report again.
@@ -207,9 +208,10 @@ if (at >= 0) {
         const planescope = times.find((t) => t.name === 'Planescope');
         ours.push(planescope.ms);
         shading.push(Number(readMs) + Number(decorateMs));
+        shadingCpu.push(Number(readCpu) + Number(decorateCpu));
         const others = times.filter((t) => t.name !== 'Planescope' && Number.isFinite(t.ms)).map((t) => `${t.name} ${t.ms} ms`);
         console.log(`  start ${i + 1}: activation ${planescope.ms} ms (anchors: ${others.join(', ')})`);
-        console.log(`           first shading of ${lines} lines: read+index ${readMs} ms + decorate ${decorateMs} ms; states built for big.c after a switch away and back: ${reports} (1 expected)`);
+        console.log(`           first shading of ${lines} lines: read+index ${readMs} ms (CPU ${readCpu}) + decorate ${decorateMs} ms (CPU ${decorateCpu}); states built for big.c after a switch away and back: ${reports} (1 expected)`);
       } finally {
         await vscode.stop();
       }
@@ -217,7 +219,7 @@ if (at >= 0) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`real VS Code: activation median ${median(ours)} ms = ${(median(ours) / 100).toFixed(2)}x the 100 ms budget; first shading median ${median(shading).toFixed(1)} ms = ${(median(shading) / 50).toFixed(2)}x the 50 ms budget (${starts} starts)`);
+  console.log(`real VS Code: activation median ${median(ours)} ms = ${(median(ours) / 100).toFixed(2)}x the 100 ms budget; first shading median ${median(shading).toFixed(1)} ms = ${(median(shading) / 50).toFixed(2)}x the 50 ms budget, CPU ${median(shadingCpu).toFixed(1)} ms = ${(median(shadingCpu) / 50).toFixed(2)}x (${starts} starts)`);
 }
 // Activation against a stand-in vscode module: every property is callable and constructible. esbuild's
 // interop copies the module's own keys, so the namespaces the extension uses are listed.

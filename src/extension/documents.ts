@@ -11,10 +11,13 @@ export interface DocumentState {
   match: FileMatch;
   index: FileIndex;
   freshness: Freshness;
-  /** The document's lines when it was first seen fresh and saved (index: recorded line - 1), else empty. */
-  original: readonly string[];
-  /** How long building this state took (database query or cache, index, hash), in ms. */
+  /** The document's text when it was first seen fresh and saved, else undefined (split on first need). */
+  original: string | undefined;
+  /** `original` split into lines (index: recorded line - 1), once an edit needs it. */
+  originalLines?: readonly string[];
+  /** How long building this state took (database query or cache, index, hash): wall and CPU ms. */
   buildMs: number;
+  buildCpuMs: number;
 }
 
 export class DocumentStates implements vscode.Disposable {
@@ -50,6 +53,7 @@ export class DocumentStates implements vscode.Disposable {
 
   private create(document: vscode.TextDocument): DocumentState | undefined {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const match = this.databases.lookup(document.uri);
     if (!match) return undefined;
     const pristine = match.entry.db.fileIndex(match.recorded);
@@ -62,9 +66,11 @@ export class DocumentStates implements vscode.Disposable {
       current = undefined;
     }
     const freshness = compareHashes(document.uri.fsPath, recordedHash, current);
-    // One split of the text: a lineAt per classified line costs ~10x more on a 20,000-line file.
-    const original = freshness.state !== 'stale' && !document.isDirty ? document.getText().split(/\r?\n/) : [];
-    return { match, index: pristine.live(), freshness, original, buildMs: performance.now() - started };
+    // The text, not a lineAt per classified line (~10x the cost on a 20,000-line file); split when an
+    // edit first needs a line of it.
+    const original = freshness.state !== 'stale' && !document.isDirty ? document.getText() : undefined;
+    const index = pristine.live();
+    return { match, index, freshness, original, buildMs: performance.now() - started, buildCpuMs: cpuMs(process.cpuUsage(cpu)) };
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
@@ -91,11 +97,18 @@ export class DocumentStates implements vscode.Disposable {
       // Enter at the end of a classified line leaves that line's own text as it was.
       if (c.range.isEmpty && /^\r?\n/.test(c.text)) {
         const at = state.index.at(c.range.start.line);
-        if (at && e.document.lineAt(c.range.start.line).text === state.original[at.record.line - 1]) change.startLineUnchanged = true;
+        if (at && e.document.lineAt(c.range.start.line).text === this.originalLine(state, at.record.line)) change.startLineUnchanged = true;
       }
       state.index.applyChange(change);
     }
     this.changed.fire(e.document);
+  }
+
+  /** Text of recorded (1-based) `line` when the document was first seen, or undefined. */
+  private originalLine(state: DocumentState, line: number): string | undefined {
+    if (state.original === undefined) return undefined;
+    state.originalLines ??= state.original.split(/\r?\n/);
+    return state.originalLines[line - 1];
   }
 
   private recordedHash(state: DocumentState): string | undefined {
@@ -106,4 +119,9 @@ export class DocumentStates implements vscode.Disposable {
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
+}
+
+/** User + system time of a process.cpuUsage() difference, in ms. */
+export function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
 }
