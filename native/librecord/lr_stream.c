@@ -63,8 +63,8 @@ static void decide_out(int fd, struct lr_sock *s)
       s->out_state = LR_OUT_UNTAGGED;
       if (load_state(s) == LR_IN_UNKNOWN && !s->in_warned) {
          s->in_warned = 1; /* one warning per connection: the receive side stays quiet about it */
-         lr_warn("peer %s is not running librecord (no hello within %d ms before we spoke): talking to it untagged",
-                 s->peer_name, lr_hello_wait_ms);
+         lr_warn("peer %s sent no librecord hello within %d ms before we spoke: replying untagged (a hello that "
+                 "comes later is still read)", s->peer_name, lr_hello_wait_ms);
       }
       return;
    }
@@ -203,15 +203,18 @@ void lr_stream_flush_pending_blocking(int fd, struct lr_sock *s)
 
 /* ------------------------------------------------------------------------------------------ receive */
 
+/* The peer's stream has no hello. An accepting side then replies plain. A connecting side keeps tagging:
+   it sent its hello, and a librecord server that spoke first and gave up waiting for it replies plain
+   yet still reads our hello and frames (switching to raw bytes would desynchronise it). */
 static void mark_untagged(struct lr_sock *s, const char *why)
 {
    store_state(s, LR_IN_UNTAGGED);
-   __atomic_store_n(&s->peer_untagged, 1, __ATOMIC_RELEASE);
+   if (!s->connector) __atomic_store_n(&s->peer_untagged, 1, __ATOMIC_RELEASE);
    if (!s->in_warned) {
       s->in_warned = 1;
       if (s->connector)
-         lr_warn("peer %s announced librecord but is not running it (%s): it received our hello; talking to it "
-                 "untagged from now on", s->peer_name, why);
+         lr_warn("peer %s replies to us untagged (%s): reading its replies plain and still tagging what we send; "
+                 "if it does not run librecord it received our hello (check PLANESCOPE_TAG_PEERS)", s->peer_name, why);
       else
          lr_warn("peer %s is not running librecord (%s): talking to it untagged", s->peer_name, why);
    }

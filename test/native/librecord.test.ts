@@ -66,12 +66,12 @@ describe('librecord message tagging (native)', function () {
     return e;
   }
 
-  const warnings = (stderr: string) => (stderr.match(/is not running librecord/g) ?? []).length;
+  const warnings = (stderr: string) => (stderr.match(/is not running librecord|sent no librecord hello/g) ?? []).length;
 
-  async function runPattern(pattern: string, serverTagged: boolean, clientTagged: boolean): Promise<Outcome> {
+  async function runPattern(pattern: string, serverTagged: boolean, clientTagged: boolean, serverEnv: NodeJS.ProcessEnv = {}): Promise<Outcome> {
     let serverErr = '';
     let clientErr = '';
-    const server = spawn(peer, ['server', pattern], { env: env(serverTagged), stdio: ['pipe', 'pipe', 'pipe'] });
+    const server = spawn(peer, ['server', pattern], { env: { ...env(serverTagged), ...serverEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(server);
     server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
     const port = await firstLine(server, () => serverErr);
@@ -108,6 +108,14 @@ describe('librecord message tagging (native)', function () {
       assert.equal(warnings(r.clientErr), 1, `one warning from the librecord side: ${r.clientErr}`);
     });
   }
+
+  it('a server that gave up waiting for the hello and greeted untagged still reads the late hello and frames', async () => {
+    const r = await runPattern('latehello', true, true, { PLANESCOPE_TAG_HELLO_WAIT_MS: '50' });
+    assert.equal(r.server, 0, `server: ${r.serverErr}`);
+    assert.equal(r.client, 0, `client: ${r.clientErr}`);
+    assert.match(r.serverErr, /sent no librecord hello within 50 ms before we spoke/);
+    assert.match(r.clientErr, /replies to us untagged/);
+  });
 
   it('leaves files, pipes and unix sockets untouched', () => {
     const r = spawnSync(peer, ['files'], { env: env(true), encoding: 'utf8' });
