@@ -89,7 +89,9 @@ go nowhere; writes to files, pipes and the terminal happen for real.
 A process that does something else than the log says (another call, fd or size; a user-data file
 that changed, with --record-data by-reference) stops with a divergence naming the process, thread,
 call, log position and source line. A recording of a different binary (GNU build-id) is refused.
-A truncated log replays up to the truncation.
+A truncated log replays up to the truncation. A process recorded with --record-data by-reference
+that received message payloads by reference replays with its senders' recordings alongside (their
+replays regenerate those bytes, checked against the recorded hashes); it says so.
 
   --process NAME   only this process: <exe>.<pid> as in the log's file name, the exe name, or the pid
   --json           print the outcome of each process as JSON
