@@ -39,10 +39,14 @@ function lines(index: DwarfModuleIndex, bin: string, json: boolean): void {
   if (json) {
     writeOut(`{"path":${JSON.stringify(index.path)},"buildId":${JSON.stringify(index.buildId)},"rows":[`);
     const { rowAddr, rowData } = index.data;
+    // Each file's JSON string once, not once per row.
+    const fileJson: string[] = [];
     let buf = '';
     for (let i = 0; i < index.rowCount; i++) {
       const f = rowData[i * 5 + 3];
-      buf += `${i ? ',' : ''}\n{"address":${rowAddr[i]},"file":${JSON.stringify(index.filePath(rowData[i * 5]))},"line":${rowData[i * 5 + 1]},"column":${rowData[i * 5 + 2]},"isStmt":${(f & ROW_STMT) !== 0},"endSequence":${(f & ROW_END_SEQUENCE) !== 0}}`;
+      const id = rowData[i * 5];
+      const file = (fileJson[id] ??= JSON.stringify(index.filePath(id)));
+      buf += `${i ? ',' : ''}\n{"address":${rowAddr[i]},"file":${file},"line":${rowData[i * 5 + 1]},"column":${rowData[i * 5 + 2]},"isStmt":${(f & ROW_STMT) !== 0},"endSequence":${(f & ROW_END_SEQUENCE) !== 0}}`;
       if (buf.length > 1 << 16) {
         writeOut(buf);
         buf = '';
