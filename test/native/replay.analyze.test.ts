@@ -71,7 +71,7 @@ async function planesOf(db: string, programDir: string): Promise<Planes> {
 
 /** Both runs must execute the same code: the chunk server's heartbeat after the put walks the stored
  *  chunks (usage_counts), so let a few heartbeats (-i 100 ms) pass before the shutdown. */
-const afterPut = () => new Promise((r) => setTimeout(r, 1500));
+const afterPut = () => new Promise((r) => setTimeout(r, 3000));
 
 function diff(a: Set<number>, b: Set<number>): number[] {
   return [...a].filter((x) => !b.has(x)).sort((x, y) => x - y);
