@@ -2,7 +2,7 @@
 // table lookup and a lock picked by a hash of the data, each run under both pointer policies.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyCommand } from '../../src/cli/commands/classify';
@@ -11,6 +11,7 @@ import { reportCommand } from '../../src/cli/commands/report';
 import { sitesCommand } from '../../src/cli/commands/sites';
 import { packageRoot } from '../../src/core/assets';
 import { openPlanesDatabase } from '../../src/core/db/reader';
+import { analyzeRecording } from '../../src/core/recording/analyze';
 import { recordRun } from '../../src/core/recording/session';
 import { computeReport } from '../../src/core/report/index';
 import { ensureValgrindLib } from '../../src/core/valgrindLib';
@@ -247,6 +248,18 @@ describe('classify on real planegrind runs', function () {
     assert.deepEqual([reference.mode, reference.userDataBytes, reference.userDataLoggedBytes], ['by-reference', 8192, 0]);
     assert.ok(value.logBytes > 8192 && reference.logBytes < value.logBytes - 7000, `by-value ${value.logBytes} B, by-reference ${reference.logBytes} B`);
     assert.equal(value.logPercentOfDataIn, Math.round((1e4 * value.logBytes) / 8192) / 100, 'against the 8 KiB of data-plane input');
+
+    // The whole pipeline on the recording alone: replay --analyze writes DIR/analysis/<exe>.<pid>.taintlog,
+    // and classify DIR pairs each recorded process with the run of its own taint log.
+    const rec = readdirSync(recordings.value).filter((f) => f.endsWith('.rec')).map((f) => join(recordings.value, f));
+    const [analyzed] = await analyzeRecording({ logs: rec, outDir: join(recordings.value, 'analysis'), librecord, stdio: 'ignore' });
+    assert.ok(existsSync(analyzed.taintLog), `analyze wrote ${analyzed.taintLog}`);
+    const alone = join(dir, 'analyzed.planes.db');
+    assert.equal((await capture(() => classifyCommand.run([recordings.value, '--out', alone, '--quiet']))).code, 0);
+    const analyzedReport = JSON.parse((await capture(() => reportCommand.run([alone, '--json']))).out);
+    assert.deepEqual(analyzedReport.components.map((c: { name: string; io: { dataIn: number }; recording: Array<{ mode: string }> }) => [c.name, c.io.dataIn, c.recording.map((m) => m.mode)]),
+      [['crc32', 8192, ['by-value']]]);
+    assert.deepEqual(analyzedReport.recordings.withoutComponent, []);
   });
 
   it('keeps the rows of a binary without debug info, warns naming its build-id, names functions from symbols', async () => {
