@@ -6,7 +6,7 @@
 // client and the chunk server is measured too (GNU time), and the slowdowns are given for both.
 // Usage: node bench/record.mjs [--size BYTES] [--runs N]   (default 256 MiB, 2 runs)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -19,8 +19,10 @@ const arg = (name, def) => {
 };
 const size = arg('--size', 256 << 20);
 const runs = arg('--runs', 2);
-const lib = join(root, 'dist', 'native', 'librecord.so');
 const work = mkdtempSync(join(tmpdir(), 'planescope-bench-record-'));
+// a private copy: a build that rewrites dist/native/librecord.so in place would crash running programs
+const lib = join(work, 'librecord.so');
+copyFileSync(join(root, 'dist', 'native', 'librecord.so'), lib);
 const bin = join(work, 'bin');
 execFileSync('make', ['-s', '-C', join(root, 'examples', 'minidfs'), `OUT=${bin}`]);
 const input = join(work, 'input.bin');
@@ -29,23 +31,31 @@ const piece = randomBytes(1 << 20);
 for (let done = 0; done < size; done += piece.length) writeSync(fd, piece, 0, Math.min(piece.length, size - done));
 closeSync(fd);
 
-/** CPU seconds (user + system) GNU time wrote to file. */
-function cpuOf(file) {
-  const [u, s] = readFileSync(file, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-  return u + s;
+/** CPU seconds (user + system) of the GNU time line in a program's stderr. */
+function cpuOf(proc) {
+  const m = proc.err().match(/^PLANESCOPE-CPU (\S+) (\S+)$/m);
+  return m ? Number(m[1]) + Number(m[2]) : NaN;
 }
 
-function start(cmd, args, env, cpuFile) {
-  const [c, a] = cpuFile ? ['/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', cmd, ...args]] : [cmd, args];
-  const child = spawn(c, a, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
+function start(cmd, args, env, withCpu = false) {
+  let [c, a, e] = [cmd, args, env];
+  if (withCpu) {
+    // GNU time itself must not be preloaded (it would be recorded too) and must not open a file (the
+    // program would inherit its fd, and its replay would see other fd numbers): it writes to stderr
+    e = { ...env };
+    delete e.LD_PRELOAD;
+    [c, a] = ['/usr/bin/time', ['-f', 'PLANESCOPE-CPU %U %S', '/usr/bin/env', ...(env.LD_PRELOAD ? [`LD_PRELOAD=${env.LD_PRELOAD}`] : []), cmd, ...args]];
+  }
+  const child = spawn(c, a, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
   child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d)); // shown when the put fails
   const line = (re) => new Promise((resolve, reject) => {
     const t = setInterval(() => { const m = out.match(re); if (m) { clearInterval(t); resolve(m); } }, 5);
     child.on('exit', () => { clearInterval(t); reject(new Error(`${cmd} exited: ${out}`)); });
   });
   const exited = new Promise((resolve) => child.on('close', (c, s) => resolve(s ?? c)));
-  return { child, line, exited };
+  return { child, line, exited, err: () => err };
 }
 
 function envFor(mode, trace) {
@@ -67,17 +77,16 @@ async function put(mode, n) {
   const store = join(work, `store-${n}`);
   const master = start(join(bin, 'minidfs-master'), ['-p', '0', '-c', String(64 << 20)], env);
   const addr = (await master.line(/listening on (\S+)/))[1];
-  const cpuCs = join(work, `cpu-cs-${n}`), cpuClient = join(work, `cpu-client-${n}`);
-  const cs = start(join(bin, 'minidfs-chunkserver'), ['-m', addr, '-d', store, '-i', '100'], env, cpuCs);
+  const cs = start(join(bin, 'minidfs-chunkserver'), ['-m', addr, '-d', store, '-i', '100'], env, true);
   await master.line(/registered/);
   const t0 = process.hrtime.bigint();
-  const client = start(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], env, cpuClient);
+  const client = start(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], env, true);
   const status = await client.exited;
-  if (status !== 0) throw new Error(`put failed (${mode}): exit status ${status}; GNU time says: ${readFileSync(cpuClient, 'utf8').trim()}`);
+  if (status !== 0) throw new Error(`put failed (${mode}): exit status ${status}: ${client.err()}`);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   await start(join(bin, 'minidfs-client'), ['-m', addr, 'shutdown'], env).exited;
   await Promise.all([master.exited, cs.exited]);
-  const cpu = cpuOf(cpuCs) + cpuOf(cpuClient);
+  const cpu = cpuOf(cs) + cpuOf(client);
   const logs = readdirSync(trace).filter((f) => f.endsWith('.rec')).map((f) => ({ f, bytes: statSync(join(trace, f)).size }));
   return { secs, cpu, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
 }
@@ -131,11 +140,13 @@ try {
   const modes = ['none', 'tagging', 'by-value', 'by-reference'];
   const best = Object.fromEntries(modes.map((m) => [m, { secs: Infinity }]));
   const cpuBest = Object.fromEntries(modes.map((m) => [m, Infinity]));
+  const cpus = Object.fromEntries(modes.map((m) => [m, []]));
   const walls = Object.fromEntries(modes.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
     for (const mode of i % 2 ? [...modes].reverse() : modes) {
       const r = await put(mode, `${mode}-${i}`);
       cpuBest[mode] = Math.min(cpuBest[mode], r.cpu);
+      cpus[mode].push(r.cpu);
       walls[mode].push(r.secs);
       // the best run's logs and chunk store stay for the replays (the chunk server rewrites its chunks)
       const drop = (x) => { rmSync(x.trace, { recursive: true, force: true }); rmSync(x.store, { recursive: true, force: true }); };
@@ -153,7 +164,9 @@ try {
   console.log(`recording slowdown vs native (no preload): by-value ${vsNone('by-value')}x, by-reference ${vsNone('by-reference')}x  (target <= 1.1x; anchors: paper's recorder 1.8x, rr ~1.2x)`);
   console.log(`recording slowdown vs tagging only:        by-value ${vsTag('by-value')}x, by-reference ${vsTag('by-reference')}x`);
   const cpuVs = (m, base) => (cpuBest[m] / cpuBest[base]).toFixed(3);
-  console.log(`cpu time vs native: by-value ${cpuVs('by-value', 'none')}x, by-reference ${cpuVs('by-reference', 'none')}x, tagging ${cpuVs('tagging', 'none')}x; vs tagging: by-value ${cpuVs('by-value', 'tagging')}x, by-reference ${cpuVs('by-reference', 'tagging')}x`);
+  console.log(`cpu time (best) vs native: by-value ${cpuVs('by-value', 'none')}x, by-reference ${cpuVs('by-reference', 'none')}x, tagging ${cpuVs('tagging', 'none')}x; vs tagging: by-value ${cpuVs('by-value', 'tagging')}x, by-reference ${cpuVs('by-reference', 'tagging')}x`);
+  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+  console.log(`cpu time (median) vs native: by-value ${(median(cpus['by-value']) / median(cpus.none)).toFixed(3)}x, by-reference ${(median(cpus['by-reference']) / median(cpus.none)).toFixed(3)}x, tagging ${(median(cpus.tagging) / median(cpus.none)).toFixed(3)}x (runs: ${modes.map((m) => `${m} ${cpus[m].map((x) => x.toFixed(2)).join('/')}`).join(', ')})`);
   for (const m of ['by-value', 'by-reference']) {
     console.log(`log bytes ${m}: ${best[m].bytes} (${(best[m].bytes / best[m].secs / (1 << 20)).toFixed(0)} MiB/s of log during the put); per process: ${best[m].logs.map((l) => `${l.f} ${l.bytes}`).join(', ')}`);
   }
