@@ -308,6 +308,8 @@ describe('extension in real VS Code (code-server)', function () {
     const status = page.locator('.statusbar-item', { hasText: /C [\d.]+% · D [\d.]+%/ }).first();
     await status.waitFor();
     assert.match(await status.innerText(), /C 62% · D 38%/);
+    // The output channel says which database shaded the file and what it cost.
+    await vscode.waitForOutputChannel('Planescope', /shaded chunkserver\.c from fixture\.planes\.db \(recorded as .*chunkserver\.c\): 6 lines; lines read and indexed in [\d.]+ ms \(CPU [\d.]+ ms\), first decoration [\d.]+ ms/);
   });
 
   it('hovers a data line with its counts, function and provenance back to the user-data file', async () => {

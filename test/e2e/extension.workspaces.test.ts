@@ -32,8 +32,11 @@ interface Classified {
   tainted: boolean;
 }
 
-/** A database, written by the real classifier from a synthetic log of one process, that classifies `files`. */
-async function writeDatabase(path: string, files: Classified[]): Promise<void> {
+/**
+ * A database, written by the real classifier from a synthetic log of one process, that classifies `files`;
+ * with `hash`, the classifier records the sha256 of each file (absolute recorded paths only).
+ */
+async function writeDatabase(path: string, files: Classified[], hash = false): Promise<void> {
   const exe = join(dirname(path), `.${files[0].fn}.bin`);
   writeFileSync(exe, 'not an ELF: the fixture index answers for it');
   const table = new Map<number, { file: string; line: number; fn: string }>();
@@ -70,7 +73,7 @@ async function writeDatabase(path: string, files: Classified[]): Promise<void> {
     icount: 1000,
     end: { reason: 'exit', code: 0 },
   };
-  const result = await classifyLogs([log.source], { readLog: async () => log, openIndex: () => index }, { hashSources: false });
+  const result = await classifyLogs([log.source], { readLog: async () => log, openIndex: () => index }, { hashSources: hash });
   writeFileSync(path, result.bytes);
 }
 
@@ -119,6 +122,11 @@ async function buildFixture(): Promise<Fixture> {
   ]);
   // beta's database: a relative name (no DWARF comp_dir), which resolves next to the database.
   await writeDatabase(join(dir, 'beta', 'beta.planes.db'), [{ recorded: 'src/beta.c', fn: 'beta_sum', tainted: true }]);
+  // A file edited since it was classified: the database has its old hash, so all its lines are stale.
+  const changed = join(dir, 'beta', 'lib', 'changed.c');
+  write(changed, source('changed_sum'));
+  await writeDatabase(join(dir, 'beta', 'changed.planes.db'), [{ recorded: changed, fn: 'changed_sum', tainted: true }], true);
+  write(changed, source('changed_sum').replace('return s;', 'return s + 1; /* edited after the run */'));
   // Below the discovery glob's reach: opened from the Explorer's context menu only.
   mkdirSync(join(dir, 'beta', 'extra'));
   await writeDatabase(join(dir, 'beta', 'extra', 'menu.planes.db'), [{ recorded: '../src/menu.c', fn: 'menu_sum', tainted: true }]);
@@ -209,6 +217,17 @@ describe('extension in an untrusted multi-root workspace (code-server)', functio
     assert.match(hover, /beta_sum/);
   });
 
+  it('shows every line of a file changed since classification as stale, with the reason', async () => {
+    await open(vscode, join(beta, 'lib', 'changed.c'));
+    // The letter says what the line was: D? and C?.
+    await vscode.workbench.lineDecorations(DATA, (d) => d.after.includes('D?') && d.backgrounds.length > 0, 90000);
+    await vscode.workbench.lineDecorations(CONTROL, (d) => d.after.includes('C?'));
+    const hover = (await vscode.workbench.hoverLine(DATA)).replace(/\s+/g, ' ');
+    assert.match(hover, /Stale:.*changed\.c changed since it was classified \(sha256 now [0-9a-f]{12}…, classified [0-9a-f]{12}…\)/);
+    assert.match(hover, /Re-run `?planescope classify`?/);
+    await vscode.page.locator('.statusbar-item', { hasText: /Planescope: stale/ }).first().waitFor();
+  });
+
   it('maps files outside the workspace through several prefix pairs, the longest first', async () => {
     await open(vscode, join(fixture.outside, 'vendor', 'zlib-1.3', 'inflate.c'));
     await shows(vscode, DATA, 'D');
@@ -232,7 +251,7 @@ describe('extension in an untrusted multi-root workspace (code-server)', functio
   it('shows one level per database in both views when several are open', async () => {
     const wb = vscode.workbench;
     await wb.openView('Components');
-    const names = ['alpha.planes.db', 'beta.planes.db', 'menu.planes.db'];
+    const names = ['alpha.planes.db', 'beta.planes.db', 'changed.planes.db', 'menu.planes.db'];
     let items = await wb.treeItems('Components');
     for (let i = 0; i < 50 && !names.every((n) => items.some((it) => it.label === n)); i++) items = await wb.treeItems('Components');
     for (const n of names) assert.ok(items.some((it) => it.label === n && it.depth === 1), `no ${n} row: ${JSON.stringify(items)}`);
