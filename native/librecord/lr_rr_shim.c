@@ -18,6 +18,9 @@ static struct lr_real T; /* the true functions */
 enum { C_UNKNOWN, C_PLAIN, C_USER_DATA, C_SOCKET, C_OTHER };
 #define CLASS_MAX 65536
 static int8_t fd_class[CLASS_MAX];
+/* the path of a user-data fd, for its by-reference records (one readlink per open, not per read) */
+#define PATHS_MAX 1024
+static char *udata_path[PATHS_MAX];
 
 static int classify(int fd)
 {
@@ -32,7 +35,13 @@ static int classify(int fd)
       snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
       long n = syscall(SYS_readlink, link, path, sizeof path - 1);
       c = C_PLAIN;
-      if (n > 0) { path[n] = 0; if (lr_rr_user_data(path)) c = C_USER_DATA; }
+      if (n > 0) {
+         path[n] = 0;
+         if (lr_rr_user_data(path)) {
+            c = C_USER_DATA;
+            if (fd < PATHS_MAX) { free(udata_path[fd]); udata_path[fd] = strdup(path); }
+         }
+      }
    } else if (S_ISDIR(st.st_mode)) c = C_PLAIN;
    else c = C_OTHER; /* pipes, ttys, character devices such as /dev/urandom */
    if (fd < CLASS_MAX) fd_class[fd] = (int8_t)c;
@@ -40,7 +49,11 @@ static int classify(int fd)
    return c;
 }
 
-static void forget(int fd) { if (fd >= 0 && fd < CLASS_MAX) fd_class[fd] = C_UNKNOWN; }
+static void forget(int fd)
+{
+   if (fd >= 0 && fd < CLASS_MAX) fd_class[fd] = C_UNKNOWN;
+   if (fd >= 0 && fd < PATHS_MAX && udata_path[fd]) { free(udata_path[fd]); udata_path[fd] = NULL; }
+}
 
 static int logged(int fd) { int c = classify(fd); return c == C_SOCKET || c == C_OTHER; }
 
@@ -118,9 +131,14 @@ static ssize_t udata_read(int fd, void *buf, size_t n)
    if (REC) {
       struct udata_ref ref = {(uint64_t)off, r > 0 ? lr_rr_hash(buf, (size_t)r) : 0};
       char link[64], path[4096];
-      snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-      long pl = syscall(SYS_readlink, link, path, sizeof path);
-      lr_rr_put(RR_UDATA_REF, fd, r, e, n, 0, &ref, sizeof ref, path, pl > 0 ? (size_t)pl : 0);
+      const char *known = fd < PATHS_MAX ? udata_path[fd] : NULL;
+      long pl;
+      if (known) pl = (long)strlen(known);
+      else {
+         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+         pl = syscall(SYS_readlink, link, path, sizeof path);
+      }
+      lr_rr_put(RR_UDATA_REF, fd, r, e, n, 0, &ref, sizeof ref, known ? known : path, pl > 0 ? (size_t)pl : 0);
       errno = e;
       return r;
    }
@@ -488,7 +506,7 @@ static int s_fclose(FILE *f) { forget(fileno(f)); return T.fclose(f); }
 static int s_close_range(unsigned int a, unsigned int b, int f)
 {
    if (!(f & CLOSE_RANGE_CLOEXEC))
-      for (unsigned long i = a; i <= b && i < CLASS_MAX; i++) fd_class[i] = C_UNKNOWN;
+      for (unsigned long i = a; i <= b && i < CLASS_MAX; i++) forget((int)i);
    return T.close_range(a, b, f);
 }
 
