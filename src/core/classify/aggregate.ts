@@ -212,16 +212,27 @@ export function attributeAll(
   lookup: (source: ModuleSource, offset: number) => Attribution | undefined,
   progress?: (done: number, total: number) => void,
 ): void {
+  // Rows are in address order, so neighbours mostly share file and functions: reuse the last ids.
+  let lastModule = -1, lastFile = '', lastFileId = -1, lastFn = '', lastFnId = -1, lastOuter = '', lastOuterId = -1;
   for (let g = 0; g < global.size; g++) {
     if (progress && g % 100000 === 0) progress(g, global.size);
-    const source = sources.get(global.module[g]);
+    const module = global.module[g];
+    const source = sources.get(module);
     if (!source?.index) continue;
     const a = lookup(source, global.offset[g]);
     if (!a) continue;
-    global.file[g] = registry.file(a.file);
+    if (module !== lastModule) {
+      lastModule = module;
+      lastFn = lastOuter = '';
+      lastFnId = lastOuterId = -1;
+    }
+    if (a.file !== lastFile || lastFileId < 0) lastFileId = registry.file((lastFile = a.file));
+    if (a.function !== lastFn || lastFnId < 0) lastFnId = registry.fn(module, (lastFn = a.function));
+    if (a.outerFunction !== lastOuter || lastOuterId < 0) lastOuterId = registry.fn(module, (lastOuter = a.outerFunction));
+    global.file[g] = lastFileId;
     global.line[g] = a.line;
-    global.func[g] = registry.fn(global.module[g], a.function);
-    global.outer[g] = registry.fn(global.module[g], a.outerFunction);
+    global.func[g] = lastFnId;
+    global.outer[g] = lastOuterId;
     global.flags[g] = (a.inlined ? INSN_INLINED : 0) | (isSystemSource(a.file) ? INSN_SYSTEM_SOURCE : 0);
   }
   progress?.(global.size, global.size);
