@@ -50,17 +50,18 @@ ULong    pg_shadow_bytes_allocated(void);
 /* helpers called from instrumented code (V-bits: one byte per byte, non-zero = tainted). Loads of
    1, 2, 4 bytes return the label of the tainted bytes in the high 32 bits; 8-byte loads put it in
    pg_ld_label. Stores take the value's provenance pair (pg_label_of_pair).
-   The instruction's label (PG_Insn.label) is set on the tainted paths. */
+   The instruction's label (PG_Insn.label) is set on the tainted paths. sa, ahi: the address's shadow
+   and label, for the tainted pointer site the access is when sa != 0 (insensitive policy). */
 typedef struct _PG_Insn PG_Insn;
-VG_REGPARM(2) ULong pg_load1(Addr a, PG_Insn *in);
-VG_REGPARM(2) ULong pg_load2(Addr a, PG_Insn *in);
-VG_REGPARM(2) ULong pg_load4(Addr a, PG_Insn *in);
-VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in);
+VG_REGPARM(2) ULong pg_load1(Addr a, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(2) ULong pg_load2(Addr a, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(2) ULong pg_load4(Addr a, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in, ULong sa, ULong ahi);
 extern UInt pg_ld_label;
-VG_REGPARM(3) void  pg_store1(Addr a, ULong v, ULong pair, PG_Insn *in);
-VG_REGPARM(3) void  pg_store2(Addr a, ULong v, ULong pair, PG_Insn *in);
-VG_REGPARM(3) void  pg_store4(Addr a, ULong v, ULong pair, PG_Insn *in);
-VG_REGPARM(3) void  pg_store8(Addr a, ULong v, ULong pair, PG_Insn *in);
+VG_REGPARM(3) void  pg_store1(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(3) void  pg_store2(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(3) void  pg_store4(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(3) void  pg_store8(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);
 VG_REGPARM(3) void  pg_store_range(Addr a, ULong len, ULong tainted, ULong pair);
 VG_REGPARM(2) ULong pg_load_any(Addr a, ULong len);
 
@@ -72,7 +73,7 @@ struct _PG_Insn {
    ULong    tainted_logged;   /* ... already written */
    ULong    site_load, site_load_logged, site_store, site_store_logged;
    PG_Label site_label;
-   ULong    lpair;            /* provenance pair of the data its segment last touched when tainted */
+   PG_Label seg_label;        /* largest source label of the data its segment last touched when tainted */
    PG_Label label;            /* label of the tainted data it last loaded or stored (memory helpers) */
    PG_Label label_out;        /* the label for the next log record */
    PG_Insn *next_dirty;       /* has something to flush */
@@ -87,8 +88,9 @@ typedef struct {
 PG_Insn *pg_insn_get(Addr a);
 PG_Seg  *pg_seg_new(PG_Insn **insns, UInt n);
 VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in);
-VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong pair);
-VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr, ULong pair);
+VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label);
+/* a tainted pointer site: insn_store = the PG_Insn* with bit 0 = is a store; label of the address */
+VG_REGPARM(3) void pg_site_hit(HWord insn_store, Addr addr, UInt label);
 ULong    pg_icount(void);     /* guest instructions executed so far (segment granularity) */
 /* exact count of instructions completed before the one thread tid is about to execute */
 ULong    pg_icount_exact(ThreadId tid);

@@ -62,13 +62,14 @@ static void mark_dirty(PG_Insn *in)
    }
 }
 
-/* bit k of mask: instruction k of segment s touched tainted data in this execution of it */
-VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong pair)
+/* bit k of mask: instruction k of segment s touched tainted data in this execution of it; label: the
+   largest source label of the data the segment last touched */
+VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label)
 {
    while (mask) {
       PG_Insn *in = s->insns[__builtin_ctzll(mask)];
       in->tainted++;
-      if (pair) in->lpair = pair;
+      if (label) in->seg_label = (PG_Label)label;
       mask &= mask - 1;
    }
 }
@@ -79,14 +80,12 @@ VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in)
    mark_dirty(in);
 }
 
-VG_REGPARM(3) void pg_site_hit(PG_Insn *in, ULong is_store, Addr addr, ULong pair)
+VG_REGPARM(3) void pg_site_hit(HWord insn_store, Addr addr, UInt label)
 {
-   if (is_store) in->site_store++;
+   PG_Insn *in = (PG_Insn *)(insn_store & ~(HWord)1);
+   if (insn_store & 1) in->site_store++;
    else in->site_load++;
-   if (!in->site_label) {
-      in->site_label = pg_label_of_pair(pair);
-      if (!in->site_label) in->site_label = pg_cur_label;
-   }
+   if (!in->site_label) in->site_label = label ? label : pg_cur_label;
    mark_dirty(in);
 }
 
@@ -106,7 +105,7 @@ void pg_insns_flush(void)
    }
    /* labels first: insn and site records refer to them */
    for (PG_Insn *in = dirty_list; in; in = in->next_dirty)
-      in->label_out = in->tainted == in->tainted_logged ? 0 : in->label ? in->label : pg_label_of_pair(in->lpair);
+      in->label_out = in->tainted == in->tainted_logged ? 0 : in->label ? in->label : in->seg_label;
    pg_labels_flush();
    for (PG_Insn *in = dirty_list; in; in = in->next_dirty) {
       Addr off;

@@ -208,9 +208,10 @@ static ULong load_slow(Addr a, UInt n, PG_Label *label)
 
 /* 1-, 2- and 4-byte loads return the V-bits in the low half and the label in the high half */
 #define DEF_LOAD(N, T)                                                         \
-   VG_REGPARM(2) ULong pg_load##N(Addr a, PG_Insn *in)                         \
+   VG_REGPARM(2) ULong pg_load##N(Addr a, PG_Insn *in, ULong sa, ULong ahi)    \
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
+      if (UNLIKELY(sa)) pg_site_hit((HWord)in, a, (UInt)ahi);                  \
       PG_Label l;                                                              \
       ULong v;                                                                 \
       if (LIKELY(off <= SEC_SIZE - N)) {                                       \
@@ -230,9 +231,10 @@ DEF_LOAD(4, UInt)
 
 /* 8-byte loads: the V-bits fill the result; the label goes to pg_ld_label */
 UInt pg_ld_label;
-VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in)
+VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in, ULong sa, ULong ahi)
 {
    UWord off = a & (SEC_SIZE - 1);
+   if (UNLIKELY(sa)) pg_site_hit((HWord)in, a, (UInt)ahi);
    PG_Label l;
    ULong v;
    if (LIKELY(off <= SEC_SIZE - 8)) {
@@ -278,9 +280,11 @@ static void store_tainted(Sec *s, UWord off, ULong v, UInt n, ULong pair, PG_Ins
 }
 
 #define DEF_STORE(N, T)                                                        \
-   VG_REGPARM(3) void pg_store##N(Addr a, ULong v, ULong pair, PG_Insn *in)    \
+   VG_REGPARM(3) void pg_store##N(Addr a, ULong v, ULong pair, PG_Insn *in,    \
+                                  ULong sa, ULong ahi)                         \
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
+      if (UNLIKELY(sa)) pg_site_hit((HWord)in | 1, a, (UInt)ahi);              \
       Sec *s = sec_for_read(a);                                                \
       if (LIKELY(v == 0)) {                                                    \
          if (LIKELY(s == &clean_sec)) return;                                  \

@@ -43,6 +43,13 @@ typedef struct {
    LP       ins_lp;        /* pair of the data the current instruction last touched */
    IRAtom  *seg_mask;      /* I64: bit k = instruction k of the segment touched tainted data (NULL: none) */
    LP       seg_lp;        /* pair of the data the segment last touched */
+   /* shadows made by from1(b): their to1 is b again (an n-ary result's taint is tested once) */
+#define N_UNIFORM 64
+   struct { IRTemp sh; IRAtom *b; } uniform[N_UNIFORM];
+   LP      *slot_lp;       /* per 8-byte chunk of the guest state: the pair its label slot holds now */
+   /* the next load/store helper also records a tainted pointer site: the address's shadow (I64) and
+      its largest source label (I64), else NULL */
+   IRAtom  *site_sa, *site_hi;
 } Env;
 
 /* ---- small IR builders ---- */
@@ -121,6 +128,10 @@ static IRAtom *sh(Env *e, IRAtom *a)
 static IRAtom *to1(Env *e, IRAtom *v)
 {
    if (is_zero(v)) return IRExpr_Const(IRConst_U1(False));
+   if (v->tag == Iex_RdTmp) {
+      UInt h = v->Iex.RdTmp.tmp % N_UNIFORM;
+      if (e->uniform[h].b && e->uniform[h].sh == v->Iex.RdTmp.tmp) return e->uniform[h].b;
+   }
    IRType ty = typeOfIRExpr(e->sb->tyenv, v);
    switch (ty) {
    case Ity_I1: return v;
@@ -148,7 +159,19 @@ static IRAtom *to1(Env *e, IRAtom *v)
 }
 
 /* I1 -> a shadow of type ty that is all-tainted or all-clean */
+static IRAtom *from1_(Env *e, IRAtom *b, IRType ty);
 static IRAtom *from1(Env *e, IRAtom *b, IRType ty)
+{
+   IRAtom *r = from1_(e, b, ty);
+   if (r->tag == Iex_RdTmp && b->tag != Iex_Const) {
+      UInt h = r->Iex.RdTmp.tmp % N_UNIFORM;
+      e->uniform[h].sh = r->Iex.RdTmp.tmp;
+      e->uniform[h].b = b;
+   }
+   return r;
+}
+
+static IRAtom *from1_(Env *e, IRAtom *b, IRType ty)
 {
    if (is_zero(b)) return zero(e, ty);
    switch (ty) {
@@ -262,12 +285,17 @@ static Int lp_slot(Env *e, Int off)
    return 2 * e->gso + c;
 }
 
+/* A register's pair: read from its slot once per block, then what the block last put there. */
 static LP lp_get(Env *e, Int off)
 {
    Int slot = lp_slot(e, off);
    if (slot < 0) return lp_none;
-   LP r = { assign(e, Ity_I32, IRExpr_Get(slot, Ity_I32)), assign(e, Ity_I32, IRExpr_Get(slot + 4, Ity_I32)) };
-   return r;
+   LP *c = &e->slot_lp[(off & ~7) / 8];
+   if (!c->hi) {
+      c->hi = assign(e, Ity_I32, IRExpr_Get(slot, Ity_I32));
+      c->lo = assign(e, Ity_I32, IRExpr_Get(slot + 4, Ity_I32));
+   }
+   return *c;
 }
 
 /* a write of size bytes at guest offset off with provenance p: whole chunks get p (clean: none);
@@ -280,8 +308,12 @@ static void lp_put(Env *e, Int off, Int size, LP p)
       if (slot < 0) continue;
       Bool whole = c >= off && c + 8 <= off + size;
       if (!p.hi && !whole) continue;
-      stmt(e, IRStmt_Put(slot, p.hi ? p.hi : z));
-      stmt(e, IRStmt_Put(slot + 4, p.hi ? p.lo : z));
+      LP *cached = &e->slot_lp[c / 8];
+      LP w = { p.hi ? p.hi : z, p.hi ? p.lo : z };
+      if (cached->hi == w.hi && cached->lo == w.lo) continue;   /* the slot holds it already */
+      stmt(e, IRStmt_Put(slot, w.hi));
+      stmt(e, IRStmt_Put(slot + 4, w.lo));
+      *cached = w;
    }
 }
 
@@ -639,6 +671,14 @@ static IRAtom *insn_arg(Env *e)
    return mkIRExpr_HWord((HWord)(e->insn ? e->insn : &no_insn));
 }
 
+/* a folded pointer site's arguments (pointer()), once */
+static void site_args(Env *e, IRAtom **sa, IRAtom **hi)
+{
+   *sa = e->site_sa ? e->site_sa : IRExpr_Const(IRConst_U64(0));
+   *hi = e->site_hi ? e->site_hi : IRExpr_Const(IRConst_U64(0));
+   e->site_sa = e->site_hi = NULL;
+}
+
 /* returns the V-bits (I64); *lab gets the loaded bytes' label (I32) */
 static IRAtom *call_load(Env *e, Int size, IRAtom *addr, IRAtom **lab)
 {
@@ -651,7 +691,9 @@ static IRAtom *call_load(Env *e, Int size, IRAtom *addr, IRAtom **lab)
    case 4: name = "pg_load4"; fn = pg_load4; break;
    default: name = "pg_load8"; fn = pg_load8; break;
    }
-   IRDirty *d = unsafeIRDirty_1_N(t, 2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_2(addr, insn_arg(e)));
+   IRAtom *sa, *hi;
+   site_args(e, &sa, &hi);
+   IRDirty *d = unsafeIRDirty_1_N(t, 2, name, VG_(fnptr_to_fnentry)(fn), mkIRExprVec_4(addr, insn_arg(e), sa, hi));
    if (size == 8) {
       /* it writes pg_ld_label, read just after */
       d->mFx = Ifx_Write;
@@ -714,8 +756,10 @@ static void call_store(Env *e, Int size, IRAtom *addr, IRAtom *v64, IRAtom *guar
    case 4: name = "pg_store4"; fn = pg_store4; break;
    default: name = "pg_store8"; fn = pg_store8; break;
    }
+   IRAtom *sa, *hi;
+   site_args(e, &sa, &hi);
    IRDirty *d = unsafeIRDirty_0_N(3, name, VG_(fnptr_to_fnentry)(fn),
-                                  mkIRExprVec_4(addr, v64, pair, insn_arg(e)));
+                                  mkIRExprVec_6(addr, v64, pair, insn_arg(e), sa, hi));
    if (guard) d->guard = guard;
    stmt(e, IRStmt_Dirty(d));
 }
@@ -752,17 +796,24 @@ static void store_shadow(Env *e, IRAtom *addr, IRAtom *sv, IRAtom *guard, LP p)
 /* a load or store through addr: records a tainted pointer site; under the sensitive policy the
    address's taint joins the value's (and *lp gets the address's provenance). Returns the address
    taint as I1 (or zero). */
-static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard, LP *lp)
+static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard, LP *lp, Bool fold)
 {
    IRAtom *sa = sh(e, addr);
    if (lp) *lp = lp_none;
    if (is_zero(sa)) return IRExpr_Const(IRConst_U1(False));
+   LP ap = lp_of(e, addr);
+   if (fold && pg_clo_policy == PG_POLICY_INSENSITIVE) {
+      /* the access's own helper records the site: no separate guarded call */
+      e->site_sa = sa;
+      e->site_hi = ap.hi ? assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, ap.hi)) : IRExpr_Const(IRConst_U64(0));
+      return IRExpr_Const(IRConst_U1(False));
+   }
    IRAtom *t = to1(e, sa);
    if (guard) t = assign(e, Ity_I1, IRExpr_Binop(Iop_And1, t, guard));
-   LP ap = lp_of(e, addr);
+   /* the instruction with is_store in bit 0; the address's largest source label */
    IRDirty *d = unsafeIRDirty_0_N(3, "pg_site_hit", VG_(fnptr_to_fnentry)(pg_site_hit),
-                                  mkIRExprVec_4(insn_arg(e), mkIRExpr_HWord(is_store), addr,
-                                                lp_pack(e, ap)));
+                                  mkIRExprVec_3(mkIRExpr_HWord((HWord)(e->insn ? e->insn : &no_insn) | is_store), addr,
+                                                ap.hi ? assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, ap.hi)) : IRExpr_Const(IRConst_U64(0))));
    d->guard = t;
    stmt(e, IRStmt_Dirty(d));
    if (pg_clo_policy == PG_POLICY_SENSITIVE) {
@@ -830,11 +881,16 @@ static void end_seg(Env *e, Int start_stmt)
    e->sb->stmts[start_stmt] = IRStmt_WrTmp(v, IRExpr_Load(Iend_LE, Ity_I64, a));
    e->sb->stmts[start_stmt + 1] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(v), IRExpr_Const(IRConst_U64(1))));
    e->sb->stmts[start_stmt + 2] = IRStmt_Store(Iend_LE, a, IRExpr_RdTmp(w));
-   e->sb->stmts[start_stmt + 3] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
-                                               IRExpr_Const(IRConst_U64((HWord)s)));
+   /* which segment runs: for an instruction-exact icount at a stop (pg_stop_hit, pg_icount_exact);
+      without stop support a mid-block icount may include the rest of the segment */
+   if (pg_stop_support)
+      e->sb->stmts[start_stmt + 3] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
+                                                  IRExpr_Const(IRConst_U64((HWord)s)));
    if (e->seg_mask) {
       IRDirty *d = unsafeIRDirty_0_N(3, "pg_seg_tainted", VG_(fnptr_to_fnentry)(pg_seg_tainted),
-                                     mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask, lp_pack(e, e->seg_lp)));
+                                     mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask,
+                                                   e->seg_lp.hi ? assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, e->seg_lp.hi))
+                                                                : IRExpr_Const(IRConst_U64(0))));
       d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, e->seg_mask, IRExpr_Const(IRConst_U64(0))));
       stmt(e, IRStmt_Dirty(d));
    }
@@ -955,7 +1011,7 @@ static void do_cas(Env *e, IRStmt *st)
    IRType ty = typeOfIRExpr(e->sb->tyenv, c->dataLo);
    Int sz = sizeofIRType(ty);
    IRAtom *addr_hi = c->oldHi != IRTemp_INVALID ? add_addr(e, c->addr, sz) : NULL;
-   pointer(e, c->addr, True, NULL, NULL);
+   pointer(e, c->addr, True, NULL, NULL, False);
    LP lp_lo, lp_hi = lp_none;
    IRAtom *old_lo = load_shadow(e, ty, c->addr, &lp_lo);
    IRAtom *old_hi = addr_hi ? load_shadow(e, ty, addr_hi, &lp_hi) : NULL;
@@ -994,7 +1050,7 @@ static void do_stmt(Env *e, IRStmt *st)
       LP lp;
       if (x->tag == Iex_Load) {
          LP ap;
-         IRAtom *pt = pointer(e, x->Iex.Load.addr, False, NULL, &ap);
+         IRAtom *pt = pointer(e, x->Iex.Load.addr, False, NULL, &ap, True);
          v = load_shadow(e, ty, x->Iex.Load.addr, &lp);
          if (!is_zero(pt)) {
             v = or_sh(e, shadow_ty(ty), v, from1(e, pt, shadow_ty(ty)));
@@ -1032,7 +1088,7 @@ static void do_stmt(Env *e, IRStmt *st)
    }
    case Ist_Store: {
       LP ap;
-      IRAtom *pt = pointer(e, st->Ist.Store.addr, True, NULL, &ap);
+      IRAtom *pt = pointer(e, st->Ist.Store.addr, True, NULL, &ap, True);
       IRAtom *s = sh(e, st->Ist.Store.data);
       LP lp = lp_of(e, st->Ist.Store.data);
       IRType sty = typeOfIRExpr(tyenv, s);
@@ -1048,7 +1104,7 @@ static void do_stmt(Env *e, IRStmt *st)
    case Ist_StoreG: {
       IRStoreG *g = st->Ist.StoreG.details;
       LP ap;
-      IRAtom *pt = pointer(e, g->addr, True, g->guard, &ap);
+      IRAtom *pt = pointer(e, g->addr, True, g->guard, &ap, False);
       IRAtom *s = sh(e, g->data);
       LP lp = lp_of(e, g->data);
       IRType sty = typeOfIRExpr(tyenv, s);
@@ -1069,7 +1125,7 @@ static void do_stmt(Env *e, IRStmt *st)
       IRType lty, rty;
       typeOfIRLoadGOp(g->cvt, &rty, &lty);
       LP ap, lp;
-      IRAtom *pt = pointer(e, g->addr, False, g->guard, &ap);
+      IRAtom *pt = pointer(e, g->addr, False, g->guard, &ap, False);
       IRAtom *v = load_shadow(e, lty, g->addr, &lp);
       IROp cv = Iop_INVALID;
       switch (g->cvt) {
@@ -1147,6 +1203,8 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
    e.gso = layout->total_sizeB;
    e.offIP = layout->offset_IP;
+   e.slot_lp = PG_MALLOC("pg.slots", (e.gso / 8 + 1) * sizeof(LP));
+   for (Int i = 0; i <= e.gso / 8; i++) e.slot_lp[i] = lp_none;
 
    Int i = 0;
    /* statements before the first IMark (rare) are copied with their shadows */
@@ -1180,5 +1238,6 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    end_seg(&e, seg_start);
    PG_FREE(e.tmap);
    PG_FREE(e.lmap);
+   PG_FREE(e.slot_lp);
    return e.sb;
 }
