@@ -106,14 +106,15 @@ const reader = new Proxy(plainReader, {
 const { FileIndex } = load('src/core/lineIndex.ts');
 const { CachedDatabase } = load('src/core/dbCache.ts');
 
-// What LineDecorator.decorate does per visible editor, with plain objects standing in for vscode.Range.
+// What LineDecorator builds for a document (one Range per classified line, per class), with plain
+// objects standing in for vscode.Range.
 function ranges(index) {
   const byClass = index.linesByClass(false);
   let n = 0;
   for (const c of Object.keys(byClass)) {
-    const opts = [];
-    for (const line of byClass[c]) opts.push({ range: { start: { line, character: 0 }, end: { line, character: 80 } } });
-    n += opts.length;
+    const list = [];
+    for (const line of byClass[c]) list.push({ start: { line, character: 0 }, end: { line, character: 80 } });
+    n += list.length;
   }
   return n;
 }
