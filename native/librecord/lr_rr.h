@@ -5,6 +5,8 @@
      lr_rr_shim.c   lr_rr_install(): record/replay shims for the lr_real table, the per-fd class cache
      lr_rr_libc.c   exported wrappers for nondeterminism outside lr_real: clocks, randomness, pids,
                     bind/listen/getsockname/getpeername, pthread mutex/condvar order, thread creation
+     lr_rr_taint.c  replay: per-sender message files (message taint, message payloads by reference)
+     lr_rr_exec.c   record: the log trimmed before an exec
    Environment (set by `planescope run --mode record` and `planescope replay`):
      PLANESCOPE_RR_MODE       record | replay (anything else: librecord only tags)
      PLANESCOPE_RR_DIR        record: directory of the logs, DIR/<name>.<pid>.rec
@@ -47,6 +49,7 @@ enum lr_rr_kind {
    RR_COND_BROADCAST, RR_THREAD_CREATE,
    RR_UDATA_VALUE, RR_UDATA_REF,
    RR_RECVMSG_REF, /* recvmsg whose leading payload bytes are a sender's message, by reference */
+   RR_EXEC,        /* the process exec'd (data: the path); the new image records into a log of its own */
    RR_KIND_MAX
 };
 
@@ -74,6 +77,12 @@ LR_HIDDEN void lr_rr_put(int kind, int fd, int64_t ret, int err, uint64_t arg, u
 /* Record: the same with the data taken from iovecs, from byte offset skip, data_len bytes (no copy in between). */
 LR_HIDDEN void lr_rr_putv(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
                           const void *aux, size_t aux_len, const struct iovec *dv, int dn, size_t skip, size_t data_len);
+/* Before an exec (lr_rr_exec.c; exec runs no destructor). Record: an exec record, then the log trimmed
+   to its records. Replay: the exec record is checked and the replay ends there, as recorded (the new
+   image's own log replays on its own); the process exits 0 with a report of status exec. */
+LR_HIDDEN int lr_rr_before_exec(const char *path); /* replay: 1 when the recorded exec failed (errno set) */
+/* Record: the exec returned (it failed with err); replay takes that failure from the log. */
+LR_HIDDEN void lr_rr_exec_failed(int err);
 /* Record: takes the log lock for calls whose log order must equal their real order (mutexes). */
 LR_HIDDEN void lr_rr_lock(void);
 LR_HIDDEN void lr_rr_unlock(void);

@@ -42,7 +42,7 @@ static const char *const kind_names[RR_KIND_MAX] = {
    [RR_COND_WAKE] = "pthread_cond_wait(return)", [RR_COND_SIGNAL] = "pthread_cond_signal",
    [RR_COND_BROADCAST] = "pthread_cond_broadcast", [RR_THREAD_CREATE] = "pthread_create",
    [RR_UDATA_VALUE] = "read(user data)", [RR_UDATA_REF] = "read(user data, by reference)",
-   [RR_RECVMSG_REF] = "recvmsg(message by reference)",
+   [RR_RECVMSG_REF] = "recvmsg(message by reference)", [RR_EXEC] = "exec",
 };
 
 const char *lr_rr_kind_name(int kind)
@@ -296,6 +296,7 @@ static void trim_log(void)
    wmap = NULL;
    syscall(SYS_ftruncate, log_fd, (off_t)wpos);
 }
+
 
 void lr_rr_put_locked(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
                       const void *aux, size_t aux_len, const void *data, size_t data_len)
@@ -620,6 +621,43 @@ void lr_rr_configure(void)
       open_replay_log();
       if (lr_rr_mode == LR_RR_REPLAY) pthread_atfork(NULL, NULL, replay_after_fork);
    }
+}
+
+/* An exec record has arg 0; a failed exec adds one with arg 1, ret -1 and the errno, right after it. */
+int lr_rr_before_exec(const char *path)
+{
+   const char *p = path ? path : "?";
+   if (lr_rr_mode == LR_RR_RECORD) {
+      int saved = errno;
+      lr_rr_lock();
+      put_raw(RR_EXEC, 0, 0, 0, 0, 0, NULL, 0, p, strlen(p));
+      trim_log();
+      lr_rr_unlock();
+      errno = saved;
+   } else if (lr_rr_mode == LR_RR_REPLAY) {
+      struct lr_rr_rec R;
+      lr_rr_next(RR_EXEC, 0, 0, 0, &R);
+      char why[600];
+      snprintf(why, sizeof why, "the recorded process exec'd %.*s here; that program's recording replays on its own",
+               (int)(R.data_len < 500 ? R.data_len : 500), (const char *)R.data);
+      lr_rr_done();
+      const struct lr_rr_hdr *next;
+      if (rec_complete(log_pos, &next) && next->kind == RR_EXEC && next->arg == 1 && next->tid == lr_rr_tid()) {
+         lr_rr_next(RR_EXEC, 0, 1, 0, &R); /* the recorded exec failed: so does this one */
+         int e = R.h->err;
+         lr_rr_done();
+         errno = e;
+         return 1;
+      }
+      report("exec", "exec", 0, 0, why, 0);
+   }
+   return 0;
+}
+
+void lr_rr_exec_failed(int err)
+{
+   if (lr_rr_mode == LR_RR_RECORD) lr_rr_put(RR_EXEC, 0, -1, err, 1, 0, NULL, 0, NULL, 0);
+   errno = err;
 }
 
 /* The end record tells replay that the process exited normally. */

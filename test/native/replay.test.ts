@@ -73,7 +73,7 @@ describe('record and replay (librecord, native)', function () {
   before(() => {
     lib = distAsset('native/librecord.so');
     dir = mkdtempSync(join(tmpdir(), 'planescope-replay-'));
-    for (const f of ['single', 'threads', 'crash', 'userdata', 'sockpeer']) compile(f);
+    for (const f of ['single', 'threads', 'crash', 'userdata', 'sockpeer', 'execer']) compile(f);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -266,6 +266,31 @@ describe('record and replay (librecord, native)', function () {
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stderr, /replaying its recording minidfs-client\.\d+ alongside/);
     assert.match(cli.stderr, /message payloads by reference: 3\.0 MiB from minidfs-client:/);
+  });
+
+  it('a process that execs: its log is trimmed and its replay ends at the exec, as recorded; a failed exec fails again', async () => {
+    const trace = newTrace();
+    const rec = await record(trace, ['./execer', './single'], { stdin: 'after exec' });
+    assert.ok(exitOk(rec.exit), JSON.stringify(rec.exit));
+    assert.match(rec.out, /exec failed: No such file or directory\n/);
+    assert.match(rec.out, /stdin=10:after exec/);
+    const logs = logsOf(trace).sort();
+    assert.equal(logs.length, 2, logs.join(' '));
+    const execer = readRecordingLog(logs.find((l) => l.includes('execer'))!);
+    assert.equal(execer.byKind.get('exec')?.count, 3); // the failed exec and its failure, the exec that replaced the image
+    assert.equal(execer.unusedBytes, 0); // trimmed before the exec, not a 32 MiB window of zeros
+    assert.ok(execer.fileBytes < 64 << 10, String(execer.fileBytes));
+    const repExecer = await replay(execer.path);
+    assert.equal(repExecer.report?.status, 'end');
+    assert.ok(repExecer.report?.exec, repExecer.report?.reason);
+    assert.match(repExecer.report!.reason, /exec'd \.\/single here/);
+    assert.ok(exitOk(repExecer.exit));
+    const repSingle = await replay(logs.find((l) => l.includes('single'))!);
+    assert.equal(repSingle.report, undefined, repSingle.report?.reason);
+    assert.equal(repExecer.out + repSingle.out, rec.out);
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'replay', trace], { cwd: packageRoot(), encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stderr, /execer\.\d+: replayed \d+ records up to its exec, as recorded/);
   });
 
   it('refuses a recording of a different binary (build-id)', async () => {

@@ -65,6 +65,9 @@ function describe(o: ReplayOutcome): { line: string; ok: boolean } {
     const r = o.report;
     return { ok: false, line: `${p}: DIVERGED in thread ${r.thread} at ${r.call}, log record ${r.record} (byte ${r.offset})${o.sourceLine ? `, ${o.sourceLine}` : ''}: ${r.reason}` };
   }
+  if (o.report?.exec) {
+    return { ok: true, line: `${p}: replayed ${s.records} records up to its exec, as recorded: ${o.report.reason}` };
+  }
   if (o.report?.status === 'end') {
     const why = s.partialBytes ? `the log is truncated (${s.partialBytes} bytes of a partial record)` : s.ended ? 'the log ends' : 'the recorded process stopped here (crashed or killed)';
     return { ok: !s.ended, line: `${p}: replayed all ${s.records} records up to the end of the recording; ${why}` };

@@ -19,7 +19,7 @@ export const RECORD_KINDS = [
   'pthread_mutex_lock', 'pthread_mutex_trylock', 'pthread_mutex_unlock', 'pthread_cond_wait',
   'pthread_cond_wait(return)', 'pthread_cond_signal', 'pthread_cond_broadcast', 'pthread_create',
   'read(user data)', 'read(user data, by reference)',
-  'recvmsg(message by reference)',
+  'recvmsg(message by reference)', 'exec',
 ] as const;
 
 const KIND_RECVMSG_REF = 47;
@@ -183,6 +183,8 @@ export function readRecordingLog(path: string): LogSummary {
 /** What a replay report file (`<log>.divergence` or `<log>.end`, written by the replaying process) says. */
 export interface ReplayReport {
   status: 'divergence' | 'end';
+  /** The recorded process exec'd here and its replay ended there, as recorded (a `<log>.exec` report, status 'end'). */
+  exec?: boolean;
   process: string;
   thread: number;
   call: string;
@@ -206,7 +208,8 @@ export function parseReplayReport(text: string): ReplayReport {
     } else kv.set(key, value);
   }
   return {
-    status: kv.get('status') === 'end' ? 'end' : 'divergence',
+    status: kv.get('status') === 'end' || kv.get('status') === 'exec' ? 'end' : 'divergence',
+    ...(kv.get('status') === 'exec' ? { exec: true } : {}),
     process: kv.get('process') ?? '?',
     thread: Number(kv.get('thread') ?? 0),
     call: kv.get('call') ?? '?',

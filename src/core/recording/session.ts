@@ -141,13 +141,13 @@ export async function replayProcess(opts: ReplayOptions): Promise<ReplayOutcome>
   const log = resolve(opts.log);
   const summary = readRecordingLog(log);
   checkReplayable(summary);
-  for (const suffix of ['.divergence', '.end']) rmSync(log + suffix, { force: true });
+  for (const suffix of ['.divergence', '.end', '.exec']) rmSync(log + suffix, { force: true });
   const inv = replayInvocation(log, summary, opts.librecord, opts.wrapper, opts.env);
   const child = spawn(inv.command, inv.args, { cwd: inv.cwd, env: inv.env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
   opts.onSpawn?.(child);
   const exit = await waitExit(child);
   const outcome: ReplayOutcome = { summary, exit };
-  for (const suffix of ['.divergence', '.end']) {
+  for (const suffix of ['.divergence', '.end', '.exec']) {
     if (existsSync(log + suffix)) {
       outcome.report = parseReplayReport(readFileSync(log + suffix, 'utf8'));
       if (outcome.report.status === 'divergence') outcome.sourceLine = sourceLineOf(outcome.report);
