@@ -57,6 +57,41 @@ function run(policy: PointerPolicy, pid: number) {
 }
 
 describe('pointer-site ranking', () => {
+  it('keeps a site outside any ELF object (m=0) under the pseudo-module, and counts sites of undeclared modules in one warning', async () => {
+    const log = makeLog({
+      source: 'jit.taintlog', modules: [{ id: 1, buildId: 'm1', path: exe, bias: 0 }],
+      labels: labels({ id: 1, provenance: { kind: 'file', path: '/data/blob', start: 0, end: 16 } }),
+      instructions: [{ module: 0, offset: 0x7f0000001000, executions: 4, taintedExecutions: 4 }],
+      sites: [
+        { module: 0, offset: 0x7f0000001000, access: 'load', count: 4, label: 1 },
+        { module: 7, offset: 0x10, access: 'load', count: 1, label: 1 },
+        { module: 7, offset: 0x14, access: 'store', count: 1, label: 1 },
+      ],
+    });
+    const warnings: string[] = [];
+    const result = await classifyLogs([log.source], { readLog: async () => log, openIndex: () => fakeIndex(exe, 'm1', {}) }, { hashSources: false, warn: (w) => warnings.push(w) });
+    const db = await openPlanesDatabaseBytes('jit.planes.db', result.bytes);
+    assert.deepEqual(db.sites().map((x) => [x.module, x.offset, x.labelText]), [['[outside any ELF object]', 0x7f0000001000, '/data/blob bytes 0..16']]);
+    db.close();
+    assert.deepEqual(warnings.filter((w) => /undeclared modules/.test(w)), ['jit.taintlog: 2 site records name undeclared modules; skipped']);
+  });
+
+  it('ranks a few hundred thousand sites (no argument spread of them all)', async function () {
+    this.timeout(60000);
+    const n = 150000; // Math.max(...list) overflows the stack from about 125 000 here
+    const log = makeLog({
+      source: 'many.taintlog', modules: [{ id: 1, buildId: 'm1', path: exe, bias: 0 }],
+      labels: labels({ id: 1, provenance: { kind: 'file', path: '/data/blob', start: 0, end: 4096 } }),
+      instructions: Array.from({ length: n }, (_, i) => ({ module: 1, offset: 0x1000 + 4 * i, executions: 2, taintedExecutions: 1 })),
+      sites: Array.from({ length: n }, (_, i) => ({ module: 1, offset: 0x1000 + 4 * i, access: 'load' as const, count: 1 + (i % 1000), label: 1 })),
+    });
+    const result = await classifyLogs([log.source], { readLog: async () => log, openIndex: () => fakeIndex(exe, 'm1', {}) }, { hashSources: false });
+    assert.equal(result.sites, n);
+    const db = await openPlanesDatabaseBytes('many.planes.db', result.bytes);
+    assert.equal(db.sites()[0].count, 1000, 'the most frequent first');
+    db.close();
+  });
+
   it('ranks a CRC-like table lookup above a hashed lock, with policy disagreement on both', async () => {
     const logs = [run('insensitive', 1), run('sensitive', 2)];
     const result = await classifyLogs(logs.map((l) => l.source), { readLog: async (p) => logs.find((l) => l.source === p)!, openIndex: (p) => { if (p === exe) return index; throw new Error('stripped'); } });

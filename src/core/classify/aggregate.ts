@@ -61,7 +61,7 @@ export function addLineLabel(agg: LineAgg, label: number, provenance: string): v
 export class GlobalInstructions {
   size = 0;
   module: Uint16Array;
-  offset: Uint32Array;
+  offset: Float64Array;
   execIns: Float64Array;
   taintIns: Float64Array;
   execSens: Float64Array;
@@ -98,7 +98,7 @@ export class GlobalInstructions {
     const index = new Map<number, Map<number, number>>();
     this.rowOf = new Int32Array(n);
     this.module = new Uint16Array(n);
-    this.offset = new Uint32Array(n);
+    this.offset = new Float64Array(n);
     this.execIns = new Float64Array(n);
     this.taintIns = new Float64Array(n);
     this.execSens = new Float64Array(n);

@@ -241,7 +241,8 @@ export function rankAllSites(merger: RunMerger, global: GlobalInstructions, regi
     }
     return any ? { insensitive, sensitive } : undefined;
   };
-  const maxCount = Math.max(...merged.map((s) => s.countInsensitive + s.countSensitive));
+  // A loop, not Math.max(...): spreading a few hundred thousand sites overflows the stack.
+  const maxCount = merged.reduce((m, s) => Math.max(m, s.countInsensitive + s.countSensitive), 0);
 
   const rows: RankedSiteRow[] = merged.map((s, i) => {
     const { file, line, func } = where[i];

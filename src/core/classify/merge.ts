@@ -83,7 +83,8 @@ export interface MergedMessage {
 
 const MAX_COMPONENTS = 512;
 export const MAX_MODULES = 4096;
-const OFFSET_SPAN = 2 ** 32;
+/** Offsets are link-time offsets in a module, or absolute addresses outside any (m=0): below 2^53 either way. */
+const OFFSET_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /**
  * Per-(component, module, offset) counts in growable typed columns: 1 M instructions stay a few tens of
@@ -95,7 +96,7 @@ export class InstructionTable {
   size = 0;
   component = new Uint16Array(1024);
   module = new Uint16Array(1024);
-  offset = new Uint32Array(1024);
+  offset = new Float64Array(1024);
   execIns = new Float64Array(1024);
   taintIns = new Float64Array(1024);
   execSens = new Float64Array(1024);
@@ -135,7 +136,7 @@ export class InstructionTable {
 
   /** Adds one log's counts of an instruction; returns its row. */
   add(component: number, module: number, offset: number, policy: PointerPolicy, executions: number, tainted: number): number {
-    if (offset < 0 || offset >= OFFSET_SPAN) throw new Error(`instruction offset 0x${offset.toString(16)} is outside the 4 GiB a module can span`);
+    if (!(offset >= 0 && offset <= OFFSET_LIMIT)) throw new Error(`instruction offset ${offset} is not an address (negative, or beyond 2^53)`);
     let row: number | undefined;
     if (component === this.appending) {
       row = this.newRow(component, module, offset);
@@ -174,9 +175,7 @@ export class InstructionTable {
     const growF64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
     this.component = growU16(this.component);
     this.module = growU16(this.module);
-    const offsets = new Uint32Array(n);
-    offsets.set(this.offset);
-    this.offset = offsets;
+    this.offset = growF64(this.offset);
     this.execIns = growF64(this.execIns);
     this.taintIns = growF64(this.taintIns);
     this.execSens = growF64(this.execSens);
@@ -255,12 +254,13 @@ export class RunMerger {
   readonly instructions = new InstructionTable();
   readonly instructionLabels = new InstructionLabels();
   readonly warnings: Array<{ kind: string; subject: string; text: string }> = [];
-  private readonly sitesByKey = new Map<string, MergedSite>();
+  private readonly sitesByKey = new Map<number, Map<number, MergedSite>>();
+  private readonly siteList: MergedSite[] = [];
   private readonly moduleByKey = new Map<string, MergedModule>();
   private readonly componentByExe = new Map<string, MergedComponent>();
 
   get sites(): MergedSite[] {
-    return [...this.sitesByKey.values()];
+    return this.siteList;
   }
 
   policies(): Set<PointerPolicy> {
@@ -323,14 +323,6 @@ export class RunMerger {
       moduleOf.set(m.id, merged.id);
       run.modules.push({ logId: m.id, module: merged.id, bias: m.bias });
     }
-    const moduleFor = (logModule: number, what: string): number | undefined => {
-      const id = moduleOf.get(logModule);
-      if (id === undefined) {
-        this.warnings.push({ kind: 'unknown-module', subject: log.source, text: `${log.source}: ${what} names module ${logModule}, which no module record declares; skipped` });
-      }
-      return id;
-    };
-
     // Labels: log ids are per log; give each a DB-wide id, then resolve mixed parts.
     const labelOf = new Map<number, number>();
     const firstLabel = this.labels.length;
@@ -372,14 +364,23 @@ export class RunMerger {
       this.warnings.push({ kind: 'unknown-module', subject: log.source, text: `${log.source}: ${unknownInsnModules} insn records name undeclared modules; skipped` });
     }
 
+    let unknownSiteModules = 0;
     for (const site of log.sites) {
-      const module = moduleFor(site.module, `site 0x${site.offset.toString(16)}`);
-      if (module === undefined) continue;
-      const key = `${module}:${site.offset}:${site.access}`;
-      let merged = this.sitesByKey.get(key);
+      // m=0: outside every ELF object, like instructions there.
+      const module = site.module === 0 && !moduleOf.has(0) ? this.anonymousModule() : moduleOf.get(site.module);
+      if (module === undefined) {
+        unknownSiteModules++;
+        continue;
+      }
+      // Keyed by numbers, (module, access) then offset: a string key per site is most of the cost at 100 k sites.
+      const group = module * 2 + (site.access === 'store' ? 1 : 0);
+      let byOffset = this.sitesByKey.get(group);
+      if (!byOffset) this.sitesByKey.set(group, (byOffset = new Map()));
+      let merged = byOffset.get(site.offset);
       if (!merged) {
         merged = { module, offset: site.offset, access: site.access, countInsensitive: 0, countSensitive: 0, runs: 0, bestCount: -1, runIds: [] };
-        this.sitesByKey.set(key, merged);
+        byOffset.set(site.offset, merged);
+        this.siteList.push(merged);
       }
       if (log.tool.policy === 'sensitive') merged.countSensitive += site.count;
       else merged.countInsensitive += site.count;
@@ -391,6 +392,10 @@ export class RunMerger {
         merged.bestCount = site.count;
         merged.label = labelOf.get(site.label);
       }
+    }
+
+    if (unknownSiteModules) {
+      this.warnings.push({ kind: 'unknown-module', subject: log.source, text: `${log.source}: ${unknownSiteModules} site records name undeclared modules; skipped` });
     }
 
     const ioByKey = new Map<string, MergedIo>();

@@ -225,10 +225,25 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
     insertAll(db, 'INSERT INTO messages (run_id, peer, msg, label_id, peer_run_id) VALUES (?,?,?,?,?)',
       merger.messages.map((m, i) => [m.run, m.peer, m.msg, m.label, model.messagesPeerRun[i] ?? null]));
     insertAll(db, 'INSERT INTO io VALUES (?,?,?,?,?)', merger.io.map((io) => [io.run, io.kind, io.direction, io.tainted, io.clean]));
-    insertAll(db, 'INSERT INTO sites VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', model.sites.map((s, i) => [
-      i + 1, s.module, s.offset, s.access, s.count, s.countInsensitive, s.countSensitive, s.runs, s.label ?? null,
-      nil(s.file), s.file < 0 ? null : s.line, nil(s.func), s.score, s.rank, s.disagreement ? 1 : 0, JSON.stringify(s.evidence),
-    ]));
+    insertBatched(db, 'sites', 16, model.sites.length, (p, at, i) => {
+      const s = model.sites[i];
+      p[at] = i + 1;
+      p[at + 1] = s.module;
+      p[at + 2] = s.offset;
+      p[at + 3] = s.access;
+      p[at + 4] = s.count;
+      p[at + 5] = s.countInsensitive;
+      p[at + 6] = s.countSensitive;
+      p[at + 7] = s.runs;
+      p[at + 8] = s.label ?? null;
+      p[at + 9] = nil(s.file);
+      p[at + 10] = s.file < 0 ? null : s.line;
+      p[at + 11] = nil(s.func);
+      p[at + 12] = s.score;
+      p[at + 13] = s.rank;
+      p[at + 14] = s.disagreement ? 1 : 0;
+      p[at + 15] = JSON.stringify(s.evidence);
+    });
     insertAll(db, 'INSERT INTO recordings VALUES (?,?,?,?,?,?,?,?,?,?,?)', model.recordings.map((r, i) => [
       i + 1, r.log, r.process, r.exe, model.recordingComponents[i] ?? null, r.mode, r.logBytes, r.records,
       r.userDataBytes, r.userDataLoggedBytes, r.messageBytesByReference,
