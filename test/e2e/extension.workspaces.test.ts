@@ -97,7 +97,9 @@ async function buildFixture(): Promise<Fixture> {
   write(join(dir, 'beta', 'src', 'menu.c'), source('menu_sum'));
   write(join(dir, 'beta', 'trace', 'README'), 'a folder to right-click\n');
   write(join(outside, 'checkout', 'lib', 'core.c'), source('core_sum'));
-  write(join(outside, 'vendor', 'zlib-1.3', 'inflate.c'), source('inflate_sum'));
+  // Vendored code inside the checkout: both the recorded and the local prefixes nest, so only the
+  // longest-first order finds it (in either direction).
+  write(join(outside, 'checkout', 'vendor', 'zlib-1.3', 'inflate.c'), source('inflate_sum'));
   // A program and a launch configuration that must not run here (the trace file would show an adapter).
   mkdirSync(join(dir, 'alpha', 'bin'));
   copyFileSync('/bin/true', join(dir, 'alpha', 'bin', 'prog'));
@@ -184,7 +186,7 @@ describe('extension in an untrusted multi-root workspace (code-server)', functio
         // Shorter prefix first on purpose: the longer one must still win for the vendored file.
         'planescope.pathMappings': [
           { from: '/build/proj', to: join(fixture.outside, 'checkout') },
-          { from: '/build/proj/third_party/zlib', to: join(fixture.outside, 'vendor', 'zlib-1.3') },
+          { from: '/build/proj/third_party/zlib', to: join(fixture.outside, 'checkout', 'vendor', 'zlib-1.3') },
         ],
       },
     });
@@ -229,7 +231,7 @@ describe('extension in an untrusted multi-root workspace (code-server)', functio
   });
 
   it('maps files outside the workspace through several prefix pairs, the longest first', async () => {
-    await open(vscode, join(fixture.outside, 'vendor', 'zlib-1.3', 'inflate.c'));
+    await open(vscode, join(fixture.outside, 'checkout', 'vendor', 'zlib-1.3', 'inflate.c'));
     await shows(vscode, DATA, 'D');
     assert.match((await vscode.workbench.hoverLine(DATA)).replace(/\s+/g, ' '), /inflate_sum/);
     // /build/proj/lib/core.c, not the decoy /build/other/lib/core.c (control plane only).
