@@ -472,6 +472,7 @@ static ssize_t peek_stream(int fd, struct lr_sock *s, void *buf, size_t n, int f
       if (pos + hlen + taglen > (size_t)r) break;
       uint32_t len = lr_get32(h + 4);
       int tainted = taglen && lr_tag_decode(h + hlen, taglen, s->in_peer, lr_get32(h + 8), &runs) == 0;
+      if (!taglen && lr_rr_replaying) tainted = lr_rr_msg_taint(s->in_peer, lr_get32(h + 8), &runs);
       size_t start = pos + hlen + taglen;
       size_t avail = (size_t)r - start;
       size_t take = len < avail ? len : avail;

@@ -22,7 +22,9 @@ same DIR. Exits with CMD's exit code (128+N if a signal N killed it).
 
   --mode online        taint analysis while the program runs
   --mode record        (default) cheap native recording for \`planescope replay\` (docs/recording.md);
-                       --record-data by-value|by-reference: user-data reads as bytes or as hashes
+                       --record-data by-value|by-reference: user-data reads, and received message
+                       payloads of >= 4 KiB, as bytes or as references (hashes; a receiver then
+                       replays with its senders' recordings); record every process into one DIR
   --trace DIR          where the taint logs go (created if missing)
   --user-data GLOB     user-data files (repeatable); relative globs are relative to the current
                        directory; * and ? stay within a path component, ** crosses directories
