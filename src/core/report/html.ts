@@ -77,7 +77,7 @@ function recordingTable(report: ReportModel): string {
     `<td>${bytes(c.io.dataIn)}</td><td>${pct(m.logPercentOfDataIn)}</td></tr>`));
   if (!rows.length) return '';
   const rec = report.recordings;
-  const summary = `<p>All components: ${rec.byMode.map((m) => `${m.mode} ${bytes(m.logBytes)} bytes of log (${m.processes} processes)`).join(', ')}` +
+  const summary = `<p>All components: ${rec.byMode.map((m) => `${m.mode} ${bytes(m.logBytes)} bytes of log (${m.processes} process${m.processes === 1 ? '' : 'es'})`).join(', ')}` +
     (rec.referencePercentOfValue === null ? '' : `; by-reference is ${rec.referencePercentOfValue}% of by-value`) + '.' +
     (rec.withoutComponent.length ? ` Recorded but not classified: ${rec.withoutComponent.map(escapeHtml).join(', ')}.` : '') + '</p>';
   return `<h2>Recording log size per mode</h2><p>What librecord logged to replay each component (<code>planescope run --mode record` +
