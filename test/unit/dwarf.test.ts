@@ -3,10 +3,12 @@
 // `addr2line -f -i`, for DWARF 2-5, -O0/-O2, compressed sections, PIE, a shared library, a separate
 // debug file and inlined C++ templates; plus the errors for bad input.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageRoot } from '../../src/core/assets';
 import { addr2lineLines } from '../../src/core/dwarf/addr2line';
 import { writeObjdumpDecodedLine } from '../../src/core/dwarf/decodedLine';
 import { clearModuleIndexCache, DwarfError, DwarfModuleIndex, openModuleIndex } from '../../src/core/dwarf/moduleIndex';
@@ -364,5 +366,59 @@ describe('DWARF layer errors', function () {
       assert.ok(e instanceof DwarfError);
       assert.match((e as Error).message, new RegExp(`${path}: corrupt DWARF: `));
     }
+  });
+});
+
+describe('planescope dwarf lines (the command)', function () {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'planescope-dwarf-cli-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Bytes written so far by process `pid` (Linux /proc/PID/io), or -1 once it is gone. */
+  function written(pid: number): number {
+    try {
+      return Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+    } catch {
+      return -1;
+    }
+  }
+
+  it('writes objdump\'s bytes to a non-blocking pipe that fills up (the EAGAIN path)', async function () {
+    // Node makes a child's stdio blocking when it spawns it: python3 sets O_NONBLOCK on fd 1 and
+    // then becomes the CLI (exec, same pid).
+    const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => has(p));
+    if (!python) this.skip();
+    // Enough rows for several pipe buffers of text.
+    const source = join(dir, 'many.c');
+    writeFileSync(source, Array.from({ length: 1500 }, (_, i) => `int f${i}(int x) {\n  int y = x * ${i + 3};\n  return y ^ (x >> 2);\n}\n`).join(''));
+    const bin = join(dir, 'many.so');
+    run('gcc', ['-O0', '-g', '-shared', '-fPIC', '-o', bin, source]);
+    const expected = execFileSync('objdump', ['--dwarf=decodedline', bin], { maxBuffer: 1 << 26 });
+    assert.ok(expected.length > 4 * 65536, `only ${expected.length} bytes of text`);
+    const fifo = join(dir, 'out.fifo');
+    run('mkfifo', [fifo]);
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const nonBlocking = 'import os, sys; os.set_blocking(1, False); os.execv(sys.argv[1], sys.argv[1:])';
+    const child = spawn(python!, ['-c', nonBlocking, process.execPath, join(packageRoot(), 'dist', 'cli.js'), 'dwarf', 'lines', bin], { stdio: ['ignore', writeFd, 'pipe'] });
+    closeSync(writeFd);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Read nothing until the child has filled the pipe and stopped writing (its direct write met
+    // EAGAIN and the rest waits in process.stdout); a slow start only makes this wait longer.
+    let last = -2;
+    for (let polls = 0; polls < 600; polls++) {
+      const now = written(child.pid!);
+      if (now < 0 || (now >= 4096 && now === last)) break;
+      last = now;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const chunks: Buffer[] = [];
+    const reader = new Socket({ fd: readFd, readable: true, writable: false });
+    reader.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => reader.on('end', resolve));
+    assert.equal(await exited, 0, stderr);
+    assert.ok(Buffer.concat(chunks).equals(expected), 'the text differs from objdump --dwarf=decodedline');
   });
 });
