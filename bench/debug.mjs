@@ -1,15 +1,17 @@
-// Benchmark of the `planescope` debug adapter (not a test). Measured side by side in one run:
-//   1. time to reach a breakpoint after ~100 M guest instructions through the adapter (valgrind
-//      --tool=planegrind + gdbserver + vgdb + gdb/MI + DAP), against the anchor: the same program run to
-//      completion under planegrind without gdb (target: ratio <= 1.2);
+// Benchmark of the `planescope` debug adapter (not a test). Measured side by side in one run, on a
+// recording of the fixture (`planescope run --trace`, made here):
+//   1. time to reach a breakpoint after ~100 M guest instructions replaying the recording through the
+//      adapter (librecord replay under valgrind --tool=planegrind + gdbserver + vgdb + gdb/MI + DAP),
+//      against the anchor: the same replay run to completion under planegrind without gdb (target:
+//      ratio <= 1.2);
 //   2. median latency of a Next (DAP request to stopped event; target < 300 ms), and of Step Back.
 // The launch ratio includes the fixed start-up (valgrind, gdb loading symbols, the vgdb handshake); the
 // Continue ratio is the run itself under the gdbserver.
 // Usage: node bench/debug.mjs [--runs N] [--iterations N]   (needs `npm run build` first)
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { require as tsxRequire } from 'tsx/cjs/api';
@@ -35,32 +37,37 @@ const dataFile = join(work, 'data.bin');
 writeFileSync(dataFile, 'user data bytes!');
 const lineOf = (marker) => readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes(`/* ${marker} */`)) + 1;
 
-// VALGRIND_LIB as the adapter makes it (src/core/valgrindLib.ts, loaded through tsx).
+// VALGRIND_LIB and the replay's command line as the adapter makes them (loaded through tsx).
 const { ensureValgrindLib } = tsxRequire(join(root, 'src', 'core', 'valgrindLib.ts'), import.meta.url);
+const { replayInvocation } = tsxRequire(join(root, 'src', 'core', 'recording', 'session.ts'), import.meta.url);
+const { readRecordingLog } = tsxRequire(join(root, 'src', 'core', 'recording', 'log.ts'), import.meta.url);
 const valgrindLib = ensureValgrindLib();
-const args = [dataFile, String(iterations)];
+const recording = join(work, 'rec');
+execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'run', '--trace', recording, '--user-data', dataFile, '--', program, dataFile, String(iterations)], { cwd: work, stdio: 'ignore' });
+const log = join(recording, readdirSync(recording).find((f) => f.endsWith('.rec')));
+const summary = readRecordingLog(log);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-function anchorRun() {
+/** The replay under planegrind without gdb; `extra` valgrind options (e.g. --stop-at-support=yes). */
+function anchorRun(extra = []) {
+  const wrapper = { command: 'valgrind', args: ['-q', '--tool=planegrind', `--user-data=${dataFile}`, `--taint-log=${join(work, 'anchor.taintlog')}`, ...extra], env: { VALGRIND_LIB: valgrindLib } };
+  const inv = replayInvocation(log, summary, join(root, 'dist', 'native', 'librecord.so'), wrapper);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('valgrind', ['--tool=planegrind', `--user-data=${dataFile}`, `--taint-log=${join(work, 'anchor.taintlog')}`, '-q', program, ...args], {
-    env: { ...process.env, VALGRIND_LIB: valgrindLib },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`planegrind run failed: ${r.stderr}`);
+  const r = spawnSync(inv.command, inv.args, { env: inv.env, cwd: inv.cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`planegrind replay failed: ${r.stderr}`);
   return ms(t0);
 }
 
-async function adapterRun(measureSteps) {
+async function adapterRun(measureSteps, extra = {}) {
   const dc = new DebugClient(process.execPath, adapter, 'planescope');
   dc.defaultTimeout = 600_000;
   await dc.start();
   try {
     const t0 = process.hrtime.bigint();
     const initialized = dc.waitForEvent('initialized');
-    const launched = dc.launch({ program, args, cwd: work, userData: [dataFile] });
+    const launched = dc.launch({ recording, process: 'taintdemo', ...extra });
     await initialized;
     await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line: lineOf('BREAK_HERE') }] });
     const stopped = dc.waitForEvent('stopped');
@@ -99,14 +106,22 @@ async function adapterRun(measureSteps) {
 }
 
 const anchors = [];
+const countingAnchors = [];
 const debugs = [];
+const fasts = [];
 const continues = [];
 let steps = [];
 let backs = [];
 let icount = '';
+const load = [loadavg()];
 for (let i = 0; i < runs; i++) {
   anchors.push(anchorRun());
+  // What the debugger's planegrind pays for exact instruction counts (stop-at, step back).
+  countingAnchors.push(anchorRun(['--stop-at-support=yes']));
   const r = await adapterRun(i === 0);
+  // Without exact counting (Step Back then re-runs the recorded steps): what the gdb side costs alone.
+  const fast = await adapterRun(false, { exactStepBack: false });
+  fasts.push(fast.toBreakpoint);
   debugs.push(r.toBreakpoint);
   continues.push(r.continueToBreakpoint);
   icount = r.icount;
@@ -114,7 +129,13 @@ for (let i = 0; i < runs; i++) {
     steps = r.steps;
     backs = r.backs;
   }
+  console.log(
+    `run ${i + 1}: planegrind replay alone ${Math.round(anchors[i])} ms, with --stop-at-support=yes ${Math.round(countingAnchors[i])} ms; ` +
+      `adapter launch -> breakpoint ${Math.round(debugs[i])} ms (ratio ${(debugs[i] / anchors[i]).toFixed(2)}; ${(debugs[i] / countingAnchors[i]).toFixed(2)} of the counting run), ` +
+      `Continue -> breakpoint ${Math.round(continues[i])} ms; with "exactStepBack": false ${Math.round(fasts[i])} ms (ratio ${(fasts[i] / anchors[i]).toFixed(2)})`,
+  );
 }
+load.push(loadavg());
 rmSync(work, { recursive: true, force: true });
 
 const anchor = median(anchors);
@@ -122,20 +143,31 @@ const debug = median(debugs);
 const result = {
   instructionsAtBreakpoint: icount,
   runs,
+  loadAverage: load.map((l) => l.map((x) => Number(x.toFixed(2)))),
   planegrindWithoutGdbMs: Math.round(anchor),
+  planegrindCountingMs: Math.round(median(countingAnchors)),
   adapterToBreakpointMs: Math.round(debug),
-  ratio: Number((debug / anchor).toFixed(3)),
+  // Runs are paired (anchor, then adapter, one after the other): the median of the per-run ratios.
+  ratio: median(debugs.map((d, i) => d / anchors[i])),
+  ratios: debugs.map((d, i) => Number((d / anchors[i]).toFixed(3))),
+  ratioToCountingRun: median(debugs.map((d, i) => d / countingAnchors[i])),
+  inexactToBreakpointMs: Math.round(median(fasts)),
+  inexactRatio: median(fasts.map((d, i) => d / anchors[i])),
   continueToBreakpointMs: Math.round(median(continues)),
-  continueRatio: Number((median(continues) / anchor).toFixed(3)),
+  continueRatio: Number(median(continues.map((c, i) => c / anchors[i])).toFixed(3)),
   ratioTarget: 1.2,
   medianNextMs: Number(median(steps).toFixed(1)),
+  nexts: steps.map((x) => Math.round(x)),
   nextTargetMs: 300,
   medianStepBackMs: backs.length ? Math.round(median(backs)) : null,
 };
-console.log(`planescope debug adapter, breakpoint after ${icount} (median of ${runs})`);
-console.log(`  planegrind without gdb, whole run : ${result.planegrindWithoutGdbMs} ms   (anchor)`);
-console.log(`  adapter: launch -> breakpoint     : ${result.adapterToBreakpointMs} ms   ratio ${result.ratio} (target <= 1.2)`);
-console.log(`  adapter: Continue -> breakpoint   : ${result.continueToBreakpointMs} ms   ratio ${result.continueRatio} (the run itself, without valgrind/gdb start-up)`);
+console.log(`planescope debug adapter replaying a recording, breakpoint after ${icount} (median of ${runs}; load average ${load.map((l) => l.map((x) => x.toFixed(2)).join(' ')).join(' -> ')})`);
+console.log(`  planegrind replay without gdb, whole run : ${result.planegrindWithoutGdbMs} ms   (anchor)`);
+console.log(`  the same with --stop-at-support=yes      : ${result.planegrindCountingMs} ms`);
+for (const k of ['ratio', 'ratioToCountingRun', 'inexactRatio']) result[k] = Number(result[k].toFixed(3));
+console.log(`  adapter: launch -> breakpoint            : ${result.adapterToBreakpointMs} ms   ratio ${result.ratio} (target <= 1.2); ${result.ratioToCountingRun} of the counting run`);
+console.log(`  the same, "exactStepBack": false         : ${result.inexactToBreakpointMs} ms   ratio ${result.inexactRatio}`);
+console.log(`  adapter: Continue -> breakpoint          : ${result.continueToBreakpointMs} ms   ratio ${result.continueRatio} (the run itself, without valgrind/gdb start-up)`);
 console.log(`  Next (request -> stopped + stack + locals), median of ${steps.length}: ${result.medianNextMs} ms (target < 300)`);
-console.log(`  Step Back (restart + run forward), median of ${backs.length}: ${result.medianStepBackMs} ms`);
+console.log(`  Step Back (restart + stop-at), median of ${backs.length}: ${result.medianStepBackMs} ms`);
 console.log(JSON.stringify(result));

@@ -23,6 +23,10 @@ export interface PlanescopeLaunchArguments {
   sourceMap?: Record<string, string>;
   /** Extra options passed to valgrind before the program. */
   valgrindArgs?: string[];
+  /** Let gdb read the separate debug files of system libraries (/usr/lib/debug): slower start, libc's own symbols. */
+  systemDebugInfo?: boolean;
+  /** false: run without planegrind's exact instruction counting (faster); Step Back then re-runs the recorded steps. */
+  exactStepBack?: boolean;
   gdbPath?: string;
   valgrindPath?: string;
   /** Log every DAP and MI message to this file (also enabled by PLANESCOPE_DAP_LOG). */

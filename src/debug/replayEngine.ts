@@ -4,7 +4,8 @@
 // an earlier stop: by instruction count when planegrind has `icount`/`stop-at`, otherwise by replaying
 // the recorded motions (with the breakpoints each one ran under).
 import { EventEmitter } from 'node:events';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { GdbDriver, MiCommandError } from '../core/mi/gdbDriver';
 import { OrphanGuard } from '../core/mi/processTree';
 import { MiTuple, miGet, miQuote, miString, miTuples } from '../core/mi/parser';
@@ -185,7 +186,7 @@ export class ReplayEngine extends EventEmitter {
     this.target = target;
     const invocation = this.invocation(target, valgrindLib);
     // gdb starts and loads the program's symbols while valgrind starts: the two take about as long.
-    const gdb = new GdbDriver({ gdbPath: this.tools.gdb, program: this.program, cwd: this.cwd, trace: (d, l) => this.trace(`${d} ${l}`) });
+    const gdb = new GdbDriver({ gdbPath: this.tools.gdb, program: this.program, cwd: this.cwd, initCommands: gdbInitCommands(this.args), trace: (d, l) => this.trace(`${d} ${l}`) });
     this.gdb = gdb;
     gdb.on('exec', (record: { cls: string; results: MiTuple }) => {
       if (record.cls === 'stopped') this.onStopped(record.results);
@@ -240,7 +241,9 @@ export class ReplayEngine extends EventEmitter {
     const userData = this.args.userData ?? this.recorded?.userData ?? [];
     // planegrindArgs ends with the program and its arguments; the options are what comes before.
     const tool = planegrindArgs({ logPattern: target.taintLog, userData, pointerPolicy: this.args.pointerPolicy }, this.program, []).slice(0, -1);
-    const options = [...target.gdbserverArgs, ...tool, ...(this.args.valgrindArgs ?? [])];
+    // planegrind counts instructions exactly when a debugger attaches (--vgdb-error): stop-at needs it.
+    const counting = this.args.exactStepBack === false ? ['--stop-at-support=no'] : [];
+    const options = [...target.gdbserverArgs, ...tool, ...counting, ...(this.args.valgrindArgs ?? [])];
     if (!this.recorded) {
       return { command: this.tools.valgrind, args: [...options, this.program, ...this.programArgs], env: { ...process.env, ...(this.args.env ?? {}), VALGRIND_LIB: valgrindLib }, cwd: this.cwd };
     }
@@ -252,7 +255,11 @@ export class ReplayEngine extends EventEmitter {
     } catch (e) {
       throw new LaunchError(`librecord is not available to replay the recording: ${(e as Error).message}`);
     }
-    const inv = replayInvocation(r.log, r.summary, librecord, { command: this.tools.valgrind, args: options, env: { VALGRIND_LIB: valgrindLib } });
+    // Taint (and payloads recorded by reference) that senders' `replay --analyze` runs left for their
+    // receivers (docs/recording.md, "Message taint on replay"): without it, received messages are clean.
+    const analysis = join(r.dir, 'analysis');
+    const fromSenders = existsSync(analysis) ? { PLANESCOPE_RR_TAINT_DIR: analysis, PLANESCOPE_RR_PAYLOAD_DIR: analysis } : {};
+    const inv = replayInvocation(r.log, r.summary, librecord, { command: this.tools.valgrind, args: options, env: { VALGRIND_LIB: valgrindLib } }, fromSenders);
     return { ...inv, env: { ...inv.env, ...(this.args.env ?? {}) } };
   }
 
@@ -414,7 +421,8 @@ export class ReplayEngine extends EventEmitter {
       const later = this.history[keep];
       // An instruction count names a position only when the later stop is at another count (stepping
       // into an inlined call stops at the same pc and count).
-      const byCount = !this.stopAtBroken && this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
+      const exact = this.args.exactStepBack !== false;
+      const byCount = exact && !this.stopAtBroken && this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
       let reached = false;
       if (byCount) {
         try {
@@ -439,7 +447,7 @@ export class ReplayEngine extends EventEmitter {
           last = await this.resumeAndWait(m.command, false);
           if (!last) throw new Error('the program exited before the replay reached the earlier stop: the program is not deterministic');
         }
-        if (this.capabilities.icount && target.icount !== undefined) {
+        if (exact && this.capabilities.icount && target.icount !== undefined) {
           const at = await this.icount();
           if (at !== target.icount) this.emit('output', 'console', `Planescope: the replay reached instruction ${at}, the original run was at ${target.icount} here: the program does not replay deterministically.\n`);
         }
@@ -895,6 +903,16 @@ export class ReplayEngine extends EventEmitter {
     if (this.running) throw new Error('the program is running: pause it first');
     return this.gdb;
   }
+}
+
+/**
+ * Settings that make gdb load symbols faster (measured: gdb's CPU time from start to the first
+ * breakpoint 210 ms -> about 60 ms here): the DWARF index of the program and librecord is cached
+ * between sessions, and the separate debug files of system libraries (/usr/lib/debug, libc's is
+ * large) are not read unless "systemDebugInfo" asks for them.
+ */
+function gdbInitCommands(args: PlanescopeLaunchArguments): string[] {
+  return ['set index-cache enabled on', ...(args.systemDebugInfo ? [] : ['set debug-file-directory'])];
 }
 
 function isExit(r: MiTuple): boolean {

@@ -101,6 +101,19 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
     await step(s, 'stepBack');
     assert.equal((await topFrame(s)).line, markerLine('STEP_1'));
     assert.deepEqual(await locals(s), atStep1);
+    // Exact: planegrind's stop-at took the replay to the earlier stop's instruction count.
+    assert.ok(!s.output.some((o) => /stop-at failed/.test(o)), `step back by instruction count, not by re-running the steps: ${JSON.stringify(s.output)}`);
+  });
+
+  it('with "exactStepBack": false (no exact instruction counting), step back re-runs the recorded steps', async () => {
+    const s = await stopAt('BREAK_HERE', { exactStepBack: false });
+    await step(s, 'next');
+    const atStep1 = await locals(s);
+    await step(s, 'next');
+    await step(s, 'stepBack');
+    assert.equal((await topFrame(s)).line, markerLine('STEP_1'));
+    assert.deepEqual(await locals(s), atStep1);
+    assert.ok(!s.output.some((o) => /stop-at|deterministic/.test(o)), JSON.stringify(s.output));
   });
 
   it('a data breakpoint on a variable is a taint watch: continue stops right after the line that brings tainted data into it', async () => {

@@ -28,6 +28,8 @@ export interface GdbStartOptions {
   gdbPath: string;
   /** The program whose symbols gdb loads. */
   program?: string;
+  /** CLI commands run before gdb loads the program (`-iex`), e.g. settings that affect symbol loading. */
+  initCommands?: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Called with every line exchanged: '>' sent, '<' received, '!' gdb's stderr. */
@@ -57,7 +59,7 @@ export class GdbDriver extends EventEmitter {
 
   constructor(private readonly options: GdbStartOptions) {
     super();
-    const args = ['-q', '-nx', '--interpreter=mi3'];
+    const args = ['-q', '-nx', '--interpreter=mi3', ...(options.initCommands ?? []).flatMap((c) => ['-iex', c])];
     if (options.program) args.push(options.program);
     // Own process group: ending the session ends gdb and its `| vgdb` pipe child together.
     this.child = spawn(options.gdbPath, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
