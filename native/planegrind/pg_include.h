@@ -84,6 +84,9 @@ typedef struct {
    ULong     logged;
    UInt      n;
    PG_Insn **insns;
+   /* tainted executions not yet added to the instructions: t_count runs with mask t_mask */
+   ULong     t_mask, t_count;
+   PG_Label  t_label;
 } PG_Seg;
 PG_Insn *pg_insn_get(Addr a);
 PG_Seg  *pg_seg_new(PG_Insn **insns, UInt n);

@@ -46,6 +46,8 @@ PG_Seg *pg_seg_new(PG_Insn **list, UInt n)
    if (!segs) segs = VG_(newXA)(VG_(malloc), "pg.segs", VG_(free), sizeof(PG_Seg *));
    PG_Seg *s = PG_MALLOC("pg.seg", sizeof(PG_Seg));
    s->count = s->logged = 0;
+   s->t_mask = s->t_count = 0;
+   s->t_label = 0;
    s->n = n;
    s->insns = PG_MALLOC("pg.seg.insns", n * sizeof(PG_Insn *));
    VG_(memcpy)(s->insns, list, n * sizeof(PG_Insn *));
@@ -62,16 +64,33 @@ static void mark_dirty(PG_Insn *in)
    }
 }
 
-/* bit k of mask: instruction k of segment s touched tainted data in this execution of it; label: the
-   largest source label of the data the segment last touched */
-VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label)
+/* adds a segment's pending tainted executions to its instructions */
+static void seg_settle(PG_Seg *s)
 {
+   ULong mask = s->t_mask;
    while (mask) {
       PG_Insn *in = s->insns[__builtin_ctzll(mask)];
-      in->tainted++;
-      if (label) in->seg_label = (PG_Label)label;
+      in->tainted += s->t_count;
+      if (s->t_label) in->seg_label = s->t_label;
       mask &= mask - 1;
    }
+   s->t_count = 0;
+}
+
+/* bit k of mask: instruction k of segment s touched tainted data in this execution of it; label: the
+   largest source label of the data the segment last touched. A loop over tainted data runs a
+   segment with the same mask again and again: that is a count until the mask changes. */
+VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label)
+{
+   if (LIKELY(mask == s->t_mask)) {
+      s->t_count++;
+      if (label) s->t_label = (PG_Label)label;
+      return;
+   }
+   seg_settle(s);
+   s->t_mask = mask;
+   s->t_count = 1;
+   s->t_label = (PG_Label)label;
 }
 
 VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in)
@@ -94,6 +113,7 @@ void pg_insns_flush(void)
    if (segs) {
       for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
          PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
+         if (s->t_count) seg_settle(s);
          ULong d = s->count - s->logged;
          if (!d) continue;
          s->logged = s->count;
@@ -138,6 +158,7 @@ void pg_insns_forget(void)
       for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
          PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
          s->logged = s->count;
+         s->t_count = 0;
       }
    for (PG_Insn *in = dirty_list; in; in = in->next_dirty) {
       in->execs = 0;
