@@ -2,11 +2,12 @@
 // `planescope run --trace`) under planegrind + gdb, driven by DebugClient; and every way such a launch
 // can fail comes back as the launch's error response or as a stop that says what happened.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Fixture, Session, buildFixture, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, startSession, waitFor } from './helpers';
+import { Fixture, Session, buildFixture, cli, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, root, startSession, waitFor } from './helpers';
 
 describe('debug adapter: replaying a recording (DebugClient, real librecord + valgrind + gdb)', function () {
   this.timeout(180_000);
@@ -249,5 +250,76 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
       const info = await s.dc.customRequest('exceptionInfo', { threadId: 1 });
       assert.equal(info.body.exceptionId, 'end of recording');
     });
+  });
+});
+
+// A message from another process: the client reads the user-data file and sends it; the server's
+// replay in the debugger gets the client's message taint from `planescope replay --analyze`'s files.
+describe('debug adapter: replaying a receiver with its senders\' message taint', function () {
+  this.timeout(240_000);
+  const source = join(root, 'test', 'fixtures', 'debug', 'msgpair.c');
+  let dir: string;
+  let trace: string;
+  let serverPid: number;
+  let session: Session | undefined;
+
+  before(async () => {
+    ensureAdapterBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'planescope-debug-msg-'));
+    execFileSync('gcc', ['-g', '-O0', '-o', join(dir, 'msgpair'), source]);
+    writeFileSync(join(dir, 'data.bin'), 'user data bytes!');
+    trace = join(dir, 'trace');
+    // Each process recorded by its own `planescope run` into one directory, as a system is.
+    const server = spawn(process.execPath, [cli, 'run', '--trace', trace, '--', './msgpair', 'server', 'port.txt'], { cwd: dir, stdio: 'ignore' });
+    const serverDone = new Promise((res) => server.on('close', res));
+    await waitFor(() => existsSync(join(dir, 'port.txt')) && readFileSync(join(dir, 'port.txt'), 'utf8').endsWith('\n'), 'the recorded server to listen', 30_000);
+    const port = readFileSync(join(dir, 'port.txt'), 'utf8').trim();
+    execFileSync(process.execPath, [cli, 'run', '--trace', trace, '--user-data', 'data.bin', '--', './msgpair', 'client', port, 'data.bin'], { cwd: dir, stdio: 'ignore' });
+    await serverDone;
+    execFileSync(process.execPath, [cli, 'replay', trace, '--analyze'], { cwd: dir, stdio: 'ignore' });
+    const manifest = JSON.parse(readFileSync(join(trace, 'manifest.json'), 'utf8'));
+    serverPid = manifest.processes.find((p: { argv: string[] }) => p.argv[1] === 'server').pid;
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') dumpLog(session, this.currentTest.fullTitle());
+    if (session) {
+      await session.dc.terminateRequest().catch(() => undefined);
+      await session.dc.stop().catch(() => undefined);
+    }
+    session = undefined;
+  });
+
+  async function taintAtPrint(): Promise<{ s: Session; taint: DebugProtocol.Variable[] }> {
+    session = await startSession();
+    const s = session;
+    await s.dc.hitBreakpoint({ recording: trace, process: String(serverPid) }, { path: source, line: markerLine('SERVER_PRINT', source) });
+    const frame = (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+    const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
+    const ref = scopes.find((x) => x.name === 'Taint')!.variablesReference;
+    return { s, taint: (await s.dc.variablesRequest({ variablesReference: ref })).body.variables };
+  }
+
+  it('the received buffer is tainted with a message label that names the sender and the user-data file', async () => {
+    const { s, taint } = await taintAtPrint();
+    const buf = taint.find((v) => v.name === 'buf');
+    assert.ok(buf, JSON.stringify(taint));
+    assert.match(buf.value, /^tainted 16\/64 B/);
+    assert.match(taint.find((v) => v.name === 'local')?.value ?? '', /^clean/);
+    const runs = (await s.dc.variablesRequest({ variablesReference: buf.variablesReference })).body.variables;
+    const chain = (await s.dc.variablesRequest({ variablesReference: runs[0].variablesReference })).body.variables.map((l) => l.value).join(' | ');
+    assert.match(chain, /msg:/, chain);
+    assert.match(chain, /data\.bin/, chain);
+  });
+
+  it('without the senders\' analysis files the message replays clean', async () => {
+    renameSync(join(trace, 'analysis'), join(trace, 'analysis.off'));
+    try {
+      const { taint } = await taintAtPrint();
+      assert.match(taint.find((v) => v.name === 'buf')?.value ?? '', /^clean/);
+    } finally {
+      renameSync(join(trace, 'analysis.off'), join(trace, 'analysis'));
+    }
   });
 });
