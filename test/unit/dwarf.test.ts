@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/core/assets';
 import { addr2lineLines } from '../../src/core/dwarf/addr2line';
 import { writeObjdumpDecodedLine } from '../../src/core/dwarf/decodedLine';
-import { clearModuleIndexCache, DwarfError, DwarfModuleIndex, openModuleIndex } from '../../src/core/dwarf/moduleIndex';
-import { ROW_END_SEQUENCE, ROW_STMT } from '../../src/core/dwarf/wasmResult';
+import { clearModuleIndexCache, DwarfError, DwarfModuleIndex, indexModuleBytes, openModuleIndex } from '../../src/core/dwarf/moduleIndex';
+import { NONE, ROW_END_SEQUENCE, ROW_STMT } from '../../src/core/dwarf/wasmResult';
+import type { DwarfWasmExports } from '../../src/core/dwarfWasm';
 import { ElfFile } from '../../src/core/elf/elfFile';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'dwarf');
@@ -283,6 +284,25 @@ describe('DWARF layer vs binutils and LLVM', function () {
         assert.equal(Buffer.concat(chunks).toString('utf8'), expected, `${name}, chunks of ${chunkBytes} bytes`);
       }
     }
+  });
+
+  it('keeps the rows and the lines when a later pass traps (wasm memory exhausted)', () => {
+    const bin = built.get('C -O2 DWARF 5')!.bin;
+    const index = indexModuleBytes(bin, readFileSync(bin)); // uncached: this instance is spoilt below
+    const rowsBefore = ourRows(index);
+    const addrs = Array.from({ length: index.rowCount }, (_, i) => index.rowAddress(i));
+    const expected = addrs.map((a) => index.rowAt(a)); // builds the address map
+    // The one way to make the real .wasm trap on demand: take all the memory it could grow into,
+    // so that the function pass's first allocation aborts.
+    const wasm = (index.data as unknown as { wasm: DwarfWasmExports }).wasm;
+    for (const size of [256 << 20, 16 << 20, 1 << 20, 64 << 10, 4096, 64, 8]) while (wasm.ps_alloc(size) !== 0) continue;
+    const info = index.lookup(addrs[0]);
+    assert.match(index.warning ?? '', /the DWARF decoder trapped reading functions/);
+    assert.ok(info && info.line > 0 && info.file.endsWith('.c'), 'lines survive the trap');
+    assert.equal(index.functionAt(addrs[0]), NONE);
+    assert.deepEqual(addrs.map((a) => index.rowAt(a)), expected);
+    assert.deepEqual(ourRows(index), rowsBefore);
+    assert.throws(() => index.writeDecodedLineText(() => undefined), (e: Error) => e instanceof DwarfError && /trapped earlier/.test(e.message));
   });
 
   it('reads functions and builds the address map only when a lookup needs them, leaving the rows intact', () => {

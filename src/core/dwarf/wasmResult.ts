@@ -86,6 +86,7 @@ export class ModuleData {
 
   /** Builds the address -> row map (lkAddr/lkRow) once; see `pass` for a trap. */
   buildAddressMap(): void {
+    this.current();
     if (this.addressMap) return;
     this.addressMap = true;
     this.pass('building the address map', () => this.wasm.ps_build_address_map(), () => {
@@ -96,6 +97,7 @@ export class ModuleData {
 
   /** Runs the function pass once; see `pass` for a trap. */
   buildFunctions(): void {
+    this.current();
     if (this.functions) return;
     this.functions = true;
     this.pass('reading functions', () => this.wasm.ps_build_functions(), () => {
@@ -148,10 +150,15 @@ export class ModuleData {
         this.dead = true;
         throw trapError(e, 'rendering the rows');
       }
-      if (this.wasm.memory.buffer !== this.rowAddr.buffer) this.view();
+      this.current();
       if (!len) return;
       write(new Uint8Array(this.wasm.memory.buffer, this.wasm.ps_text_ptr(), len));
     }
+  }
+
+  /** Views the arrays afresh if the memory grew since (which detaches views), unless the instance trapped. */
+  private current(): void {
+    if (!this.dead && this.wasm.memory.buffer !== this.rowAddr.buffer) this.view();
   }
 
   /** Views the arrays listed by the result table (wasm/src/out.rs). */
