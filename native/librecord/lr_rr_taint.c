@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -75,8 +76,12 @@ static void ch_file(char *out, size_t cap, int ch, const char *identity)
    snprintf(out + n, cap - (size_t)n, "%s", ch_suffix[ch]);
 }
 
-/* ---- sender ---- */
+/* ---- sender ----
+   Payload entries are written through a shared mapping of the file, not with write(2), and read the
+   same way: under planegrind a write or read system call would count as file I/O in the taint log
+   (Figure 5), which the recorded run never did. An entry's kind goes in last (0 until then). */
 static int out_fd[CH_N] = {-2, -2}; /* -2: not opened yet, -1: not writing */
+static uint64_t out_size[CH_N];
 
 static int sender_file(int ch)
 {
@@ -85,7 +90,8 @@ static int sender_file(int ch)
    if (!ch_dir(ch) || (ch == CH_TAINT && !lr_under_planegrind)) return -1;
    char path[4400];
    ch_file(path, sizeof path, ch, lr_rr_identity());
-   int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+   int flags = ch == CH_PAYLOAD ? O_RDWR : O_WRONLY | O_APPEND;
+   int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
    if (fd < 0) {
       lr_rr_say("replay: warning: cannot write %s: %s; receivers will miss this process's messages", path, strerror(errno));
       return -1;
@@ -94,7 +100,29 @@ static int sender_file(int ch)
    if (high >= 0) { syscall(SYS_close, fd); fd = high; }
    write_all(fd, MT_MAGIC, MT_MAGIC_LEN);
    out_fd[ch] = fd;
+   out_size[ch] = MT_MAGIC_LEN;
    return fd;
+}
+
+static void put_entry_mapped(int ch, uint32_t msg_id, uint64_t len, const struct iovec *body, int nbody, size_t body_len)
+{
+   int fd = out_fd[ch];
+   uint64_t at = out_size[ch], end = at + MT_ENTRY + body_len, base = at & ~(uint64_t)4095;
+   if (syscall(SYS_ftruncate, fd, (off_t)end) != 0) return;
+   uint8_t *m = mmap(NULL, end - base, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)base);
+   if (m == MAP_FAILED) { syscall(SYS_ftruncate, fd, (off_t)at); return; }
+   uint8_t *e = m + (at - base);
+   uint32_t w[6] = {msg_id, 0, (uint32_t)len, (uint32_t)(len >> 32), (uint32_t)body_len, 0};
+   memcpy(e, w, MT_ENTRY);
+   size_t done = 0;
+   for (int i = 0; i < nbody && done < body_len; i++) {
+      size_t k = body[i].iov_len < body_len - done ? body[i].iov_len : body_len - done;
+      memcpy(e + MT_ENTRY + done, body[i].iov_base, k);
+      done += k;
+   }
+   __atomic_store_n((uint32_t *)(e + 4), (uint32_t)MT_MESSAGE, __ATOMIC_RELEASE);
+   munmap(m, end - base);
+   out_size[ch] = end;
 }
 
 static void put_entry(int fd, uint32_t msg_id, uint32_t kind, uint64_t len, const struct iovec *body, int nbody, size_t body_len)
@@ -132,8 +160,7 @@ void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t
       struct iovec t = {tag ? tag->p : NULL, tag ? tag->len : 0};
       put_entry(fd, msg_id, MT_MESSAGE, len, &t, t.iov_len ? 1 : 0, t.iov_len);
    }
-   if (len >= LR_RR_REF_MIN && (fd = sender_file(CH_PAYLOAD)) >= 0)
-      put_entry(fd, msg_id, MT_MESSAGE, len, iov, iovcnt, len);
+   if (len >= LR_RR_REF_MIN && sender_file(CH_PAYLOAD) >= 0) put_entry_mapped(CH_PAYLOAD, msg_id, len, iov, iovcnt, len);
    unlock(&out_lock_word);
 }
 
@@ -144,7 +171,8 @@ void lr_rr_msg_end(void)
    for (int ch = 0; ch < CH_N; ch++) {
       if (out_fd[ch] < 0) continue;
       uint32_t w[6] = {0, MT_END, 0, 0, 0, 0};
-      write_all(out_fd[ch], w, MT_ENTRY);
+      if (ch == CH_PAYLOAD) syscall(SYS_pwrite64, out_fd[ch], w, MT_ENTRY, (off_t)out_size[ch]), out_size[ch] += MT_ENTRY;
+      else write_all(out_fd[ch], w, MT_ENTRY);
    }
    unlock(&out_lock_word);
 }
@@ -158,6 +186,8 @@ struct peer {
    int ended;
    int warned;
    uint64_t scanned; /* file offset of the next unread entry */
+   const uint8_t *map; /* the file, mapped up to map_len */
+   size_t map_len;
    /* entries by message id: body offset in the file + 1 (0: not seen), body length */
    uint64_t *off;
    uint32_t *blen;
@@ -230,10 +260,20 @@ static void scan(struct peer *p)
    }
    struct stat st;
    if (syscall(SYS_fstat, p->fd, &st) != 0) return;
-   while (p->scanned + MT_ENTRY <= (uint64_t)st.st_size) {
+   size_t size = (size_t)st.st_size;
+   if (size > p->map_len) { /* files only grow: map what is there now */
+      void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, p->fd, 0);
+      if (m == MAP_FAILED) return;
+      if (p->map) munmap((void *)p->map, p->map_len);
+      p->map = m;
+      p->map_len = size;
+   }
+   while (p->scanned + MT_ENTRY <= p->map_len) {
       uint32_t w[6];
-      if (syscall(SYS_pread64, p->fd, w, MT_ENTRY, (off_t)p->scanned) != MT_ENTRY) return;
-      if (p->scanned + MT_ENTRY + w[4] > (uint64_t)st.st_size) return; /* the body is still being written */
+      memcpy(w, p->map + p->scanned, MT_ENTRY);
+      w[1] = __atomic_load_n((const uint32_t *)(p->map + p->scanned + 4), __ATOMIC_ACQUIRE);
+      if (w[1] == 0) return;                                  /* the entry is still being written */
+      if (p->scanned + MT_ENTRY + w[4] > p->map_len) return; /* its body is still being written */
       if (w[1] == MT_END) p->ended = 1;
       else if (w[1] == MT_MESSAGE) remember(p, w[0], p->scanned + MT_ENTRY, w[4]);
       p->scanned += MT_ENTRY + w[4];
@@ -287,11 +327,7 @@ int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs 
                       identity, msg_id, stalled ? ", or stalled" : "");
       }
    } else if (p->blen[msg_id]) {
-      uint32_t tl = p->blen[msg_id];
-      uint8_t *tag = malloc(tl);
-      if (tag && syscall(SYS_pread64, p->fd, tag, tl, (off_t)(p->off[msg_id] - 1)) == (long)tl)
-         tainted = lr_tag_decode(tag, tl, identity, msg_id, runs) == 0;
-      free(tag);
+      tainted = lr_tag_decode(p->map + p->off[msg_id] - 1, p->blen[msg_id], identity, msg_id, runs) == 0;
    }
    unlock(&in_lock_word);
    return tainted;
@@ -314,14 +350,8 @@ int lr_rr_msg_payload(const char *identity, uint32_t msg_id, uint64_t off, void 
       snprintf(why, why_cap, "message %u from %s has %u payload bytes in the sender's replay, the recording reads up to byte %llu",
                msg_id, identity, p->blen[msg_id], (unsigned long long)(off + n));
    } else {
-      size_t done = 0;
-      while (done < n) {
-         long r = syscall(SYS_pread64, p->fd, (uint8_t *)dst + done, n - done, (off_t)(p->off[msg_id] - 1 + off + done));
-         if (r <= 0) break;
-         done += (size_t)r;
-      }
-      if (done == n) rc = 0;
-      else snprintf(why, why_cap, "cannot read message %u from %s's payload file", msg_id, identity);
+      memcpy(dst, p->map + p->off[msg_id] - 1 + off, n);
+      rc = 0;
    }
    unlock(&in_lock_word);
    return rc;

@@ -49,7 +49,7 @@ export interface ReplaySetOptions {
   plan: PlannedReplay[];
   librecord: string;
   stdio?: StdioOptions;
-  /** Where the payload files go; default a temporary directory, removed afterwards. */
+  /** Where the payload files go, when some process needs them; default a temporary directory, removed afterwards. */
   payloadDir?: string;
   /** Per process: a wrapper (planegrind) and extra environment. */
   wrapperOf?: (p: PlannedReplay) => ReplayOptions['wrapper'];
@@ -60,8 +60,9 @@ export interface ReplaySetOptions {
 
 export async function runReplaySet(opts: ReplaySetOptions): Promise<(ReplayOutcome & { planned: PlannedReplay })[]> {
   const needPayloads = opts.plan.some((p) => p.summary.referencedSenders.length > 0);
+  // senders write payload files only for receivers recorded by reference (they cost disk and I/O)
   const temp = needPayloads && !opts.payloadDir ? mkdtempSync(join(tmpdir(), 'planescope-payloads-')) : undefined;
-  const dir = opts.payloadDir ?? temp;
+  const dir = needPayloads ? (opts.payloadDir ?? temp) : undefined;
   try {
     if (dir) for (const p of opts.plan) rmSync(payloadFile(dir, p.identity), { force: true });
     const waitFor = opts.plan.map((p) => p.identity).join('\n');
