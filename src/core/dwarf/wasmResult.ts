@@ -147,6 +147,9 @@ export class ModuleData {
         len = this.wasm.ps_text_next(restart, chunkBytes);
       } catch (e) {
         if (!isTrap(e)) throw e;
+        // Rendering changes nothing of the index: view it afresh (the memory may have grown) and
+        // keep it, but never call the instance again.
+        this.view();
         this.dead = true;
         throw trapError(e, 'rendering the rows');
       }
