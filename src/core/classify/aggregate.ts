@@ -93,9 +93,6 @@ export class GlobalInstructions {
 
   constructor(table: InstructionTable) {
     const n = table.size;
-    // One component: every (module, offset) is already unique. Several: merge equal keys.
-    const single = table.components() <= 1;
-    const index = new Map<number, Map<number, number>>();
     this.rowOf = new Int32Array(n);
     this.module = new Uint16Array(n);
     this.offset = new Float64Array(n);
@@ -103,19 +100,12 @@ export class GlobalInstructions {
     this.taintIns = new Float64Array(n);
     this.execSens = new Float64Array(n);
     this.taintSens = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      let g: number | undefined;
-      if (single) {
-        g = this.size++;
-      } else {
-        let rows = index.get(table.module[r]);
-        if (!rows) index.set(table.module[r], (rows = new Map()));
-        g = rows.get(table.offset[r]);
-        if (g === undefined) {
-          g = this.size++;
-          rows.set(table.offset[r], g);
-        }
-      }
+    // The table's rows in (module, offset) order, whatever their component: equal keys (one instruction run
+    // by several components) are neighbours and merge into one row, and the rows come out in key order.
+    const order = keyOrder(n, (r) => table.module[r], table.offset);
+    for (let i = 0; i < n; i++) {
+      const r = order ? order[i] : i;
+      const g = this.size > 0 && this.module[this.size - 1] === table.module[r] && this.offset[this.size - 1] === table.offset[r] ? this.size - 1 : this.size++;
       this.module[g] = table.module[r];
       this.offset[g] = table.offset[r];
       this.rowOf[r] = g;
@@ -124,7 +114,6 @@ export class GlobalInstructions {
       this.execSens[g] += table.execSens[r];
       this.taintSens[g] += table.taintSens[r];
     }
-    this.sortByKey();
     const m = this.size;
     this.plane = new Uint8Array(m);
     this.executions = new Float64Array(m);
@@ -134,26 +123,6 @@ export class GlobalInstructions {
     this.func = new Int32Array(m).fill(-1);
     this.outer = new Int32Array(m).fill(-1);
     this.flags = new Uint8Array(m);
-  }
-
-  /** Puts the rows in (module, offset) order: DWARF lookups, line aggregation and the insns table then go in address order. */
-  private sortByKey(): void {
-    const order = keyOrder(this.size, (g) => this.module[g], this.offset);
-    if (!order) return;
-    const newRow = new Int32Array(this.size);
-    for (let i = 0; i < order.length; i++) newRow[order[i]] = i;
-    for (let r = 0; r < this.rowOf.length; r++) this.rowOf[r] = newRow[this.rowOf[r]];
-    const permute = <T extends Uint16Array | Uint32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(this.size);
-      for (let i = 0; i < order.length; i++) b[i] = a[order[i]];
-      return b;
-    };
-    this.module = permute(this.module);
-    this.offset = permute(this.offset);
-    this.execIns = permute(this.execIns);
-    this.taintIns = permute(this.taintIns);
-    this.execSens = permute(this.execSens);
-    this.taintSens = permute(this.taintSens);
   }
 
   classify(primary: PointerPolicy): void {

@@ -102,11 +102,6 @@ export class InstructionTable {
   execSens = new Float64Array(1024);
   taintSens = new Float64Array(1024);
 
-  /** How many components have rows (a single one lets classification skip merging across components). */
-  components(): number {
-    return new Set(this.component.subarray(0, this.size)).size;
-  }
-
   // Components whose rows are not in `index` yet: a component's first log has unique keys (the parser
   // sums a log's deltas), so its rows are appended without lookups; the index is built only when a
   // second log of the same component arrives.
