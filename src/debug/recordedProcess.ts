@@ -51,11 +51,14 @@ export function findRecordedProcess(recording: string, processName: string | und
   if (names.length === 0) throw new LaunchError(`${dir} is not a recording, or an incomplete one: it has no manifest.json. Record the run with \`planescope run --trace ${recording} -- PROGRAM\``);
   const manifests = names.map((n) => readManifestFile(dir, n));
   // The manifests list the logs found when each run ended; logs of processes that outlived their run
-  // (or of a run that was killed) are found by scanning.
+  // (or of a run that was killed) are found by scanning, which reads every log: only when needed.
   const processes: ManifestProcess[] = [];
-  for (const p of [...manifests.flatMap((m) => m.processes), ...scanProcesses(dir)]) {
-    if (p && typeof p.log === 'string' && typeof p.exe === 'string' && !processes.some((q) => q.log === p.log)) processes.push(p);
-  }
+  const add = (list: ManifestProcess[]) => {
+    for (const p of list) if (p && typeof p.log === 'string' && typeof p.exe === 'string' && !processes.some((q) => q.log === p.log)) processes.push(p);
+  };
+  add(manifests.flatMap((m) => m.processes));
+  const listed = processName ? processes.some((p) => matches(p, processName)) : processes.length === 1;
+  if (!listed || readdirSync(dir).filter((f) => f.endsWith('.rec')).length > processes.length) add(scanProcesses(dir));
   if (processes.length === 0) throw new LaunchError(`the recording ${dir} holds no recorded process (no readable *.rec log): the program exited before librecord started, or the recording is corrupt`);
   const known = processes.map((p) => `${p.process} (${p.exe.split('/').pop()}, pid ${p.pid})`).join(', ');
   let chosen: ManifestProcess;
