@@ -263,6 +263,18 @@ describe('extension in an untrusted multi-root workspace (code-server)', functio
     for (const n of names) assert.ok(sites.some((it) => it.label === n && it.depth === 1 && it.description === '0 sites'), `no ${n} row: ${JSON.stringify(sites)}`);
   });
 
+  it('draws the report in Restricted Mode, of the active file\'s database', async () => {
+    await open(vscode, join(alpha, 'src', 'alpha.c'));
+    await vscode.workbench.runCommand('Planescope: Show Report');
+    await vscode.page.locator('.tab', { hasText: 'Planescope Report' }).waitFor();
+    // The webview's document is two frames down: VS Code's webview host, then the content frame.
+    const report = vscode.page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+    await report.locator('h1', { hasText: 'Control plane / data plane report' }).waitFor({ timeout: 60000 });
+    // alpha's one component: 8 instructions, 3 of them data plane.
+    assert.match(await report.locator('#figures-table').innerText(), /\.alpha_sum\.bin\t1\t5\t3\t37\.5%/);
+    await vscode.workbench.runCommand('View: Close All Editors');
+  });
+
   it('refuses the demo and classify (palette and Explorer context menu) and starts nothing', async () => {
     const wb = vscode.workbench;
     await wb.runCommand('Planescope: Run the Demo Pipeline');
