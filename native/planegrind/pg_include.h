@@ -58,6 +58,10 @@ VG_REGPARM(2) ULong pg_load2(Addr a, PG_Insn *in, ULong sa, ULong ahi);
 VG_REGPARM(2) ULong pg_load4(Addr a, PG_Insn *in, ULong sa, ULong ahi);
 VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in, ULong sa, ULong ahi);
 extern UInt pg_ld_label;
+VG_REGPARM(2) void  pg_load16(V128 *res, Addr a, PG_Insn *in, ULong sa, ULong ahi);   /* label: pg_ld_label */
+VG_REGPARM(2) void  pg_load32(V256 *res, Addr a, PG_Insn *in, ULong sa, ULong ahi);
+VG_REGPARM(3) void  pg_store16(Addr a, ULong q0, ULong q1, ULong pair);
+VG_REGPARM(3) void  pg_store32(Addr a, ULong q0, ULong q1, ULong q2, ULong q3, ULong pair);
 VG_REGPARM(3) void  pg_store1(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);
 VG_REGPARM(3) void  pg_store2(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);
 VG_REGPARM(3) void  pg_store4(Addr a, ULong v, ULong pair, PG_Insn *in, ULong sa, ULong ahi);

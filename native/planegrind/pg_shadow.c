@@ -183,7 +183,18 @@ static PG_Label loaded_label(Sec *s, UWord off, UInt n)
 {
    PG_Label l = 0;
    if (!s->lab) return 0;
-   for (UInt i = 0; i < n; i++)
+   UInt i = 0;
+   /* the common case: every byte tainted, one label (compared two at a time) */
+   if (n >= 8 && s->v[off] && s->lab[off]) {
+      l = s->lab[off];
+      ULong ll = (ULong)l << 32 | l;
+      for (; i + 8 <= n; i += 8)
+         if (*(const ULong *)&s->v[off + i] != ~0ULL || *(const ULong *)&s->lab[off + i] != ll ||
+             *(const ULong *)&s->lab[off + i + 2] != ll || *(const ULong *)&s->lab[off + i + 4] != ll ||
+             *(const ULong *)&s->lab[off + i + 6] != ll)
+            break;
+   }
+   for (; i < n; i++)
       if (s->v[off + i] && s->lab[off + i] != l) l = l ? pg_label_merge(l, s->lab[off + i]) : s->lab[off + i];
    if (l) pg_cur_label = l;
    return l;
@@ -250,6 +261,42 @@ VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in, ULong sa, ULong ahi)
    return v;
 }
 
+/* 16- and 32-byte loads in one call (VECRET: res points at the V128/V256 result), label to pg_ld_label */
+static void load_vec(UChar *res, Addr a, UInt n, PG_Insn *in, ULong sa, ULong ahi)
+{
+   UWord off = a & (SEC_SIZE - 1);
+   PG_Label l = 0;
+   if (UNLIKELY(sa)) pg_site_hit((HWord)in, a, (UInt)ahi);
+   if (LIKELY(off <= SEC_SIZE - n)) {
+      Sec *s = sec_for_read(a);
+      ULong any = 0;
+      for (UInt i = 0; i < n; i += 8) {
+         ULong q = *(const ULong *)&s->v[off + i];
+         *(ULong *)&res[i] = q;
+         any |= q;
+      }
+      if (UNLIKELY(any)) l = loaded_label(s, off, n);
+   } else {
+      for (UInt i = 0; i < n; i += 8) {
+         PG_Label li;
+         *(ULong *)&res[i] = load_slow(a + i, 8, &li);
+         if (li) l = l ? pg_label_merge(l, li) : li;
+      }
+   }
+   pg_ld_label = l;
+   if (l) in->label = l;
+}
+
+VG_REGPARM(2) void pg_load16(V128 *res, Addr a, PG_Insn *in, ULong sa, ULong ahi)
+{
+   load_vec(res->w8, a, 16, in, sa, ahi);
+}
+
+VG_REGPARM(2) void pg_load32(V256 *res, Addr a, PG_Insn *in, ULong sa, ULong ahi)
+{
+   load_vec(res->w8, a, 32, in, sa, ahi);
+}
+
 /* the label tainted stored bytes get: the value's provenance, else the last tainted load's */
 static PG_Label store_label(ULong pair)
 {
@@ -257,6 +304,8 @@ static PG_Label store_label(ULong pair)
    if (!l) l = pg_cur_label ? pg_cur_label : 1;
    return l;
 }
+
+static PG_Insn no_insn;   /* vector stores do not name their instruction */
 
 static void store_slow(Addr a, ULong v, UInt n, ULong pair, PG_Insn *in)
 {
@@ -272,6 +321,12 @@ static void store_tainted(Sec *s, UWord off, ULong v, UInt n, ULong pair, PG_Ins
    PG_Label l = store_label(pair);
    in->label = l;
    UInt *lab = sec_labels(s);
+   if (n == 8 && v == ~0ULL) {
+      ULong ll = (ULong)l << 32 | l;
+      *(ULong *)&s->v[off] = ~0ULL;
+      for (UInt i = 0; i < 8; i += 2) *(ULong *)&lab[off + i] = ll;
+      return;
+   }
    for (UInt i = 0; i < n; i++) {
       UChar b = (UChar)(v >> (8 * i));
       s->v[off + i] = b ? 0xFF : 0;
@@ -300,6 +355,35 @@ DEF_STORE(1, UChar)
 DEF_STORE(2, UShort)
 DEF_STORE(4, UInt)
 DEF_STORE(8, ULong)
+
+/* 16- and 32-byte stores in one call: the V-bits as 64-bit quarters */
+static void store_vec(Addr a, const ULong *q, UInt n, ULong pair)
+{
+   UWord off = a & (SEC_SIZE - 1);
+   Sec *s = sec_for_read(a);
+   ULong any = 0;
+   for (UInt i = 0; i < n / 8; i++) any |= q[i];
+   if (LIKELY(!any) && LIKELY(s == &clean_sec)) return;
+   if (LIKELY(off <= SEC_SIZE - n)) {
+      if (!any) { VG_(memset)(&s->v[off], 0, n); return; }
+      if (s == &clean_sec) s = sec_for_write(a);
+      for (UInt i = 0; i < n / 8; i++) store_tainted(s, off + 8 * i, q[i], 8, pair, &no_insn);
+      return;
+   }
+   for (UInt i = 0; i < n / 8; i++) store_slow(a + 8 * i, q[i], 8, pair, &no_insn);
+}
+
+VG_REGPARM(3) void pg_store16(Addr a, ULong q0, ULong q1, ULong pair)
+{
+   ULong q[2] = { q0, q1 };
+   store_vec(a, q, 16, pair);
+}
+
+VG_REGPARM(3) void pg_store32(Addr a, ULong q0, ULong q1, ULong q2, ULong q3, ULong pair)
+{
+   ULong q[4] = { q0, q1, q2, q3 };
+   store_vec(a, q, 32, pair);
+}
 
 /* dirty helpers' memory effects: every byte written gets the OR of the helper's inputs */
 VG_REGPARM(3) void pg_store_range(Addr a, ULong len, ULong tainted, ULong pair)

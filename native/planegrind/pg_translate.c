@@ -722,21 +722,27 @@ static IRAtom *load_shadow(Env *e, IRType ty, IRAtom *addr, LP *lp)
    case Ity_I16: r = assign(e, sty, IRExpr_Unop(Iop_64to16, call_load(e, 2, addr, &l0))); break;
    case Ity_I32: r = assign(e, sty, IRExpr_Unop(Iop_64to32, call_load(e, 4, addr, &l0))); break;
    case Ity_I64: r = call_load(e, 8, addr, &l0); break;
-   case Ity_I128: case Ity_V128: {
+   case Ity_I128: {
       IRAtom *lo = call_load(e, 8, addr, &l0), *hi = call_load(e, 8, add_addr(e, addr, 8), &l1);
-      r = assign(e, sty, IRExpr_Binop(sty == Ity_I128 ? Iop_64HLto128 : Iop_64HLtoV128, hi, lo));
+      r = assign(e, sty, IRExpr_Binop(Iop_64HLto128, hi, lo));
       l0 = assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, l0, l1));
       break;
    }
-   case Ity_V256: {
-      IRAtom *q[4];
-      for (Int i = 0; i < 4; i++) {
-         q[i] = call_load(e, 8, add_addr(e, addr, 8 * i), &l1);
-         l0 = i ? assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, l0, l1)) : l1;
-      }
-      IRAtom *lo = assign(e, Ity_V128, IRExpr_Binop(Iop_64HLtoV128, q[1], q[0]));
-      IRAtom *hi = assign(e, Ity_V128, IRExpr_Binop(Iop_64HLtoV128, q[3], q[2]));
-      r = assign(e, sty, IRExpr_Binop(Iop_V128HLtoV256, hi, lo));
+   case Ity_V128: case Ity_V256: {
+      /* one call for the whole vector (as memcheck's LOADV128/256) */
+      IRTemp t = newIRTemp(e->sb->tyenv, sty);
+      IRAtom *sa, *hi;
+      site_args(e, &sa, &hi);
+      Bool v2 = sty == Ity_V256;
+      IRDirty *d = unsafeIRDirty_1_N(t, 0, v2 ? "pg_load32" : "pg_load16",
+                                     VG_(fnptr_to_fnentry)(v2 ? (void *)pg_load32 : (void *)pg_load16),
+                                     mkIRExprVec_5(IRExpr_VECRET(), addr, insn_arg(e), sa, hi));
+      d->mFx = Ifx_Write;
+      d->mAddr = IRExpr_Const(IRConst_U64((HWord)&pg_ld_label));
+      d->mSize = 4;
+      stmt(e, IRStmt_Dirty(d));
+      l0 = assign(e, Ity_I32, IRExpr_Load(Iend_LE, Ity_I32, IRExpr_Const(IRConst_U64((HWord)&pg_ld_label))));
+      r = IRExpr_RdTmp(t);
       break;
    }
    default:
@@ -778,14 +784,28 @@ static void store_shadow(Env *e, IRAtom *addr, IRAtom *sv, IRAtom *guard, LP p)
       call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128to64, sv)), guard, pair);
       call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_128HIto64, sv)), guard, pair);
       break;
-   case Ity_V128:
-      call_store(e, 8, addr, is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128to64, sv)), guard, pair);
-      call_store(e, 8, add_addr(e, addr, 8), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(Iop_V128HIto64, sv)), guard, pair);
-      break;
-   case Ity_V256: {
+   case Ity_V128: case Ity_V256: {
+      /* one call for the whole vector; a folded pointer site gets its own call */
+      IRAtom *sa, *ahi;
+      site_args(e, &sa, &ahi);
+      if (!is_zero(sa)) {
+         IRDirty *sd = unsafeIRDirty_0_N(3, "pg_site_hit", VG_(fnptr_to_fnentry)(pg_site_hit),
+                                         mkIRExprVec_3(mkIRExpr_HWord((HWord)(e->insn ? e->insn : &no_insn) | 1), addr, ahi));
+         IRAtom *t = to1(e, sa);
+         sd->guard = guard ? assign(e, Ity_I1, IRExpr_Binop(Iop_And1, t, guard)) : t;
+         stmt(e, IRStmt_Dirty(sd));
+      }
       static const IROp part[4] = { Iop_V256to64_0, Iop_V256to64_1, Iop_V256to64_2, Iop_V256to64_3 };
-      for (Int i = 0; i < 4; i++)
-         call_store(e, 8, add_addr(e, addr, 8 * i), is_zero(sv) ? zero(e, Ity_I64) : assign(e, Ity_I64, IRExpr_Unop(part[i], sv)), guard, pair);
+      IRAtom *q[4];
+      Int n = sty == Ity_V256 ? 4 : 2;
+      for (Int i = 0; i < n; i++)
+         q[i] = is_zero(sv) ? zero(e, Ity_I64)
+                : assign(e, Ity_I64, IRExpr_Unop(n == 4 ? part[i] : i ? Iop_V128HIto64 : Iop_V128to64, sv));
+      IRDirty *d = n == 4
+         ? unsafeIRDirty_0_N(3, "pg_store32", VG_(fnptr_to_fnentry)(pg_store32), mkIRExprVec_6(addr, q[0], q[1], q[2], q[3], pair))
+         : unsafeIRDirty_0_N(3, "pg_store16", VG_(fnptr_to_fnentry)(pg_store16), mkIRExprVec_4(addr, q[0], q[1], pair));
+      if (guard) d->guard = guard;
+      stmt(e, IRStmt_Dirty(d));
       break;
    }
    default:
