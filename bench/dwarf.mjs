@@ -212,6 +212,7 @@ const rowWalk = (idx) => {
   for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 5 + 1] + rowData[r * 5];
   if (check < 0) throw new Error('unreachable');
 };
+const lineOpen = inProcess(() => (index = openModuleIndex(lib)));
 const lineIndex = inProcess(() => rowWalk((index = openModuleIndex(lib))));
 const lineIndexGimli = inProcess(() => rowWalk(openModuleIndex(lib, { lineDecoder: 'gimli' })));
 let textBytes = 0;
@@ -270,6 +271,7 @@ console.log(`  ${'node start-up (node -e 0)'.padEnd(56)} ${`${nodeBare.cpu.toFix
 console.log(`  ${'bundle load (--version minus node -e 0)'.padEnd(56)} ${`${(nodeBundle.cpu - nodeBare.cpu).toFixed(0)} / ${(nodeBundle.wall - nodeBare.wall).toFixed(0)}`.padStart(16)}`);
 console.log('');
 console.log('3. inside a long-lived process (the extension), .wasm compiled and optimised by earlier use');
+line('line index build alone (openModuleIndex)', lineOpen, `  -> ${fmt(rows / (lineOpen.wall / 1000))} rows/s = ${ratio(objdump.wall, lineOpen.wall)} objdump wall, ${ratio(objdump.cpu, lineOpen.cpu)} CPU`);
 line('line index (openModuleIndex + walk of every row)', lineIndex, `  -> ${fmt(rows / (lineIndex.wall / 1000))} rows/s = ${ratio(objdump.wall, lineIndex.wall)} objdump wall, ${ratio(objdump.cpu, lineIndex.cpu)} CPU`);
 line('  same, line programs decoded by gimli alone', lineIndexGimli, `  -> ${fmt(rows / (lineIndexGimli.wall / 1000))} rows/s`);
 line('line index + objdump text (rendered, not written)', lineText, `  -> ${fmt(rows / (lineText.wall / 1000))} rows/s = ${ratio(objdump.wall, lineText.wall)} objdump wall, ${ratio(objdump.cpu, lineText.cpu)} CPU (${textBytes} bytes)`);
