@@ -14,8 +14,8 @@
    Waiting: a receiver waits for a sender named in $PLANESCOPE_RR_TAINT_WAIT (PLANESCOPE_RR_PAYLOAD_WAIT:
    newline-separated identities of the senders replaying alongside) until its file holds the message id
    or an end entry; `planescope replay` appends the end entry when a sender's replay exits, whatever
-   way. A file without an end entry is waited for too (PLANESCOPE_RR_TAINT_WAIT_S without growth,
-   default 1800 s). */
+   way (PLANESCOPE_RR_TAINT_WAIT_S bounds a wait without growth, default 1800 s). Other senders'
+   files are taken as they are. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -282,8 +282,7 @@ static void scan(struct peer *p)
 
 static int seen(const struct peer *p, uint32_t id) { return id < p->cap && p->off[id]; }
 
-/* Finds message msg_id of identity on a channel, waiting for a sender replaying alongside (a file left
-   by an earlier replay is complete). Returns the peer with the entry, or NULL. Called with in_lock held;
+/* Finds message msg_id of identity on a channel, waiting for a sender replaying alongside. Returns the peer with the entry, or NULL. Called with in_lock held;
    sleeps without it. */
 static struct peer *lookup(int ch, const char *identity, uint32_t msg_id, int *stalled)
 {
@@ -295,7 +294,9 @@ static struct peer *lookup(int ch, const char *identity, uint32_t msg_id, int *s
    const char *lim = getenv("PLANESCOPE_RR_TAINT_WAIT_S");
    long stalled_ms = 0, limit_ms = 1000L * (lim && atol(lim) > 0 ? atol(lim) : 1800);
    size_t idx = (size_t)(p - peers);
-   while (!seen(p, msg_id) && !p->ended && (p->fd >= 0 || p->waitable) && stalled_ms < limit_ms) {
+   /* only a sender replaying alongside is waited for: a file another replay left unfinished (it was
+      killed) is taken as it is */
+   while (!seen(p, msg_id) && !p->ended && p->waitable && stalled_ms < limit_ms) {
       uint64_t before = p->scanned;
       int had = p->fd >= 0;
       unlock(&in_lock_word);
