@@ -504,6 +504,23 @@ export class ReplayEngine extends EventEmitter {
     const gdb = this.gdb;
     if (!gdb) throw new Error('the program is not running');
     let cmd = command;
+    // A breakpoint that does not stop (a logpoint, an unmet hit count) ends gdb's step where it is:
+    // the step goes on by finishing out to the frame it started in and stepping again from there.
+    const stepping = /^-exec-(next|step|finish)\b/.test(command);
+    const stepThread = Number(/--thread (\d+)/.exec(command)?.[1] ?? this.lastThread);
+    const depthNow = async () => Number(miString((await gdb.send(`-stack-info-depth --thread ${stepThread}`)).results, 'depth') ?? 0);
+    // The depth a step ends at: a finish ends in the caller.
+    const stepDepth = stepping ? (await depthNow()) - (command.startsWith('-exec-finish') ? 1 : 0) : 0;
+    let finishingOut = false;
+    const goOnStepping = async (): Promise<string | undefined> => {
+      if ((await depthNow()) > stepDepth) {
+        finishingOut = true;
+        return `-exec-finish --thread ${stepThread} --frame 0`;
+      }
+      finishingOut = false;
+      // Back in the step's frame: a finish is done; a next or step ends at this line boundary.
+      return undefined;
+    };
     for (;;) {
       let stopped: Promise<MiTuple>;
       if (cmd === 'entry') {
@@ -533,18 +550,28 @@ export class ReplayEngine extends EventEmitter {
         const bp = this.byGdbNumber.get(miString(r, 'bkptno') ?? '');
         if (bp && !ignoreBreakpoints) {
           bp.hits++;
-          if (bp.hitPredicate && !bp.hitPredicate(bp.hits)) {
-            cmd = '-exec-continue';
-            continue;
-          }
-          if (bp.spec.logMessage !== undefined) {
-            if (!this.silent) this.emit('output', 'console', (await this.interpolate(bp.spec.logMessage, threadId)) + '\n');
-            cmd = '-exec-continue';
+          const skip = bp.hitPredicate && !bp.hitPredicate(bp.hits);
+          if (!skip && bp.spec.logMessage !== undefined && !this.silent) this.emit('output', 'console', (await this.interpolate(bp.spec.logMessage, threadId)) + '\n');
+          if (skip || bp.spec.logMessage !== undefined) {
+            if (!stepping) {
+              cmd = '-exec-continue';
+              continue;
+            }
+            const next = await goOnStepping();
+            if (next === undefined) return { reason: 'step', threadId };
+            cmd = next;
             continue;
           }
           return { reason: 'breakpoint', threadId, breakpointIds: [bp.engineId] };
         }
         return { reason: 'breakpoint', threadId };
+      }
+      if (reason === 'function-finished' && finishingOut) {
+        const next = await goOnStepping();
+        if (next !== undefined) cmd = next;
+        else if (command.startsWith('-exec-finish')) return { reason: 'step', threadId };
+        else cmd = command; // the rest of the line the next or step started on
+        continue;
       }
       if (reason === 'end-stepping-range' || reason === 'function-finished' || reason === 'location-reached') return { reason: 'step', threadId };
       if (reason === 'signal-received') {

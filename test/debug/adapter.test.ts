@@ -182,6 +182,16 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     assert.equal(i?.value.split(' ')[0], '8');
   });
 
+  it('a Next over a call with a logpoint inside prints it and still stops at the next line', async () => {
+    const s = await stopAt('BREAK_HERE');
+    await s.dc.setBreakpointsRequest({ source: { path: fixtureSource }, breakpoints: [{ line: markerLine('BREAK_HERE') }, { line: markerLine('CHECKSUM_LOOP'), logMessage: 'i={i}' }] });
+    const stop = await step(s, 'next');
+    assert.equal(stop.body.reason, 'step');
+    assert.equal((await topFrame(s)).line, markerLine('STEP_1'));
+    const logged = s.output.filter((o) => /^i=\d+/.test(o));
+    assert.equal(logged.length, fx.data.length, JSON.stringify(s.output));
+  });
+
   it('restarts and reaches the breakpoint again; reverse continue goes back to the previous breakpoint stop', async () => {
     const s = await stopAt('BREAK_HERE');
     await s.dc.setBreakpointsRequest({ source: { path: fixtureSource }, breakpoints: [{ line: markerLine('BREAK_HERE') }, { line: markerLine('PRINT_HERE') }] });
