@@ -138,6 +138,13 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
     assert.deepEqual(stop.body.hitBreakpointIds, [set[0].id]);
     assert.match(stop.body.description ?? '', /tainted data reached buf \(16 of 32 bytes\)/);
     assert.equal((await topFrame(s)).line, markerLine('AFTER_READ'));
+    // Step back returns to the stop before the watched run (not to a line it passed through), where
+    // buf was clean: the watch is armed again and stops at the same place.
+    await step(s, 'stepBack');
+    assert.equal((await topFrame(s)).line, markerLine('OPEN_HERE'));
+    const again = await step(s, 'continue');
+    assert.equal(again.body.reason, 'data breakpoint');
+    assert.equal((await topFrame(s)).line, markerLine('AFTER_READ'));
     // Its data has arrived: the watch does not stop again, the run goes to the end.
     const read = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'read' }] })).body.breakpoints as DebugProtocol.Breakpoint[];
     assert.equal(read[0].verified, false);
