@@ -268,7 +268,7 @@ phasesBaseline.forEach(([name, c, w], k) => {
   console.log(`  ${name.padEnd(56)} ${`${c.toFixed(1)} / ${w.toFixed(1)}`.padStart(16)} ${`${c2.toFixed(1)} / ${w2.toFixed(1)}`.padStart(16)}`);
 });
 console.log(`  ${'node start-up (node -e 0)'.padEnd(56)} ${`${nodeBare.cpu.toFixed(0)} / ${nodeBare.wall.toFixed(0)}`.padStart(16)}`);
-console.log(`  ${'bundle load (--version minus node -e 0)'.padEnd(56)} ${`${(nodeBundle.cpu - nodeBare.cpu).toFixed(0)} / ${(nodeBundle.wall - nodeBare.wall).toFixed(0)}`.padStart(16)}`);
+console.log(`  ${'bundle load (--version minus node -e 0, medians)'.padEnd(56)} ${`${(nodeBundle.cpu - nodeBare.cpu).toFixed(0)} / ${(nodeBundle.wall - nodeBare.wall).toFixed(0)}`.padStart(16)}`);
 console.log('');
 console.log('3. inside a long-lived process (the extension), .wasm compiled and optimised by earlier use');
 line('line index build alone (openModuleIndex)', lineOpen, `  -> ${fmt(rows / (lineOpen.wall / 1000))} rows/s = ${ratio(objdump.wall, lineOpen.wall)} objdump wall, ${ratio(objdump.cpu, lineOpen.cpu)} CPU`);
