@@ -88,8 +88,9 @@ typedef struct {
    ULong     logged;
    UInt      n;
    PG_Insn **insns;
-   /* tainted executions not yet added to the instructions: t_count runs with mask t_mask */
-   ULong     t_mask, t_count;
+   /* tainted executions not yet added to the instructions: every run since run number t_base had
+      mask t_mask (instrumented code calls pg_seg_tainted only when a run's mask differs) */
+   ULong     t_mask, t_base;
    PG_Label  t_label;
 } PG_Seg;
 PG_Insn *pg_insn_get(Addr a);

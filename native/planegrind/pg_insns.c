@@ -46,7 +46,7 @@ PG_Seg *pg_seg_new(PG_Insn **list, UInt n)
    if (!segs) segs = VG_(newXA)(VG_(malloc), "pg.segs", VG_(free), sizeof(PG_Seg *));
    PG_Seg *s = PG_MALLOC("pg.seg", sizeof(PG_Seg));
    s->count = s->logged = 0;
-   s->t_mask = s->t_count = 0;
+   s->t_mask = s->t_base = 0;
    s->t_label = 0;
    s->n = n;
    s->insns = PG_MALLOC("pg.seg.insns", n * sizeof(PG_Insn *));
@@ -64,32 +64,35 @@ static void mark_dirty(PG_Insn *in)
    }
 }
 
-/* adds a segment's pending tainted executions to its instructions */
-static void seg_settle(PG_Seg *s)
+/* adds k tainted executions to the instructions of mask */
+static void seg_apply(PG_Seg *s, ULong mask, ULong k, PG_Label label)
 {
-   ULong mask = s->t_mask;
+   if (!k) return;
    while (mask) {
       PG_Insn *in = s->insns[__builtin_ctzll(mask)];
-      in->tainted += s->t_count;
-      if (s->t_label) in->seg_label = s->t_label;
+      in->tainted += k;
+      if (label) in->seg_label = label;
       mask &= mask - 1;
    }
-   s->t_count = 0;
 }
 
-/* bit k of mask: instruction k of segment s touched tainted data in this execution of it; label: the
-   largest source label of the data the segment last touched. A loop over tainted data runs a
-   segment with the same mask again and again: that is a count until the mask changes. */
+/* The runs since the last change of mask all had t_mask: add them to the instructions. */
+static void seg_settle(PG_Seg *s)
+{
+   seg_apply(s, s->t_mask, s->count - s->t_base, s->t_label);
+   s->t_base = s->count;
+}
+
+/* A run of segment s (counted in s->count already) ended with mask (bit k: instruction k touched
+   tainted data) different from s->t_mask; label: the largest source label of the data it last
+   touched. The runs before it since t_base had t_mask; this one becomes the new reference, so a loop
+   over user data calls this once, not per iteration. */
 VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label)
 {
-   if (LIKELY(mask == s->t_mask)) {
-      s->t_count++;
-      if (label) s->t_label = (PG_Label)label;
-      return;
-   }
-   seg_settle(s);
+   seg_apply(s, s->t_mask, s->count - 1 - s->t_base, s->t_label);
+   seg_apply(s, mask, 1, (PG_Label)label);
    s->t_mask = mask;
-   s->t_count = 1;
+   s->t_base = s->count;
    s->t_label = (PG_Label)label;
 }
 
@@ -113,7 +116,7 @@ void pg_insns_flush(void)
    if (segs) {
       for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
          PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
-         if (s->t_count) seg_settle(s);
+         if (s->t_mask) seg_settle(s);
          ULong d = s->count - s->logged;
          if (!d) continue;
          s->logged = s->count;
@@ -158,7 +161,7 @@ void pg_insns_forget(void)
       for (Word i = 0; i < VG_(sizeXA)(segs); i++) {
          PG_Seg *s = *(PG_Seg **)VG_(indexXA)(segs, i);
          s->logged = s->count;
-         s->t_count = 0;
+         s->t_base = s->count;
       }
    for (PG_Insn *in = dirty_list; in; in = in->next_dirty) {
       in->execs = 0;

@@ -911,7 +911,9 @@ static void end_seg(Env *e, Int start_stmt)
                                      mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask,
                                                    e->seg_lp.hi ? assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, e->seg_lp.hi))
                                                                 : IRExpr_Const(IRConst_U64(0))));
-      d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, e->seg_mask, IRExpr_Const(IRConst_U64(0))));
+      /* only when this run's mask differs from the segment's last one (pg_seg_tainted) */
+      IRAtom *last = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&s->t_mask))));
+      d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, e->seg_mask, last));
       stmt(e, IRStmt_Dirty(d));
    }
    e->seg_n = 0;
@@ -929,7 +931,7 @@ static VG_REGPARM(2) void pg_stop_hit(PG_Insn *in, ULong mask)
    Bool armed = pg_stop_armed;
    pg_stop_armed = False;
    pg_stop_at = ~0ULL;
-   if (mask && pg_cur_seg) pg_seg_tainted(pg_cur_seg, mask, 0);
+   if (pg_cur_seg && mask != pg_cur_seg->t_mask) pg_seg_tainted(pg_cur_seg, mask, 0);
    pg_seg_left_at(in);
    if (armed) VG_(gdbserver)(VG_(get_running_tid)());
 }
