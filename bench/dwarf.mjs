@@ -209,7 +209,7 @@ function inProcess(work) {
 const rowWalk = (idx) => {
   const { rowAddr, rowData } = idx.data;
   let check = 0;
-  for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 5 + 1] + rowData[r * 5];
+  for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 4 + 1] + rowData[r * 4];
   if (check < 0) throw new Error('unreachable');
 };
 const lineOpen = inProcess(() => (index = openModuleIndex(lib)));

@@ -321,19 +321,19 @@ impl<'d> Builder<'d> {
                     | ((version >= 5 && !r.file_set) as u32) << 2
                     | r.view.min(VIEW_MAX) << VIEW_SHIFT;
                 self.out.row_addr.push(r.address as f64);
-                self.out.row_data.push([
-                    file,
-                    r.line.min(u32::MAX as u64) as u32,
-                    r.column.min(u32::MAX as u64) as u32,
-                    flags,
-                    r.discriminator.min(u32::MAX as u64) as u32,
-                ]);
+                if r.discriminator != 0 {
+                    let row = self.out.row_data.len() as u32;
+                    self.out.row_disc.push([row, r.discriminator.min(u32::MAX as u64) as u32]);
+                }
+                self.out.row_data.push([file, r.line.min(u32::MAX as u64) as u32, r.column.min(u32::MAX as u64) as u32, flags]);
             }) };
             if fast.is_ok() {
                 return Ok(());
             }
             self.out.row_addr.truncate(first_row);
             self.out.row_data.truncate(first_row);
+            let keep = self.out.row_disc.iter().take_while(|d| (d[0] as usize) < first_row).count();
+            self.out.row_disc.truncate(keep);
             // Rows are computed instruction by instruction (not with LineRows) to know whether the
             // sequence set its file register: binutils reads an unset register as file 0 in DWARF 5.
             let mut program = program;
@@ -375,7 +375,11 @@ impl<'d> Builder<'d> {
                     | view.min(VIEW_MAX) << VIEW_SHIFT;
                 view = view.saturating_add(1);
                 self.out.row_addr.push(address as f64);
-                self.out.row_data.push([file, line, column, flags, row.discriminator().min(u32::MAX as u64) as u32]);
+                if row.discriminator() != 0 {
+                    let index = self.out.row_data.len() as u32;
+                    self.out.row_disc.push([index, row.discriminator().min(u32::MAX as u64) as u32]);
+                }
+                self.out.row_data.push([file, line, column, flags]);
                 if row.end_sequence() {
                     file_set = false;
                     view = 0;

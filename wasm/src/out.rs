@@ -9,17 +9,19 @@
 //!   cus      nCus   x u32[6]: first row, objdump CU header off/len, DWARF version, file 1's id,
 //!            file 0's id (DWARF 5) or NONE
 //!   rowAddr  nRows  x f64 (link-time address, exact below 2^53)
-//!   rowData  nRows  x u32[5]: file, line, column, flags (1 is_stmt, 2 end_sequence,
+//!   rowData  nRows  x u32[4]: file, line, column, flags (1 is_stmt, 2 end_sequence,
 //!            4 DWARF 5 file register never set in the sequence, bits 8.. objdump's view number,
-//!            saturated), discriminator
+//!            saturated)
 //!   funcs    nFuncs x u32[6]: name off/len, parent (inline caller) or NONE, call file, call line, call column
 //!   segAddr  nSegs  x f64; segFunc nSegs x u32: innermost function from this address on (NONE: none)
 //!   lkAddr   nLk    x f64; lkRow   nLk   x u32: line row from this address on (NONE: outside sequences)
+//!   rowDisc  nDisc  x u32[2]: (row, discriminator) of the rows whose discriminator is not 0, by row
+//!            (most are 0: a column of its own would be 4 more bytes of fresh memory per row)
 //! (see src/core/dwarf/wasmResult.ts for the reader)
 
 pub const NONE: u32 = 0xffff_ffff;
 pub const MAGIC: u32 = 0x5744_5350; // "PSDW"
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 /// The view number of a row sits in the high bits of its flags.
 pub const VIEW_SHIFT: u32 = 8;
 pub const VIEW_MAX: u32 = 0x00ff_ffff;
@@ -29,7 +31,8 @@ pub struct Out {
     pub files: Vec<[u32; 6]>,
     pub cus: Vec<[u32; 6]>,
     pub row_addr: Vec<f64>,
-    pub row_data: Vec<[u32; 5]>,
+    pub row_data: Vec<[u32; 4]>,
+    pub row_disc: Vec<[u32; 2]>,
     pub funcs: Vec<[u32; 6]>,
     pub seg_addr: Vec<f64>,
     pub seg_func: Vec<u32>,
@@ -50,6 +53,7 @@ impl Out {
             cus: Vec::new(),
             row_addr: Vec::new(),
             row_data: Vec::new(),
+            row_disc: Vec::new(),
             funcs: Vec::new(),
             seg_addr: Vec::new(),
             seg_func: Vec::new(),
@@ -73,12 +77,13 @@ impl Out {
         t.extend_from_slice(&entry(&self.files, 6));
         t.extend_from_slice(&entry(&self.cus, 6));
         t.extend_from_slice(&entry(&self.row_addr, 1));
-        t.extend_from_slice(&entry(&self.row_data, 5));
+        t.extend_from_slice(&entry(&self.row_data, 4));
         t.extend_from_slice(&entry(&self.funcs, 6));
         t.extend_from_slice(&entry(&self.seg_addr, 1));
         t.extend_from_slice(&entry(&self.seg_func, 1));
         t.extend_from_slice(&entry(&self.lk_addr, 1));
         t.extend_from_slice(&entry(&self.lk_row, 1));
+        t.extend_from_slice(&entry(&self.row_disc, 2));
         let w = self.warning.as_deref().unwrap_or("").as_bytes();
         t.push(w.as_ptr() as u32);
         t.push(w.len() as u32);

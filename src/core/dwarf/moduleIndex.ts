@@ -255,19 +255,28 @@ export class DwarfModuleIndex implements ModuleIndex {
     return this.data.rowAddr[i];
   }
   rowFile(i: number): number {
-    return this.data.rowData[i * 5];
+    return this.data.rowData[i * 4];
   }
   rowLine(i: number): number {
-    return this.data.rowData[i * 5 + 1];
+    return this.data.rowData[i * 4 + 1];
   }
   rowColumn(i: number): number {
-    return this.data.rowData[i * 5 + 2];
+    return this.data.rowData[i * 4 + 2];
   }
   rowFlags(i: number): number {
-    return this.data.rowData[i * 5 + 3];
+    return this.data.rowData[i * 4 + 3];
   }
   rowDiscriminator(i: number): number {
-    return this.data.rowData[i * 5 + 4];
+    // The few rows with a discriminator are listed apart, by row: binary search.
+    const d = this.data.rowDisc;
+    let lo = 0;
+    let hi = d.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (d[mid * 2] < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * 2 < d.length && d[lo * 2] === i ? d[lo * 2 + 1] : 0;
   }
   row(i: number): LineRow {
     const f = this.rowFlags(i);
@@ -384,11 +393,11 @@ export class DwarfModuleIndex implements ModuleIndex {
     const map = new Map<string, Array<[number, number]>>();
     const { rowAddr, rowData } = this.data;
     for (let i = 0; i + 1 < this.rowCount; i++) {
-      if (rowData[i * 5 + 3] & ROW_END_SEQUENCE) continue;
+      if (rowData[i * 4 + 3] & ROW_END_SEQUENCE) continue;
       const start = rowAddr[i];
       const end = rowAddr[i + 1];
       if (!(end > start)) continue;
-      const key = `${rowData[i * 5]}:${rowData[i * 5 + 1]}`;
+      const key = `${rowData[i * 4]}:${rowData[i * 4 + 1]}`;
       let ranges = map.get(key);
       if (!ranges) map.set(key, (ranges = []));
       const last = ranges[ranges.length - 1];
@@ -401,7 +410,7 @@ export class DwarfModuleIndex implements ModuleIndex {
   files(): string[] {
     const seen = new Set<number>();
     const { rowData } = this.data;
-    for (let i = 0; i < this.rowCount; i++) seen.add(rowData[i * 5]);
+    for (let i = 0; i < this.rowCount; i++) seen.add(rowData[i * 4]);
     return [...seen].map((id) => this.filePath(id)).filter((p) => p !== '??').sort();
   }
 

@@ -19,7 +19,7 @@ export const SECTION_IDS: Record<string, number> = {
 
 export const NONE = 0xffffffff;
 const MAGIC = 0x57445350;
-const FORMAT = 3;
+const FORMAT = 4;
 
 export const ROW_STMT = 1;
 export const ROW_END_SEQUENCE = 2;
@@ -58,8 +58,10 @@ export class ModuleData {
   /** nCus x 6: first row, CU header off/len, version, id of file 1, id of file 0 (DWARF 5) or NONE. */
   cus!: Uint32Array;
   rowAddr!: Float64Array;
-  /** nRows x 5: file, line, column, flags (ROW_* bits, view number above ROW_VIEW_SHIFT), discriminator. */
+  /** nRows x 4: file, line, column, flags (ROW_* bits, view number above ROW_VIEW_SHIFT). */
   rowData!: Uint32Array;
+  /** nDisc x 2: (row, discriminator) of the rows whose discriminator is not 0, by row. */
+  rowDisc!: Uint32Array;
   /** nFuncs x 6: name off/len, parent, call file, call line, call column. */
   funcs!: Uint32Array;
   segAddr!: Float64Array;
@@ -189,6 +191,7 @@ export class ModuleData {
     this.segFunc = u32();
     this.lkAddr = f64();
     this.lkRow = u32();
+    this.rowDisc = u32();
     this.warning = t[i + 1] ? Buffer.from(new Uint8Array(buf, t[i], t[i + 1])).toString('utf8') : undefined;
   }
 }
