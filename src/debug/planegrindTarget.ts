@@ -21,6 +21,9 @@ export interface TargetInvocation {
   cwd: string;
 }
 
+/** The lines valgrind prints when its gdbserver waits for gdb (--vgdb-error=0). */
+const GDBSERVER_BANNER = /TO DEBUG THIS PROCESS USING GDB|\/path\/to\/gdb |and then give GDB the following command|target remote \||--pid is optional|\(action at startup\) vgdb me/;
+
 export class PlanegrindTarget {
   private child: ChildProcess | undefined;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -75,8 +78,12 @@ export class PlanegrindTarget {
       for (const line of lines) {
         this.stderrTail.push(line);
         if (this.stderrTail.length > 40) this.stderrTail.shift();
-        if (/^==\d+==/.test(line)) this.messages.push(line);
-        else program += line + '\n';
+        if (!/^==\d+==/.test(line)) program += line + '\n';
+        else {
+          this.messages.push(line);
+          // Besides the gdbserver's banner, valgrind's messages are planegrind's warnings and errors: show them.
+          if (/^==\d+==\s*\S/.test(line) && !GDBSERVER_BANNER.test(line)) program += line + '\n';
+        }
       }
       if (partial && !partial.startsWith('=')) {
         program += partial;
@@ -95,7 +102,11 @@ export class PlanegrindTarget {
       for (const w of this.exitWaiters.splice(0)) w();
     });
     child.on('close', () => {
-      if (partial) this.stderrTail.push(partial);
+      if (partial) {
+        this.stderrTail.push(partial);
+        if (/^==\d+==/.test(partial)) this.messages.push(partial);
+        else o.onOutput('stderr', partial);
+      }
       failed?.(new Error(`valgrind --tool=planegrind exited before the program started (${this.exitInfo?.signal ?? `code ${this.exitInfo?.code}`}):\n${this.logTail()}`));
     });
     const timeoutMs = o.readyTimeoutMs ?? 60_000;

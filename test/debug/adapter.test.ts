@@ -209,7 +209,8 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     session = await startSession();
     const s = session;
     const entry = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-    await Promise.all([s.dc.configurationSequence(), s.dc.launch(launchArgs({ stopOnEntry: true }))]);
+    const unmatched = join(fx.dir, 'no-such-input-*');
+    await Promise.all([s.dc.configurationSequence(), s.dc.launch(launchArgs({ stopOnEntry: true, userData: [fx.dataFile, unmatched] }))]);
     assert.equal((await entry).body.reason, 'entry');
     assert.equal((await topFrame(s)).name, 'main');
     const exited = s.dc.waitForEvent('exited') as Promise<DebugProtocol.ExitedEvent>;
@@ -218,6 +219,10 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     assert.equal((await exited).body.exitCode, 0);
     await terminated;
     assert.ok(s.output.join('').includes('sum='), 'the program output reaches the Debug Console');
+    // planegrind's own warnings reach it too (valgrind's messages come on its stderr), its gdbserver banner does not.
+    await waitFor(() => s.output.join('').includes('matched no file'), 'planegrind\'s warning about the unmatched glob');
+    assert.ok(s.output.some((o) => o.includes(unmatched) && /planegrind: warning/.test(o)), JSON.stringify(s.output));
+    assert.ok(!s.output.some((o) => /TO DEBUG THIS PROCESS|vgdb --vgdb-prefix/.test(o)), JSON.stringify(s.output));
   });
 
   it('pauses a running program', async () => {
