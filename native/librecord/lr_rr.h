@@ -108,6 +108,7 @@ LR_HIDDEN uint64_t lr_rr_hash(const void *p, size_t n);
 
 /* Hooks the tagging layer calls (declared in lr.h too): lr_rr_taint.c. */
 LR_HIDDEN extern int lr_rr_replaying;
+LR_HIDDEN extern int lr_rr_recording;
 LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag);
 LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);
 /* Replay: n payload bytes at offset off of message msg_id of identity, from the sender's replay (its

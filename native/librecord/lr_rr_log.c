@@ -235,6 +235,7 @@ static void stop_recording(void)
 {
    say("record: cannot write %s: %s; recording stops", log_path, strerror(errno));
    lr_rr_mode = LR_RR_OFF;
+   lr_rr_recording = 0;
    lr_rr_uninstall();
 }
 

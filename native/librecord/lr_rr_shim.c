@@ -241,6 +241,8 @@ static size_t payload_ahead(int fd, int flags, ssize_t r, struct lr_sock **out)
    if (!lr_rr_by_reference || r < LR_RR_REF_MIN || (flags & MSG_PEEK)) return 0;
    struct lr_sock *s = lr_fd_get(fd);
    if (!s || s->kind != LR_SOCK_STREAM || __atomic_load_n(&s->in_state, __ATOMIC_ACQUIRE) != LR_IN_FRAMES || !s->in_peer[0]) return 0;
+   /* only a sender that records too can regenerate the bytes on replay (its hello's flag bit 1) */
+   if (s->in_hello.len <= 9 || !(s->in_hello.p[9] & 2)) return 0;
    size_t p = s->in_remaining < (uint64_t)r ? (size_t)s->in_remaining : (size_t)r;
    *out = s;
    return p >= LR_RR_REF_MIN ? p : 0;
@@ -663,6 +665,7 @@ void lr_rr_install(struct lr_real *r)
    lr_rr_configure();
    if (lr_rr_mode == LR_RR_OFF) return;
    lr_rr_replaying = lr_rr_mode == LR_RR_REPLAY;
+   lr_rr_recording = lr_rr_mode == LR_RR_RECORD;
    r->read = s_read; r->readv = s_readv; r->recv = s_recv; r->recvfrom = s_recvfrom; r->recvmsg = s_recvmsg;
    r->send = s_send; r->sendto = s_sendto; r->sendmsg = s_sendmsg; r->write = s_write; r->writev = s_writev;
    r->sendfile = s_sendfile; r->sendmmsg = s_sendmmsg; r->recvmmsg = s_recvmmsg;

@@ -34,6 +34,7 @@
 enum { MT_MESSAGE = 1, MT_END = 2 };
 
 int lr_rr_replaying;
+int lr_rr_recording;
 
 /* Tiny locks of our own (pthread mutexes are interposed: their order is recorded): one for the sender
    files, one for the receiver tables, never held while waiting for another process. */

@@ -17,7 +17,7 @@ size_t lr_hello_build(uint8_t *out, size_t cap)
    if (cap < LR_HELLO_FIXED + idlen) return 0;
    memcpy(out, LR_MAGIC, LR_MAGIC_LEN);
    out[8] = LR_VERSION_WIRE;
-   out[9] = lr_under_planegrind ? 1 : 0;
+   out[9] = (lr_under_planegrind ? 1 : 0) | (lr_rr_recording ? 2 : 0); /* bit 1: lr_rr_shim.c */
    lr_put16(out + 10, (uint16_t)idlen);
    memcpy(out + LR_HELLO_FIXED, lr_identity, idlen);
    return LR_HELLO_FIXED + idlen;

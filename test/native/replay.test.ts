@@ -221,6 +221,13 @@ describe('record and replay (librecord, native)', function () {
     await cIo.firstLine;
     const put = await record(trace, [join(mbin, 'minidfs-client'), '-m', addr, 'put', data, 'f'], { userData: [data], data: 'reference' });
     assert.ok(exitOk(put.exit), put.out);
+    // a client that only tags (not recorded): its payloads cannot be regenerated, so they are logged by value
+    const small = join(dir, 'small.bin');
+    writeFileSync(small, bytes.subarray(0, 65536));
+    const tagOnly: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: lib };
+    for (const k of Object.keys(tagOnly)) if (k.startsWith('PLANESCOPE_RR_')) delete tagOnly[k];
+    const plain = spawnSync(join(mbin, 'minidfs-client'), ['-m', addr, 'put', small, 'g'], { env: tagOnly, encoding: 'utf8' });
+    assert.equal(plain.status, 0, plain.stderr);
     await record(trace, [join(mbin, 'minidfs-client'), '-m', addr, 'shutdown']);
     const [m, c] = await Promise.all([master, cs]);
     assert.ok(exitOk(m.exit) && exitOk(c.exit));
@@ -241,7 +248,8 @@ describe('record and replay (librecord, native)', function () {
     assert.equal(csSummary.referencedSenders.length, 1);
     assert.match(csSummary.referencedSenders[0], /^minidfs-client:\d+@/);
     const total = logs.reduce((n, l) => n + readRecordingLog(l).logBytes, 0);
-    assert.ok(total < 0.02 * 2 * bytes.length, `${total} log bytes for a put of ${bytes.length}`);
+    assert.ok(csSummary.byKind.get('recvmsg')!.bytes > 65536, 'the unrecorded client\'s bytes by value');
+    assert.ok(total - 65536 < 0.02 * 2 * bytes.length, `${total} log bytes for a put of ${bytes.length} (+ 64 KiB by value)`);
     const sizes = recordingSizes(trace);
     // the shutdown client was recorded by value, the rest by reference
     assert.deepEqual(sizes.byMode.map((m) => [m.dataMode, m.processes, m.messageBytesByReference, m.userDataBytesByReference]), [['value', 1, 0, 0], ['reference', 3, bytes.length, bytes.length]]);
@@ -257,9 +265,9 @@ describe('record and replay (librecord, native)', function () {
     assert.match(notes.join('\n'), /minidfs-chunkserver\.\d+ received message payloads by reference from minidfs-client:\d+@\S+: replaying its recording minidfs-client\.\d+ alongside/);
     const together = await runReplaySet({ plan, librecord: lib, stdio: ['ignore', 'ignore', 'pipe'] });
     for (const o of together) assert.ok(o.report === undefined && exitOk(o.exit), `${o.summary.header.process}: ${o.report?.reason}`);
-    const chunks = readdirSync(store).filter((f) => /^chunk-\d+$/.test(f));
-    assert.equal(chunks.length, 1);
-    assert.ok(readFileSync(join(store, chunks[0])).equals(bytes));
+    const chunks = readdirSync(store).filter((f) => /^chunk-\d+$/.test(f)).map((f) => readFileSync(join(store, f)));
+    assert.equal(chunks.length, 2);
+    assert.ok(chunks.some((c) => c.equals(bytes)) && chunks.some((c) => c.equals(bytes.subarray(0, 65536))));
     // the CLI does the same for --process
     rmSync(store, { recursive: true, force: true });
     const cli = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'replay', trace, '--process', 'minidfs-chunkserver'], { cwd: packageRoot(), encoding: 'utf8' });
