@@ -201,6 +201,8 @@ if (at >= 0) {
         await wb.openFile('src/big.c');
         // The switch back redraws from the cached state; a rebuilt state would report again.
         await wb.lineDecorations(30, (d) => d.after.includes('D'), 60000);
+        // Far down: the letters follow the viewport.
+        await wb.lineDecorations(LINES - 20, (d) => d.after.includes('D') && d.backgrounds.length > 0, 60000);
         const reports = vscode.outputChannelText('Planescope').split('\n').filter((l) => reported.test(l)).length;
         await wb.runCommand('Developer: Show Running Extensions');
         const rows = vscode.page.locator('.runtime-extensions-editor .monaco-list-row');

@@ -23,6 +23,9 @@ int ${fn}(const unsigned char *p, int n) {
 `;
 const CONTROL = 3;
 const DATA = 4;
+/** A file of LONG lines with data-plane lines far down. */
+const LONG = 2500;
+const LONG_DATA = [1200, 2480];
 
 interface Classified {
   /** Path as the database records it (absolute, or relative: resolved against the database's directory). */
@@ -30,6 +33,8 @@ interface Classified {
   fn: string;
   /** False: both lines control plane (a decoy that a wrong mapping would pick). */
   tainted: boolean;
+  /** More data-plane lines (1-based). */
+  moreData?: number[];
 }
 
 /**
@@ -42,10 +47,10 @@ async function writeDatabase(path: string, files: Classified[], hash = false): P
   const table = new Map<number, { file: string; line: number; fn: string }>();
   const instructions: TaintLog['instructions'] = [];
   files.forEach((f, i) => {
-    for (const [k, line] of [CONTROL, DATA].entries()) {
-      const offset = 0x100 * (i + 1) + 0x10 * k;
+    for (const [k, line] of [CONTROL, DATA, ...(f.moreData ?? [])].entries()) {
+      const offset = 0x10000 * (i + 1) + 0x10 * k;
       table.set(offset, { file: f.recorded, line, fn: f.fn });
-      instructions.push({ module: 1, offset, executions: 10, taintedExecutions: f.tainted && line === DATA ? 10 : 0 });
+      instructions.push({ module: 1, offset, executions: 10, taintedExecutions: f.tainted && line !== CONTROL ? 10 : 0 });
     }
   });
   const index: ModuleIndex = {
@@ -95,6 +100,8 @@ async function buildFixture(): Promise<Fixture> {
   write(join(dir, 'alpha', 'src', 'alpha.c'), source('alpha_sum'));
   write(join(dir, 'beta', 'src', 'beta.c'), source('beta_sum'));
   write(join(dir, 'beta', 'src', 'menu.c'), source('menu_sum'));
+  // Longer than the window of lines that get letters around the viewport.
+  write(join(dir, 'beta', 'src', 'long.c'), source('long_sum') + Array.from({ length: LONG - 7 }, (_, i) => `// filler ${i}`).join('\n') + '\n');
   write(join(dir, 'beta', 'trace', 'README'), 'a folder to right-click\n');
   write(join(outside, 'checkout', 'lib', 'core.c'), source('core_sum'));
   // Vendored code inside the checkout: both the recorded and the local prefixes nest, so only the
@@ -123,7 +130,10 @@ async function buildFixture(): Promise<Fixture> {
     { recorded: '/build/proj/third_party/zlib/inflate.c', fn: 'inflate_sum', tainted: true },
   ]);
   // beta's database: a relative name (no DWARF comp_dir), which resolves next to the database.
-  await writeDatabase(join(dir, 'beta', 'beta.planes.db'), [{ recorded: 'src/beta.c', fn: 'beta_sum', tainted: true }]);
+  await writeDatabase(join(dir, 'beta', 'beta.planes.db'), [
+    { recorded: 'src/beta.c', fn: 'beta_sum', tainted: true },
+    { recorded: 'src/long.c', fn: 'long_sum', tainted: true, moreData: LONG_DATA },
+  ]);
   // A file edited since it was classified: the database has its old hash, so all its lines are stale.
   const changed = join(dir, 'beta', 'lib', 'changed.c');
   write(changed, source('changed_sum'));
@@ -217,6 +227,15 @@ describe('extension in an untrusted multi-root workspace (code-server)', functio
     const hover = (await vscode.workbench.hoverLine(DATA)).replace(/\s+/g, ' ');
     assert.match(hover, /Planescope: data plane/);
     assert.match(hover, /beta_sum/);
+  });
+
+  it('puts the letters on the lines of a long file wherever it is scrolled to', async () => {
+    await open(vscode, join(beta, 'src', 'long.c'));
+    await shows(vscode, DATA, 'D');
+    for (const line of [...LONG_DATA, DATA]) await shows(vscode, line, 'D');
+    // A line between them stays bare.
+    const between = await vscode.workbench.lineDecorations(LONG_DATA[0] + 1);
+    assert.deepEqual([between.after, between.backgrounds], [[], []]);
   });
 
   it('shows every line of a file changed since classification as stale, with the reason', async () => {
