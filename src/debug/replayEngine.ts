@@ -405,8 +405,10 @@ export class ReplayEngine extends EventEmitter {
   async reverseContinue(): Promise<void> {
     if (this.history.length < 2) throw new LaunchError('this is the first stop of the run: there is nothing before it to go back to');
     let keep = this.history.length - 1;
-    while (keep > 1 && (this.history[keep - 1].stop.reason !== 'breakpoint' || this.history[keep - 1].passed)) keep--;
-    await this.goBackTo(keep, this.history[keep - 1].stop.reason === 'breakpoint' ? 'breakpoint' : 'step');
+    // A stop made by a breakpoint of either kind: a line breakpoint or a taint watch (data breakpoint).
+    const byBreakpoint = (m: Motion) => !m.passed && (m.stop.reason === 'breakpoint' || m.stop.reason === 'data breakpoint');
+    while (keep > 1 && !byBreakpoint(this.history[keep - 1])) keep--;
+    await this.goBackTo(keep, byBreakpoint(this.history[keep - 1]) ? this.history[keep - 1].stop.reason : 'step');
   }
 
   /** Restarts silently and re-runs the first `keep` motions; then reports the stop. */

@@ -145,6 +145,12 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
     const again = await step(s, 'continue');
     assert.equal(again.body.reason, 'data breakpoint');
     assert.equal((await topFrame(s)).line, markerLine('AFTER_READ'));
+    // Reverse continue goes back to the latest stop made by a breakpoint of either kind: this one.
+    await step(s, 'next');
+    assert.equal((await topFrame(s)).line, markerLine('BREAK_HERE'));
+    const reversed = await step(s, 'reverseContinue');
+    assert.equal(reversed.body.reason, 'data breakpoint');
+    assert.equal((await topFrame(s)).line, markerLine('AFTER_READ'));
     // Its data has arrived: the watch does not stop again, the run goes to the end.
     const read = (await s.dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.dataId, accessType: 'read' }] })).body.breakpoints as DebugProtocol.Breakpoint[];
     assert.equal(read[0].verified, false);
