@@ -113,7 +113,8 @@ export const dwarfCommand: Command = {
     // One index per process: baseline-compiled wasm finishes sooner than waiting for the optimiser.
     if (process.env.PLANESCOPE_WASM_TIERING !== 'optimize') preferBaselineWasm();
     const index = open(bin, debugFile);
-    if (index.warning) process.stderr.write(`planescope: warning: ${index.debugPath}: some compilation units were skipped: ${index.warning}\n`);
+    const warned = index.warning;
+    if (warned) process.stderr.write(`planescope: warning: ${index.debugPath}: some compilation units were skipped: ${warned}\n`);
     if (verb === 'lines') {
       lines(index, bin, parsed.flags.has('json'));
     } else if (verb === 'info') {
@@ -132,6 +133,8 @@ export const dwarfCommand: Command = {
         }
       }
       writeOut(buf);
+      // The passes lookups ran (address map, functions) can add problems of their own.
+      if (index.warning && index.warning !== warned) process.stderr.write(`planescope: warning: ${index.debugPath}: ${index.warning}\n`);
     }
     return 0;
   },
