@@ -139,6 +139,8 @@ LR_HIDDEN extern int lr_rr_replaying;
 /* 1 while recording: hellos say so (flag bit 1), and receivers recorded by reference refer only to the
    payloads of senders that are being recorded too. */
 LR_HIDDEN extern int lr_rr_recording;
+/* The identity this process had when it was recorded (lr_identity while recording). */
+LR_HIDDEN const char *lr_rr_identity(void);
 LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag);
 /* 1 when message msg_id of identity carries taint: runs then hold it (receiver-side labels). */
 LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);

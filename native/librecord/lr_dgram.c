@@ -106,14 +106,18 @@ ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int f
    size_t total = lr_iov_total(msg->msg_iov, msg->msg_iovlen);
    struct lr_buf tag = {0};
    lr_tag_build_iov(msg->msg_iov, msg->msg_iovlen, total, &tag);
-   if (lr_rr_replaying) tag.len = 0; /* replay: the datagram as recorded (its taint is not carried) */
-   size_t idlen = tag.len ? strlen(lr_identity) : 0;
+   uint32_t id = lr_next_msg_id();
+   /* record/replay: every datagram names its sender, so a replay can take its taint by message id */
+   int rr = lr_rr_recording || lr_rr_replaying;
+   const char *ident = rr ? lr_rr_identity() : lr_identity;
+   if (lr_rr_replaying) lr_rr_msg_sent(id, msg->msg_iov, (int)msg->msg_iovlen, total, &tag), tag.len = 0;
+   size_t idlen = tag.len || rr ? strlen(ident) : 0;
    uint8_t hdr[LR_DGRAM_HDR];
    lr_put32(hdr, LR_DGRAM_MAGIC);
    hdr[4] = tag.len ? LR_KIND_TAINTED : LR_KIND_CLEAN;
    hdr[5] = 0;
    lr_put16(hdr + 6, (uint16_t)idlen);
-   lr_put32(hdr + 8, lr_next_msg_id());
+   lr_put32(hdr + 8, id);
    lr_put32(hdr + 12, (uint32_t)tag.len);
 
    struct iovec local[IOV_LOCAL + 3], *v = local;
@@ -121,7 +125,7 @@ ssize_t lr_dgram_send(int fd, struct lr_sock *s, const struct msghdr *msg, int f
    if (!v) { lr_buf_free(&tag); errno = ENOMEM; return -1; }
    int n = 0;
    v[n++] = (struct iovec){hdr, sizeof hdr};
-   if (idlen) v[n++] = (struct iovec){lr_identity, idlen};
+   if (idlen) v[n++] = (struct iovec){(void *)ident, idlen};
    if (tag.len) v[n++] = (struct iovec){tag.p, tag.len};
    for (size_t i = 0; i < msg->msg_iovlen; i++) v[n++] = msg->msg_iov[i];
    struct msghdr m = *msg;
@@ -207,6 +211,7 @@ ssize_t lr_dgram_recv(int fd, struct lr_sock *s, struct msghdr *msg, int flags)
    peer[pl] = 0;
    struct lr_taint_runs runs = {0};
    int tainted = taglen && lr_tag_decode(w + sizeof hdr + idlen, taglen, peer, lr_get32(hdr + 8), &runs) == 0;
+   if (!taglen && lr_rr_replaying && pl) tainted = lr_rr_msg_taint(peer, lr_get32(hdr + 8), &runs);
    size_t payload = r - prefix;
    size_t tainted_bytes = 0;
    size_t copied = scatter(msg, w + prefix, payload, tainted ? &runs : NULL, &tainted_bytes);
