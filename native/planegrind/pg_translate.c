@@ -43,9 +43,10 @@ typedef struct {
    LP       ins_lp;        /* pair of the data the current instruction last touched */
    IRAtom  *seg_mask;      /* I64: bit k = instruction k of the segment touched tainted data (NULL: none) */
    LP       seg_lp;        /* pair of the data the segment last touched */
-   /* shadows made by from1(b): their to1 is b again (an n-ary result's taint is tested once) */
-#define N_UNIFORM 64
-   struct { IRTemp sh; IRAtom *b; } uniform[N_UNIFORM];
+   /* what is known of shadow temps' taint: made by from1(b) (an n-ary result), to1 is b again;
+      a widening or a copy of shadow `same` is tainted iff it is (a cache: collisions forget) */
+#define N_UNIFORM 128
+   struct { IRTemp sh; IRAtom *b; IRAtom *same; } uniform[N_UNIFORM];
    LP      *slot_lp;       /* per 8-byte chunk of the guest state: the pair its label slot holds now */
    /* the next load/store helper also records a tainted pointer site: the address's shadow (I64) and
       its largest source label (I64), else NULL */
@@ -125,9 +126,36 @@ static IRAtom *sh(Env *e, IRAtom *a)
 }
 
 /* any byte of a shadow tainted? -> I1 */
+static void memo_set(Env *e, IRAtom *r, IRAtom *b, IRAtom *same)
+{
+   if (r->tag != Iex_RdTmp) return;
+   UInt h = r->Iex.RdTmp.tmp % N_UNIFORM;
+   e->uniform[h].sh = r->Iex.RdTmp.tmp;
+   e->uniform[h].b = b;
+   e->uniform[h].same = same;
+}
+
+/* the shadow whose taint v's is, following widenings and copies */
+static IRAtom *memo_root(Env *e, IRAtom *v)
+{
+   for (Int i = 0; i < 8 && v->tag == Iex_RdTmp; i++) {
+      UInt h = v->Iex.RdTmp.tmp % N_UNIFORM;
+      if (e->uniform[h].sh != v->Iex.RdTmp.tmp || !e->uniform[h].same) break;
+      v = e->uniform[h].same;
+   }
+   return v;
+}
+
+/* dst (a shadow temp) is assigned v: it knows what v's taint is */
+static void memo_copy(Env *e, IRTemp dst, IRAtom *v)
+{
+   if (v->tag == Iex_RdTmp) memo_set(e, IRExpr_RdTmp(dst), NULL, v);
+}
+
 static IRAtom *to1(Env *e, IRAtom *v)
 {
    if (is_zero(v)) return IRExpr_Const(IRConst_U1(False));
+   v = memo_root(e, v);
    if (v->tag == Iex_RdTmp) {
       UInt h = v->Iex.RdTmp.tmp % N_UNIFORM;
       if (e->uniform[h].b && e->uniform[h].sh == v->Iex.RdTmp.tmp) return e->uniform[h].b;
@@ -163,11 +191,7 @@ static IRAtom *from1_(Env *e, IRAtom *b, IRType ty);
 static IRAtom *from1(Env *e, IRAtom *b, IRType ty)
 {
    IRAtom *r = from1_(e, b, ty);
-   if (r->tag == Iex_RdTmp && b->tag != Iex_Const) {
-      UInt h = r->Iex.RdTmp.tmp % N_UNIFORM;
-      e->uniform[h].sh = r->Iex.RdTmp.tmp;
-      e->uniform[h].b = b;
-   }
+   if (r->tag == Iex_RdTmp && b->tag != Iex_Const && r != b) memo_set(e, r, b, NULL);
    return r;
 }
 
@@ -336,6 +360,7 @@ static void touch_lp(Env *e, IRAtom *v, LP p)
 static void touch(Env *e, IRAtom *v)
 {
    if (is_zero(v)) return;
+   v = memo_root(e, v);
    if (v->tag == Iex_RdTmp) {
       /* an instruction often writes one value to several places (register and flags thunk) */
       for (Int i = 0; i < e->n_touched; i++)
@@ -490,9 +515,20 @@ static IRAtom *sh_unop(Env *e, IROp op, IRAtom *arg, IRType rty)
    case Iop_V128to64: case Iop_V128HIto64: case Iop_V128to32: case Iop_64UtoV128: case Iop_32UtoV128:
    case Iop_V256toV128_0: case Iop_V256toV128_1: case Iop_V256to64_0: case Iop_V256to64_1:
    case Iop_V256to64_2: case Iop_V256to64_3: case Iop_1Sto8: case Iop_1Sto16: case Iop_1Sto32: case Iop_1Sto64:
-   case Iop_32to1: case Iop_64to1:
+   case Iop_32to1: case Iop_64to1: {
       if (is_zero(s)) return zero(e, sty);
-      return assign(e, sty, IRExpr_Unop(op, s));
+      IRAtom *r = assign(e, sty, IRExpr_Unop(op, s));
+      switch (op) {
+      case Iop_8Uto16: case Iop_8Uto32: case Iop_8Uto64: case Iop_16Uto32: case Iop_16Uto64: case Iop_32Uto64:
+      case Iop_8Sto16: case Iop_8Sto32: case Iop_8Sto64: case Iop_16Sto32: case Iop_16Sto64: case Iop_32Sto64:
+      case Iop_64UtoV128: case Iop_32UtoV128:
+         memo_set(e, r, NULL, s);   /* widening keeps every byte */
+         break;
+      default:
+         break;
+      }
+      return r;
+   }
    case Iop_1Uto8:
       return from1(e, s, Ity_I8);
    case Iop_1Uto32:
@@ -1084,6 +1120,7 @@ static void do_stmt(Env *e, IRStmt *st)
          lp = is_zero(v) ? lp_none : lp_expr(e, x);
       }
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.WrTmp.tmp), v));
+      memo_copy(e, shadow_tmp(e, st->Ist.WrTmp.tmp), v);
       lp_set(e, st->Ist.WrTmp.tmp, lp);
       stmt(e, st);
       break;
