@@ -165,10 +165,9 @@ int lr_rr_from_self(const void *ret_addr)
 }
 
 /* ---- build id of the main program ---- */
-static int main_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+/* The GNU build-id note of a loaded object, as hex into out (129 bytes). */
+static void note_build_id(struct dl_phdr_info *info, char *out)
 {
-   (void)size;
-   char *out = arg;
    for (int i = 0; i < info->dlpi_phnum; i++) {
       const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
       if (ph->p_type != PT_NOTE) continue;
@@ -180,12 +179,28 @@ static int main_build_id(struct dl_phdr_info *info, size_t size, void *arg)
          if (desc + descsz > end) break;
          if (type == 3 && namesz == 4 && memcmp(name, "GNU", 4) == 0 && descsz <= 64) {
             for (uint32_t k = 0; k < descsz; k++) sprintf(out + 2 * k, "%02x", desc[k]);
-            return 1;
+            return;
          }
          p = desc + ((descsz + 3) & ~3u);
       }
    }
+}
+
+static int main_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+   (void)size;
+   note_build_id(info, arg);
    return 1; /* only the first object (the program) */
+}
+
+/* librecord's own build-id: a replay with another librecord build may diverge where this one would not */
+static uintptr_t self_base;
+static int self_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+   (void)size;
+   if (info->dlpi_addr != self_base) return 0;
+   note_build_id(info, arg);
+   return 1;
 }
 
 static size_t slurp(const char *path, char *buf, size_t cap)
@@ -349,17 +364,18 @@ static const char *host_name(void)
 static void write_header(const char *name, const char *dir)
 {
    static char cmd[65536], env[65536], aux[16384], data[sizeof cmd + sizeof env + 4];
-   char exe[4096] = "", cwd[4096] = "", bid[129] = "";
+   char exe[4096] = "", cwd[4096] = "", bid[129] = "", lrbid[129] = "";
    long n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
    if (n > 0) exe[n] = 0;
    if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) cwd[0] = 0;
    dl_iterate_phdr(main_build_id, bid);
+   if (self_base) dl_iterate_phdr(self_build_id, lrbid);
    size_t cl = slurp("/proc/self/cmdline", cmd, sizeof cmd);
    size_t el = slurp("/proc/self/environ", env, sizeof env);
    int al = snprintf(aux, sizeof aux,
-                     "name=%s\npid=%ld\nppid=%ld\nexe=%s\nbuild_id=%s\ncwd=%s\ndata=%s\ndir=%s\nstart_ns=%lld\nhost=%s\n",
+                     "name=%s\npid=%ld\nppid=%ld\nexe=%s\nbuild_id=%s\ncwd=%s\ndata=%s\ndir=%s\nstart_ns=%lld\nhost=%s\nlibrecord=%s\n",
                      name, syscall(SYS_getpid), syscall(SYS_getppid), exe, bid, cwd,
-                     lr_rr_by_reference ? "reference" : "value", dir, (long long)0, host_name());
+                     lr_rr_by_reference ? "reference" : "value", dir, (long long)0, host_name(), lrbid);
    uint32_t c32 = (uint32_t)cl;
    memcpy(data, &c32, 4);
    memcpy(data + 4, cmd, cl);
@@ -607,6 +623,7 @@ void lr_rr_configure(void)
    Dl_info di;
    if (dladdr((void *)lr_rr_configure, &di)) {
       uintptr_t base = (uintptr_t)di.dli_fbase;
+      self_base = base;
       dl_iterate_phdr(find_self, &base);
    }
    const char *ud = getenv("PLANESCOPE_RR_USER_DATA");

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { distAsset, packageRoot } from '../../src/core/assets';
 import { readRecordingLog } from '../../src/core/recording/log';
 import { readManifest } from '../../src/core/recording/manifest';
-import { Exit, recordRun, replayProcess, ReplayOutcome } from '../../src/core/recording/session';
+import { Exit, librecordMismatch, recordRun, replayProcess, ReplayOutcome } from '../../src/core/recording/session';
 import { planReplaySet, runReplaySet } from '../../src/core/recording/replaySet';
 import { recordingSizes } from '../../src/core/recording/sizes';
 
@@ -88,6 +88,10 @@ describe('record and replay (librecord, native)', function () {
     assert.equal(m.processes[0].buildId, m.buildId);
     const summary = readRecordingLog(logsOf(trace)[0]);
     for (const k of ['clock_gettime', 'gettimeofday', 'getrandom', 'read', 'getpid', 'time']) assert.ok(summary.byKind.get(k), `no ${k} record`);
+    // the log names the librecord build that recorded it; another build replaying it is flagged
+    assert.match(summary.header.librecordBuildId, /^[0-9a-f]{16,}$/);
+    assert.equal(librecordMismatch(summary, lib), undefined);
+    assert.match(librecordMismatch({ ...summary, header: { ...summary.header, librecordBuildId: '00ff' } }, lib) ?? '', /recorded with another librecord build \(00ff; replaying with [0-9a-f]+\)/);
     const rep = await replay(logsOf(trace)[0]);
     assert.equal(rep.report, undefined, rep.report?.reason);
     assert.ok(exitOk(rep.exit));

@@ -4,9 +4,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { distAsset } from '../../core/assets';
-import { LogSummary, RecordingError } from '../../core/recording/log';
+import { LogSummary, readRecordingLog, RecordingError } from '../../core/recording/log';
 import { readManifest } from '../../core/recording/manifest';
-import { recordRun, ReplayOutcome } from '../../core/recording/session';
+import { librecordMismatch, recordRun, ReplayOutcome } from '../../core/recording/session';
 import { planReplaySet, runReplaySet } from '../../core/recording/replaySet';
 import { analyzeRecording, AnalyzeOutcome } from '../../core/recording/analyze';
 import { Command, UserError } from '../command';
@@ -131,6 +131,14 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
     const librecord = distAsset('native/librecord.so');
     let outcomes: (ReplayOutcome | AnalyzeOutcome)[];
     const note = (line: string) => console.error(`planescope: ${line}`);
+    for (const log of logs) {
+      try {
+        const warn = librecordMismatch(readRecordingLog(log), librecord);
+        if (warn) note(`warning: ${warn}`);
+      } catch (e) {
+        if (!(e instanceof RecordingError)) throw e; // the replay reports an unreadable log
+      }
+    }
     let outDir: string | undefined;
     try {
       // processes replay concurrently: each waits only on its own log

@@ -39,6 +39,8 @@ export interface RecordingHeader {
   data: 'value' | 'reference';
   /** The recording host's name (librecord's identity has it); '' in logs made before it was written. */
   host: string;
+  /** The GNU build-id of the librecord.so that recorded; '' when unknown. */
+  librecordBuildId: string;
   argv: string[];
   env: Record<string, string>;
 }
@@ -96,6 +98,7 @@ function parseHeader(path: string, aux: Buffer, data: Buffer): RecordingHeader {
     cwd: kv.get('cwd') ?? '',
     data: kv.get('data') === 'reference' ? 'reference' : 'value',
     host: kv.get('host') ?? '',
+    librecordBuildId: kv.get('librecord') ?? '',
     argv,
     env,
   };

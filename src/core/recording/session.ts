@@ -93,6 +93,17 @@ export interface ReplayOutcome {
   sourceLine?: string;
 }
 
+/** A warning when the log was recorded by another librecord build than the one that will replay it
+ *  (its own calls, message and datagram sizes may differ: a divergence would come from that). */
+export function librecordMismatch(summary: LogSummary, librecord: string): string | undefined {
+  const then = summary.header.librecordBuildId;
+  if (!then) return undefined;
+  let now: string | undefined;
+  try { now = readBuildId(librecord); } catch { return undefined; }
+  if (!now || now === then) return undefined;
+  return `${summary.header.process} was recorded with another librecord build (${then}; replaying with ${now}): a divergence in librecord's own calls (message or datagram sizes) would come from that; record again with this build`;
+}
+
 /** Refuses a replay that cannot be faithful, with the reason. */
 export function checkReplayable(summary: LogSummary): void {
   const h = summary.header;
