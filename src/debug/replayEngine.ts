@@ -415,16 +415,21 @@ export class ReplayEngine extends EventEmitter {
   private async goBackTo(keep: number, reason: StopReason): Promise<void> {
     const motions = this.history.slice(0, keep);
     const current = this.serializeSpecs();
+    const target = motions[motions.length - 1];
+    const later = this.history[keep];
+    // An instruction count names a position only when the later stop is at another count (stepping
+    // into an inlined call stops at the same pc and count).
+    const exact = this.args.exactStepBack !== false;
+    const byCount = exact && !this.stopAtBroken && this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
+    // Re-running the steps cannot reproduce where a Pause happened to stop.
+    const paused = motions.find((m) => m.stop.reason === 'pause');
+    if (!byCount && paused) {
+      throw new LaunchError(`cannot go back: the way there includes a Pause${paused.where ? ` (at ${paused.where})` : ''}, and only planegrind's exact instruction count can return to where a Pause stopped${exact ? '' : ' (launch without "exactStepBack": false)'}`);
+    }
     await this.restartSilently();
     this.silent = true;
     let last: StopEvent | undefined;
     try {
-      const target = motions[motions.length - 1];
-      const later = this.history[keep];
-      // An instruction count names a position only when the later stop is at another count (stepping
-      // into an inlined call stops at the same pc and count).
-      const exact = this.args.exactStepBack !== false;
-      const byCount = exact && !this.stopAtBroken && this.capabilities.stopAt && this.capabilities.icount && target.icount !== undefined && target.icount > 0n && later?.icount !== target.icount;
       let reached = false;
       if (byCount) {
         try {

@@ -241,6 +241,34 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     assert.ok(Number(k?.value) > 0, `the loop ran on before the pause: k = ${k?.value}`);
   });
 
+  for (const exactStepBack of [true, false]) {
+    it(`steps back to where a Pause stopped ${exactStepBack ? 'by instruction count' : 'only with exact counting (refused without)'}`, async () => {
+      const s = await stopAt('SPIN_LOOP', { args: [fx.dataFile, '100000000000'], exactStepBack });
+      await s.dc.setBreakpointsRequest({ source: { path: fixtureSource }, breakpoints: [] });
+      const continued = s.dc.waitForEvent('continued');
+      await s.dc.continueRequest({ threadId: 1 });
+      await continued;
+      const paused = s.dc.waitForEvent('stopped');
+      await s.dc.pauseRequest({ threadId: 1 });
+      await paused;
+      const k = (await scopeVariables(s, 'Locals')).find((v) => v.name === 'k')?.value;
+      // A later stop: run on and pause again.
+      const again = s.dc.waitForEvent('continued');
+      await s.dc.continueRequest({ threadId: 1 });
+      await again;
+      const pausedAgain = s.dc.waitForEvent('stopped');
+      await s.dc.pauseRequest({ threadId: 1 });
+      await pausedAgain;
+      assert.ok(Number((await scopeVariables(s, 'Locals')).find((v) => v.name === 'k')?.value) > Number(k));
+      if (!exactStepBack) {
+        await assert.rejects(s.dc.stepBackRequest({ threadId: 1 }), /includes a Pause.*exact instruction count/);
+        return;
+      }
+      await step(s, 'stepBack');
+      assert.equal((await scopeVariables(s, 'Locals')).find((v) => v.name === 'k')?.value, k, 'the loop counter where the Pause stopped');
+    });
+  }
+
   it('terminate leaves no valgrind, vgdb or gdb process behind', async () => {
     const s = await stopAt('BREAK_HERE');
     // valgrind's and gdb's command lines name the program; valgrind's names the session's FIFO directory,
