@@ -31,7 +31,7 @@
 #define MT_MAGIC "PSMT0001"
 #define MT_MAGIC_LEN 8
 #define MT_ENTRY 24
-enum { MT_MESSAGE = 1, MT_END = 2 };
+enum { MT_MESSAGE = 1, MT_END = 2, MT_SKIP = 3 /* a payload that could not be written: readers pass over it */ };
 
 int lr_rr_replaying;
 int lr_rr_recording;
@@ -111,9 +111,15 @@ static void put_entry_mapped(int ch, uint32_t msg_id, uint64_t len, const struct
    uint64_t at = out_size[ch], end = at + MT_ENTRY + body_len, base = at & ~(uint64_t)4095;
    if (syscall(SYS_ftruncate, fd, (off_t)end) != 0) return;
    uint8_t *m = mmap(NULL, end - base, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)base);
-   if (m == MAP_FAILED) { syscall(SYS_ftruncate, fd, (off_t)at); return; }
-   uint8_t *e = m + (at - base);
    uint32_t w[6] = {msg_id, 0, (uint32_t)len, (uint32_t)(len >> 32), (uint32_t)body_len, 0};
+   if (m == MAP_FAILED) {
+      /* never shrink the file (a reader's mapping would fault): mark the entry skipped */
+      w[1] = MT_SKIP;
+      syscall(SYS_pwrite64, fd, w, MT_ENTRY, (off_t)at);
+      out_size[ch] = end;
+      return;
+   }
+   uint8_t *e = m + (at - base);
    memcpy(e, w, MT_ENTRY);
    size_t done = 0;
    for (int i = 0; i < nbody && done < body_len; i++) {
