@@ -326,6 +326,19 @@ describe('debug adapter: replaying a receiver with its senders\' message taint',
     assert.match(chain, /data\.bin/, chain);
   });
 
+  it('a process name that fits several recorded processes, or none given, is refused with the list', async () => {
+    for (const [args, expected] of [
+      [{ recording: trace, process: 'msgpair' }, /"msgpair" names several processes of the recording .*: msgpair\.\d+, msgpair\.\d+\. Set "process" to one of those/],
+      [{ recording: trace }, /holds several processes: msgpair\.\d+ \(msgpair, pid \d+\), msgpair\.\d+ \(msgpair, pid \d+\)\. Set "process"/],
+    ] as const) {
+      session = await startSession();
+      const err = await session.dc.launch(args).then(() => undefined, (e: Error) => e);
+      await session.dc.stop();
+      session = undefined;
+      assert.match(String(err?.message), expected);
+    }
+  });
+
   it('without the senders\' analysis files the message replays clean', async () => {
     renameSync(join(trace, 'analysis'), join(trace, 'analysis.off'));
     try {
