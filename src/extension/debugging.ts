@@ -42,10 +42,12 @@ export function registerDebugging(context: vscode.ExtensionContext): void {
           value: selected,
         }));
       if (!expression) return;
-      const frame = vscode.debug.activeStackItem;
-      const threadId = frame && 'threadId' in frame ? frame.threadId : 1;
+      // The expression is resolved in the frame selected in the Call Stack view (the top one otherwise).
+      const item = vscode.debug.activeStackItem;
+      const threadId = item && 'threadId' in item ? item.threadId : 1;
+      const frameId = item && 'frameId' in item ? item.frameId : undefined;
       try {
-        await session.customRequest('planescope.taintWatch', { expression, threadId });
+        await session.customRequest('planescope.taintWatch', { expression, threadId, frameId });
       } catch (e) {
         void vscode.window.showErrorMessage(`Planescope taint watch: ${e instanceof Error ? e.message : String(e)}`);
       }
