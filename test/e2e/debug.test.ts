@@ -81,4 +81,29 @@ describe('e2e: planescope debug session', function () {
     await wb.screenshot(join(shots, 'debug-taint.png'));
     await wb.stopDebugging();
   });
+
+  it('the Taint Watch command runs until tainted data reaches the expression typed in', async () => {
+    const wb = editor.workbench;
+    await wb.openFile('src/taintdemo.c');
+    await wb.goToLine(lineOf('BREAK_HERE'));
+    await wb.toggleBreakpoint(lineOf('BREAK_HERE'), false);
+    await wb.goToLine(lineOf('OPEN_HERE'));
+    await wb.toggleBreakpoint(lineOf('OPEN_HERE'));
+    await wb.startDebugging('Planescope: taintdemo');
+    assert.match(await wb.waitForPause(60_000), new RegExp(`^Stack Frame main, line ${lineOf('OPEN_HERE')}, `));
+    await wb.runCommand('Planescope: Taint Watch (run until tainted data reaches an expression)');
+    await wb.fillQuickInput('buf');
+    // It stops right after the line that read the user data into buf.
+    const after = new RegExp(`^Stack Frame main, line ${lineOf('AFTER_READ')}, `);
+    const deadline = Date.now() + 60_000;
+    let top = '';
+    while (!after.test(top) && Date.now() < deadline) {
+      top = await wb.waitForPause(60_000);
+      if (!after.test(top)) await wb.page.waitForTimeout(200);
+    }
+    assert.match(top, after);
+    // The Call Stack's header shows the stop's description.
+    await wb.page.locator('.debug-call-stack, .pane-header', { hasText: /tainted data reached buf/ }).first().waitFor({ timeout: 30_000 });
+    await wb.stopDebugging();
+  });
 });
