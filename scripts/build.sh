@@ -13,7 +13,9 @@ step "native (planegrind, librecord)"
 make -s -C native
 mkdir -p dist/native
 for f in native/build/vglib/planegrind-amd64-linux native/build/librecord.so; do
-  cmp -s "$f" "dist/native/$(basename "$f")" || cp "$f" dist/native/
+  to="dist/native/$(basename "$f")"
+  # copy, then rename: a program running the old file keeps its mapping (overwriting it in place crashes them)
+  cmp -s "$f" "$to" || { cp "$f" "$to.tmp.$$" && mv -f "$to.tmp.$$" "$to"; }
 done
 
 step "wasm (gimli DWARF reader)"
