@@ -29,6 +29,14 @@ describe('planescope run', function () {
     await assert.rejects(runCommand.run(['--mode', 'online', '--bogus', '--', '/bin/true']), /unknown option --bogus/);
   });
 
+  it('hands --tag-peers to librecord in the program (PLANESCOPE_TAG_PEERS), in both modes', () => {
+    for (const mode of ['online', 'record']) {
+      const r = cli(['--mode', mode, '--trace', join(dir, `peers-${mode}`), '--user-data', '*.bin', '--tag-peers', '10.1.2.3:7000 !10.1.2.4', '--', '/usr/bin/env']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^PLANESCOPE_TAG_PEERS=10\.1\.2\.3:7000 !10\.1\.2\.4$/m, `${mode}: ${r.stdout}`);
+    }
+  });
+
   /** `planescope run ...` as a user runs it: its own process, stderr captured. */
   function cli(args: string[], cwd = dir) {
     const res = spawnSync(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, join(ROOT, 'src', 'cli', 'main.ts'), 'run', ...args], {

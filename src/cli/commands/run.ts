@@ -30,18 +30,25 @@ same DIR. Exits with CMD's exit code (128+N if a signal N killed it).
                        directory; * and ? stay within a path component, ** crosses directories
   --pointer-policy P   insensitive (default): a load through a tainted pointer gives a clean value;
                        sensitive: it gives a tainted value
-  --name NAME          log file name prefix`;
+  --name NAME          log file name prefix
+  --tag-peers LIST     peers on OTHER machines that run under planescope too, so taint crosses to them:
+                       addresses ADDR or ADDR:PORT separated by spaces or commas, '*' for all, '!ADDR'
+                       for one that does not (sets PLANESCOPE_TAG_PEERS; docs/message-tagging.md).
+                       Peers on this machine are found without it.`;
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a program under the planegrind taint tool and write its taint logs',
   help: HELP,
   async run(args) {
-    const parsed = parseArgs(args, { values: ['mode', 'trace', 'pointer-policy', 'name', 'record-data'], repeatable: ['user-data'] }, 'run');
+    const parsed = parseArgs(args, { values: ['mode', 'trace', 'pointer-policy', 'name', 'record-data', 'tag-peers'], repeatable: ['user-data'] }, 'run');
     if (parsed.flags.has('help')) {
       console.log(HELP);
       return 0;
     }
+    const tagPeers = optionValue(parsed, 'tag-peers');
+    // librecord reads it in the program (both modes spawn with this process's environment)
+    if (tagPeers !== undefined) process.env.PLANESCOPE_TAG_PEERS = tagPeers;
     const mode = optionValue(parsed, 'mode', 'record');
     if (mode === 'record') return recordMode(parsed);
     if (mode !== 'online') throw new UserError(`run: unknown --mode '${mode}' (use --mode online)`, 2);
