@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Fixture, Session, buildFixture, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, startSession, waitFor } from './helpers';
+import { Fixture, Session, buildFixture, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
 
 describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
   this.timeout(120_000);
@@ -32,24 +32,6 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     session = await startSession();
     await session.dc.hitBreakpoint(launchArgs(extra), { path: fixtureSource, line: markerLine(marker) });
     return session;
-  }
-
-  async function topFrame(s: Session): Promise<DebugProtocol.StackFrame> {
-    return (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
-  }
-
-  async function scopeVariables(s: Session, scope: string): Promise<DebugProtocol.Variable[]> {
-    const frame = await topFrame(s);
-    const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
-    const found = scopes.find((x) => x.name === scope);
-    assert.ok(found, `scope ${scope} in ${scopes.map((x) => x.name)}`);
-    return (await s.dc.variablesRequest({ variablesReference: found.variablesReference })).body.variables;
-  }
-
-  async function step(s: Session, request: 'next' | 'stepIn' | 'stepOut' | 'stepBack' | 'reverseContinue' | 'continue'): Promise<DebugProtocol.StoppedEvent> {
-    const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-    await s.dc.customRequest(request, { threadId: 1 });
-    return stopped;
   }
 
   it('stops at a breakpoint at the right line', async () => {

@@ -2,6 +2,8 @@
 // finding lines by marker comments, starting a DebugClient whose DAP log is dumped when a test fails,
 // and finding the processes a session started.
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { DebugProtocol } from '@vscode/debugprotocol';
+import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,4 +123,25 @@ export function recordFixture(fx: Fixture, name: string, extra: string[] = [], p
   const dir = join(fx.dir, name);
   execFileSync(process.execPath, [cli, 'run', '--trace', dir, '--user-data', 'data.bin', ...extra, '--', './taintdemo', ...programArgs], { cwd: fx.dir, stdio: ['ignore', 'ignore', 'inherit'] });
   return dir;
+}
+
+/** The innermost frame of thread 1. */
+export async function topFrame(s: Session): Promise<DebugProtocol.StackFrame> {
+  return (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+}
+
+/** The variables of one scope (Locals, Registers, Taint) of the innermost frame. */
+export async function scopeVariables(s: Session, scope: string): Promise<DebugProtocol.Variable[]> {
+  const frame = await topFrame(s);
+  const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
+  const found = scopes.find((x) => x.name === scope);
+  assert.ok(found, `scope ${scope} in ${scopes.map((x) => x.name)}`);
+  return (await s.dc.variablesRequest({ variablesReference: found.variablesReference })).body.variables;
+}
+
+/** Sends a stepping request and resolves with the stop it causes. */
+export async function step(s: Session, request: 'next' | 'stepIn' | 'stepOut' | 'stepBack' | 'reverseContinue' | 'continue'): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  await s.dc.customRequest(request, { threadId: 1 });
+  return stopped;
 }

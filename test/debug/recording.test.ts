@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Fixture, Session, buildFixture, cli, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, root, startSession, waitFor } from './helpers';
+import { Fixture, Session, buildFixture, cli, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, root, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
 
 describe('debug adapter: replaying a recording (DebugClient, real librecord + valgrind + gdb)', function () {
   this.timeout(180_000);
@@ -39,26 +39,8 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
     return session;
   }
 
-  async function topFrame(s: Session): Promise<DebugProtocol.StackFrame> {
-    return (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
-  }
-
-  async function scopeVariables(s: Session, scope: string): Promise<DebugProtocol.Variable[]> {
-    const frame = await topFrame(s);
-    const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
-    const found = scopes.find((x) => x.name === scope);
-    assert.ok(found, `scope ${scope} in ${scopes.map((x) => x.name)}`);
-    return (await s.dc.variablesRequest({ variablesReference: found.variablesReference })).body.variables;
-  }
-
   async function locals(s: Session): Promise<Map<string, string>> {
     return new Map((await scopeVariables(s, 'Locals')).map((v) => [v.name, v.value]));
-  }
-
-  async function step(s: Session, request: 'next' | 'stepBack' | 'reverseContinue' | 'continue'): Promise<DebugProtocol.StoppedEvent> {
-    const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-    await s.dc.customRequest(request, { threadId: 1 });
-    return stopped;
   }
 
   it('stops at a breakpoint at the right line after replaying the recorded reads', async () => {
