@@ -6,30 +6,18 @@
 // client and the chunk server is measured too (GNU time), and the slowdowns are given for both.
 // Usage: node bench/record.mjs [--size BYTES] [--runs N]   (default 256 MiB, 2 runs)
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, openSync, writeSync, closeSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, readdirSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildMinidfs, cleanEnv, librecord, numberArg, root, workDir, writeInput } from './minidfsWorkload.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
-const size = arg('--size', 256 << 20);
-const runs = arg('--runs', 2);
-const work = mkdtempSync(join(tmpdir(), 'planescope-bench-record-'));
+const size = numberArg('--size', 256 << 20);
+const runs = numberArg('--runs', 2);
+const work = workDir('planescope-bench-record-');
 // a private copy: a build that rewrites dist/native/librecord.so in place would crash running programs
 const lib = join(work, 'librecord.so');
-copyFileSync(join(root, 'dist', 'native', 'librecord.so'), lib);
-const bin = join(work, 'bin');
-execFileSync('make', ['-s', '-C', join(root, 'examples', 'minidfs'), `OUT=${bin}`]);
-const input = join(work, 'input.bin');
-const fd = openSync(input, 'w');
-const piece = randomBytes(1 << 20);
-for (let done = 0; done < size; done += piece.length) writeSync(fd, piece, 0, Math.min(piece.length, size - done));
-closeSync(fd);
+copyFileSync(librecord, lib);
+const bin = buildMinidfs(work);
+const input = writeInput(join(work, 'input.bin'), size);
 
 /** CPU seconds (user + system) of the GNU time line in a program's stderr. */
 function cpuOf(proc) {
@@ -59,9 +47,7 @@ function start(cmd, args, env, withCpu = false) {
 }
 
 function envFor(mode, trace) {
-  const env = { ...process.env };
-  delete env.LD_PRELOAD;
-  for (const k of Object.keys(env)) if (k.startsWith('PLANESCOPE_RR_')) delete env[k];
+  const env = cleanEnv();
   if (mode === 'none') return env;
   env.LD_PRELOAD = lib;
   if (mode === 'tagging') return env;
