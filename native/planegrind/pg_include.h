@@ -103,7 +103,8 @@ ULong    pg_icount(void);     /* guest instructions executed so far (segment gra
 /* exact count of instructions completed before the one thread tid is about to execute */
 ULong    pg_icount_exact(ThreadId tid);
 extern PG_Seg *pg_cur_seg;
-void     pg_seg_left_at(PG_Insn *in);   /* the current segment stopped running before instruction in */
+void     pg_seg_left_at(UInt k);   /* the current segment stopped running before its instruction k */
+ULong    pg_live_icount_exact(ThreadId tid);   /* with stop support */
 extern ULong pg_live_icount;
 void     pg_insns_flush(void);/* writes insn/site deltas */
 
@@ -124,6 +125,7 @@ void pg_pre_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs);
 void pg_post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs, SysRes res);
 void pg_io_flush(void);
 void pg_io_tainted_socket_input(ULong n);
+void pg_io_account(Int fd, Int dir, ULong tainted, ULong total);   /* a syscall's bytes on fd, dir 0 in / 1 out */
 void pg_new_mem_mmap(Addr a, SizeT len, Bool rr, Bool ww, Bool xx, ULong di_handle);
 Bool pg_glob_match(const HChar *pat, const HChar *s);
 

@@ -173,22 +173,33 @@ void pg_insns_forget(void)
    dirty_list = NULL;
 }
 
-/* A stop-at stop leaves the current translation before instruction `in` and the same instructions run
-   again from a new one: the current segment was counted as a whole when it started, so its
-   instructions from `in` on must not count this run. */
-void pg_seg_left_at(PG_Insn *in)
+/* A stop-at stop leaves the current translation before instruction k of the current segment and the
+   same instructions run again from a new one: the segment was counted as a whole when it started, so
+   its instructions from k on must not count this run. */
+void pg_seg_left_at(UInt k)
 {
    PG_Seg *s = pg_cur_seg;
-   if (!s) return;
-   for (UInt k = 0; k < s->n; k++)
-      if (s->insns[k] == in) {
-         left_unrun += s->n - k;
-         for (; k < s->n; k++) {
-            s->insns[k]->execs--;     /* wraps below 0 until the flush adds the segment's count */
-            mark_dirty(s->insns[k]);
-         }
-         return;
-      }
+   if (!s || k >= s->n) return;
+   left_unrun += s->n - k;
+   pg_live_icount -= s->n - k;
+   for (; k < s->n; k++) {
+      s->insns[k]->execs--;     /* wraps below 0 until the flush adds the segment's count */
+      mark_dirty(s->insns[k]);
+   }
+   pg_cur_seg = NULL;           /* left: nothing of it is part-way run */
+}
+
+/* With stop support pg_live_icount counts a segment whole when it starts and pg_cur_seg is the one
+   part-way run (NULL between segments): its instructions from the one about to execute on have not run. */
+ULong pg_live_icount_exact(ThreadId tid)
+{
+   PG_Seg *s = pg_cur_seg;
+   if (s && tid != VG_INVALID_THREADID) {
+      Addr ip = VG_(get_IP)(tid);
+      for (UInt k = 0; k < s->n; k++)
+         if (s->insns[k]->addr == ip) return pg_live_icount - (s->n - k);
+   }
+   return pg_live_icount;
 }
 
 /* The current segment was counted as a whole when it started: subtract its instructions from the one

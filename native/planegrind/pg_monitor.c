@@ -156,7 +156,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
       return True;
    }
    case 4:
-      VG_(gdb_printf)("icount %llu\n", pg_stop_support ? pg_live_icount : pg_icount_exact(tid));
+      VG_(gdb_printf)("icount %llu\n", pg_stop_support ? pg_live_icount_exact(tid) : pg_icount_exact(tid));
       return True;
    case 5: {
       ULong at;
@@ -169,7 +169,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
                          "or --stop-at-support=yes\n");
          return True;
       }
-      ULong now = pg_live_icount;
+      ULong now = pg_live_icount_exact(tid);
       if (at == 0) {
          pg_stop_armed = False;
          pg_stop_at = ~0ULL;

@@ -37,6 +37,8 @@ typedef struct {
    PG_Insn *seg[MAX_SEG];
    UInt     seg_n;
    PG_Seg  *cur_seg;
+   IRTemp   seg_v;         /* stop support: pg_live_icount before the current segment (set at its start) */
+   Bool     exact;         /* stop support with a stop-at armed: a stop check before every instruction */
    IRTemp   touched[16];  /* shadow temps already in acc for this instruction */
    Int      n_touched;
    LP      *lmap;          /* original temp -> its label pair */
@@ -910,38 +912,70 @@ static void end_insn(Env *e)
 PG_Seg *pg_cur_seg = NULL;   /* the segment executing now (for exact icount at a stop) */
 ULong pg_live_icount;          /* exact count, maintained only with stop support */
 
-static void inc64(Env *e, ULong *p, ULong k)
-{
-   IRAtom *a = IRExpr_Const(IRConst_U64((HWord)p));
-   IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
-   IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, IRExpr_Const(IRConst_U64(k))));
-   stmt(e, IRStmt_Store(Iend_LE, a, w));
-}
-
 /* A segment's counter is bumped where it starts; since its instructions are known only at its end,
-   the increment is written then into four slots reserved at the start. */
+   the increment is written then into slots reserved at the start. */
+#define SEG_SLOTS 12
 static void begin_seg(Env *e, Int *start_stmt)
 {
    e->seg_n = 0;
    *start_stmt = e->sb->stmts_used;
+   e->seg_v = pg_stop_support ? newIRTemp(e->sb->tyenv, Ity_I64) : IRTemp_INVALID;
    /* placeholders, patched by end_seg */
-   for (Int i = 0; i < 4; i++) stmt(e, IRStmt_NoOp());
+   for (Int i = 0; i < SEG_SLOTS; i++) stmt(e, IRStmt_NoOp());
+}
+
+/* Sets the range the scheduler discards on an Ijk_InvalICache exit: the translations holding ip. */
+static VG_REGPARM(2) void pg_stop_near(VexGuestAMD64State *g, Addr ip)
+{
+   g->guest_CMSTART = ip;
+   g->guest_CMLEN = 1;
 }
 
 static void end_seg(Env *e, Int start_stmt)
 {
    if (e->seg_n == 0) return;
    PG_Seg *s = pg_seg_new(e->seg, e->seg_n);
+   IRStmt **slot = &e->sb->stmts[start_stmt];
+   Int n = 0;
+   if (pg_stop_support) {
+      /* pg_live_icount counts whole segments as they start (a stop corrects it, pg_seg_left_at) */
+      IRAtom *la = IRExpr_Const(IRConst_U64((HWord)&pg_live_icount));
+      IRTemp w = newIRTemp(e->sb->tyenv, Ity_I64);
+      slot[n++] = IRStmt_WrTmp(e->seg_v, IRExpr_Load(Iend_LE, Ity_I64, la));
+      slot[n++] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(e->seg_v), IRExpr_Const(IRConst_U64(e->seg_n))));
+      if (!e->exact) {
+         /* Made while no stop-at was armed, so there is no check per instruction: if the target is
+            reached (or passed) within this segment, leave before it, discarding this translation; the
+            scheduler translates from here again, now with a check before every instruction. */
+         IRTemp tg = newIRTemp(e->sb->tyenv, Ity_I64), hit = newIRTemp(e->sb->tyenv, Ity_I1);
+         Addr ip0 = e->seg[0]->addr;
+         slot[n++] = IRStmt_WrTmp(tg, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
+         slot[n++] = IRStmt_WrTmp(hit, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(tg), IRExpr_RdTmp(w)));
+         IRDirty *d = unsafeIRDirty_0_N(2, "pg_stop_near", VG_(fnptr_to_fnentry)(pg_stop_near),
+                                        mkIRExprVec_2(IRExpr_GSPTR(), mkIRExpr_HWord(ip0)));
+         d->guard = IRExpr_RdTmp(hit);
+         d->nFxState = 2;
+         VG_(memset)(d->fxState, 0, sizeof d->fxState);
+         d->fxState[0].fx = Ifx_Write;
+         d->fxState[0].offset = offsetof(VexGuestAMD64State, guest_CMSTART);
+         d->fxState[0].size = 8;
+         d->fxState[1].fx = Ifx_Write;
+         d->fxState[1].offset = offsetof(VexGuestAMD64State, guest_CMLEN);
+         d->fxState[1].size = 8;
+         slot[n++] = IRStmt_Dirty(d);
+         slot[n++] = IRStmt_Exit(IRExpr_RdTmp(hit), Ijk_InvalICache, IRConst_U64(ip0), e->offIP);
+      }
+      slot[n++] = IRStmt_Store(Iend_LE, la, IRExpr_RdTmp(w));
+      /* which segment runs: for an instruction-exact icount at a stop (pg_live_icount_exact) */
+      slot[n++] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
+                               IRExpr_Const(IRConst_U64((HWord)s)));
+   }
    IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&s->count));
    IRTemp v = newIRTemp(e->sb->tyenv, Ity_I64), w = newIRTemp(e->sb->tyenv, Ity_I64);
-   e->sb->stmts[start_stmt] = IRStmt_WrTmp(v, IRExpr_Load(Iend_LE, Ity_I64, a));
-   e->sb->stmts[start_stmt + 1] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(v), IRExpr_Const(IRConst_U64(1))));
-   e->sb->stmts[start_stmt + 2] = IRStmt_Store(Iend_LE, a, IRExpr_RdTmp(w));
-   /* which segment runs: for an instruction-exact icount at a stop (pg_stop_hit, pg_icount_exact);
-      without stop support a mid-block icount may include the rest of the segment */
-   if (pg_stop_support)
-      e->sb->stmts[start_stmt + 3] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
-                                                  IRExpr_Const(IRConst_U64((HWord)s)));
+   slot[n++] = IRStmt_WrTmp(v, IRExpr_Load(Iend_LE, Ity_I64, a));
+   slot[n++] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(v), IRExpr_Const(IRConst_U64(1))));
+   slot[n++] = IRStmt_Store(Iend_LE, a, IRExpr_RdTmp(w));
+   tl_assert(n <= SEG_SLOTS);
    if (e->seg_mask) {
       IRDirty *d = unsafeIRDirty_0_N(3, "pg_seg_tainted", VG_(fnptr_to_fnentry)(pg_seg_tainted),
                                      mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask,
@@ -952,15 +986,18 @@ static void end_seg(Env *e, Int start_stmt)
       d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, e->seg_mask, last));
       stmt(e, IRStmt_Dirty(d));
    }
+   /* between segments (and in the scheduler, a syscall) no segment is part-way run */
+   if (pg_stop_support)
+      stmt(e, IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)), IRExpr_Const(IRConst_U64(0))));
    e->seg_n = 0;
    e->seg_mask = NULL;
    e->seg_lp = lp_none;
 }
 
-/* Translations cannot be discarded from inside gdbserver (a stop is a helper call), so the
-   instruction-exact counting and the stop check are in every translation from the start when
-   stops are supported, and arming only sets pg_stop_at. */
-static VG_REGPARM(2) void pg_stop_hit(PG_Insn *in, ULong mask)
+/* Stop checks. Translations cannot be discarded from inside gdbserver (a stop is a helper call), so
+   every translation made with stop support checks once per segment whether the target falls in it
+   (end_seg); translations made while a stop-at is armed check before each instruction (stop_check). */
+static VG_REGPARM(3) void pg_stop_hit(PG_Insn *in, ULong mask, ULong k)
 {
    /* called only when pg_stop_at instructions have completed; the side exit after it is then taken,
       so the segment's end does not run: count its tainted executions so far here */
@@ -968,26 +1005,28 @@ static VG_REGPARM(2) void pg_stop_hit(PG_Insn *in, ULong mask)
    pg_stop_armed = False;
    pg_stop_at = ~0ULL;
    if (pg_cur_seg && mask != pg_cur_seg->t_mask) pg_seg_tainted(pg_cur_seg, mask, 0);
-   pg_seg_left_at(in);
+   pg_seg_left_at((UInt)k);
    if (armed) VG_(gdbserver)(VG_(get_running_tid)());
 }
 
-/* Before each instruction: if pg_stop_at instructions have completed, hand the thread to gdb.
-   The helper is declared to read the whole guest state, so VEX writes every register back before
+/* Before instruction k of the segment: if pg_stop_at instructions have completed, hand the thread to
+   gdb. The helper is declared to read the whole guest state, so VEX writes every register back before
    it even under --vgdb=yes (gdb sees exact registers). After gdb resumes, a side exit to the same
    instruction returns to the scheduler: the rest of this translation was made before gdb's
    requests, and a `stepi` or a new breakpoint needs a fresh, gdbserver-instrumented translation
    from this instruction on. The instruction itself has not run yet, so it is not counted twice. */
 static void stop_check(Env *e, Addr ip)
 {
-   IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&pg_live_icount));
-   IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
+   UInt k = e->seg_n - 1;
+   IRAtom *done = k ? assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(e->seg_v), IRExpr_Const(IRConst_U64(k))))
+                    : IRExpr_RdTmp(e->seg_v);
    IRAtom *target = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
-   IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, target, v));
+   IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, target, done));
    stmt(e, IRStmt_Put(e->offIP, IRExpr_Const(IRConst_U64(ip))));
-   IRDirty *d = unsafeIRDirty_0_N(2, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
-                                  mkIRExprVec_2(mkIRExpr_HWord((HWord)e->insn),
-                                                e->seg_mask ? e->seg_mask : IRExpr_Const(IRConst_U64(0))));
+   IRDirty *d = unsafeIRDirty_0_N(3, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
+                                  mkIRExprVec_3(mkIRExpr_HWord((HWord)e->insn),
+                                                e->seg_mask ? e->seg_mask : IRExpr_Const(IRConst_U64(0)),
+                                                IRExpr_Const(IRConst_U64(k))));
    d->guard = hit;
    d->nFxState = 1;
    d->fxState[0].fx = Ifx_Read;
@@ -997,7 +1036,6 @@ static void stop_check(Env *e, Addr ip)
    d->fxState[0].repeatLen = 0;
    stmt(e, IRStmt_Dirty(d));
    stmt(e, IRStmt_Exit(hit, Ijk_Boring, IRConst_U64(ip), e->offIP));
-   inc64(e, &pg_live_icount, 1);
 }
 
 /* ---- statements ---- */
@@ -1261,6 +1299,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
    e.gso = layout->total_sizeB;
+   e.exact = pg_stop_support && pg_stop_at != ~0ULL;
    e.offIP = layout->offset_IP;
    e.slot_lp = PG_MALLOC("pg.slots", (e.gso / 8 + 1) * sizeof(LP));
    for (Int i = 0; i <= e.gso / 8; i++) e.slot_lp[i] = lp_none;
@@ -1279,7 +1318,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
          e.insn = pg_insn_get(st->Ist.IMark.addr);
          e.seg[e.seg_n++] = e.insn;
          stmt(&e, st);
-         if (pg_stop_support) stop_check(&e, st->Ist.IMark.addr);
+         if (e.exact) stop_check(&e, st->Ist.IMark.addr);
          continue;
       }
       if (st->tag == Ist_Exit) {

@@ -1,6 +1,6 @@
 // gdb monitor commands (docs/planegrind.md), through vgdb standalone and through gdb itself.
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTaintLog } from '../../src/core/taintLog/reader';
@@ -160,5 +160,49 @@ describe('planegrind monitor commands', function () {
     assert.ok(a.size > 100, `instructions in the log: ${a.size}`);
     const diff = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k} ${a.get(k)} vs ${b.get(k)}`);
     assert.deepEqual(diff.slice(0, 10), []);
+  });
+  // Translations made while no stop-at is armed check once per segment and leave (discarding
+  // themselves) when the target falls in the segment; the new translation checks every instruction.
+  // A target armed after the code around it already ran must stop where one armed from the start does.
+  it('stop-at armed after the code ran stops at the same count, pc and registers as one armed from the start', async () => {
+    const src = join(dir, 'pg_rounds.c');
+    writeFileSync(src, `#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+static unsigned char buf[256];
+volatile unsigned sink;
+__attribute__((noinline)) void phase(int r) { sink += r; }
+int main(int argc, char **argv) {
+  int fd = open(argv[1], O_RDONLY);
+  ssize_t n = read(fd, buf, sizeof buf);
+  unsigned h = 2166136261u, odd = 0;
+  for (int round = 0; round < 4; round++) {
+    phase(round);
+    for (ssize_t i = 0; i < n; i++) { h = (h ^ buf[i]) * 16777619u; if (h & 1) odd++; }
+  }
+  printf("%08x %u\\n", h, odd);
+  return 0;
+}
+`);
+    const prog = join(dir, 'pg_rounds');
+    execFileSync('gcc', ['-g', '-O1', '-no-pie', '-fno-pie', src, '-o', prog]);
+    const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags)\s+0x/.test(l)).join('\n');
+    // the third call of phase: rounds 0 and 1 ran the loop from translations made with no target armed
+    const third = await gdbRun(dir, prog, 'h', ['break phase', 'continue', 'continue', 'continue', 'monitor icount']);
+    const at = Number(/^icount (\d+)$/m.exec(third)?.[1]);
+    assert.ok(at > 0, third);
+    const target = at + 777;
+    const lateOut = await gdbRun(dir, prog, 'i', ['break phase', 'continue', 'continue', 'continue', 'delete', `monitor stop-at ${target}`, 'continue', 'monitor icount', 'p/x $pc', 'info registers', 'continue']);
+    const early = await gdbRun(dir, prog, 'j', [`monitor stop-at ${target}`, 'continue', 'monitor icount', 'p/x $pc', 'info registers', 'continue']);
+    for (const out of [lateOut, early]) {
+      assert.match(out, new RegExp(`^icount ${target}$`, 'm'), out);
+      assert.match(out, /SIGTRAP/, out);
+      assert.match(out, /exited normally/, out);
+    }
+    const pc = (out: string) => /^\$\d+ = (0x[0-9a-f]+)$/m.exec(out)?.[1];
+    assert.ok(pc(early), early);
+    assert.equal(pc(lateOut), pc(early), `${lateOut}\n----\n${early}`);
+    assert.ok(regs(early).split('\n').length >= 16, early);
+    assert.equal(regs(lateOut), regs(early));
   });
 });
