@@ -29,7 +29,8 @@ export class CachedDatabase {
     let index = this.indexes.get(recordedPath);
     if (!index) {
       if (!this.sourceFiles().has(recordedPath)) return undefined;
-      index = new FileIndex(this.reader.fileLines(recordedPath));
+      // The column table when the reader has one (no record objects until a hover asks for one).
+      index = new FileIndex(this.reader.fileLineTable?.(recordedPath) ?? this.reader.fileLines(recordedPath));
       this.indexes.set(recordedPath, index);
     }
     return index;

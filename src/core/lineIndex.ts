@@ -1,6 +1,7 @@
-// The per-file index behind line decorations: one sorted line array per plane, a line -> record lookup,
+// The per-file index behind line decorations: the file's line table (typed arrays), a line -> record lookup,
 // and line positions that follow edits, so redrawing a file never re-queries the database.
 import type { LineRecord, Plane } from './db/api';
+import { FileLineTable, PLANE_NAMES, tableFromRecords } from './db/lineTable';
 
 export type DecorationClass = Plane | 'stale';
 export const DECORATION_CLASSES: readonly DecorationClass[] = ['control', 'data', 'mixed', 'stale'];
@@ -25,37 +26,40 @@ export interface PlaneShare {
 }
 
 /**
- * The classified lines of one source file. Records keep their recorded 1-based line; `current` holds
- * where each now is in the editor (0-based), -1 once its line was deleted; `edited` marks lines whose
- * text changed since classification (shown as stale).
+ * The classified lines of one source file, over its column table (lines and planes; the rest of a record
+ * is decoded when asked for). Rows keep their recorded 1-based line; `current` holds where each now is in
+ * the editor (0-based), -1 once its line was deleted; `edited` marks lines whose text changed since
+ * classification (shown as stale).
  */
 export class FileIndex {
-  readonly records: readonly LineRecord[];
+  readonly table: FileLineTable;
   private readonly current: Int32Array;
   private readonly edited: Uint8Array;
   private byCurrentLine: Map<number, number> | undefined;
   readonly share: PlaneShare;
 
-  constructor(records: readonly LineRecord[], sorted = false) {
-    this.records = sorted ? records : [...records].sort((a, b) => a.line - b.line);
-    this.current = new Int32Array(this.records.length);
-    this.edited = new Uint8Array(this.records.length);
-    const share: PlaneShare = { controlInstructions: 0, dataInstructions: 0, controlLines: 0, dataLines: 0, mixedLines: 0 };
-    for (let i = 0; i < this.records.length; i++) {
-      const r = this.records[i];
-      this.current[i] = r.line - 1;
-      share.controlInstructions += r.controlInstructions;
-      share.dataInstructions += r.dataInstructions;
-      if (r.plane === 'control') share.controlLines++;
-      else if (r.plane === 'data') share.dataLines++;
-      else share.mixedLines++;
+  constructor(source: FileLineTable | readonly LineRecord[]) {
+    this.table = source instanceof FileLineTable ? source : tableFromRecords(source);
+    const { lines, planes } = this.table;
+    this.current = new Int32Array(lines.length);
+    this.edited = new Uint8Array(lines.length);
+    const perPlane = [0, 0, 0];
+    for (let i = 0; i < lines.length; i++) {
+      this.current[i] = lines[i] - 1;
+      perPlane[planes[i]]++;
     }
-    this.share = share;
+    this.share = {
+      controlInstructions: this.table.controlInsns,
+      dataInstructions: this.table.dataInsns,
+      controlLines: perPlane[0],
+      dataLines: perPlane[1],
+      mixedLines: perPlane[2],
+    };
   }
 
   /** A fresh copy with the recorded positions, for one open document (the cached index stays pristine). */
   live(): FileIndex {
-    return new FileIndex(this.records, true);
+    return new FileIndex(this.table);
   }
 
   /** True once any edit moved or changed a classified line. */
@@ -70,47 +74,44 @@ export class FileIndex {
    */
   linesByClass(wholeFileStale = false): Record<DecorationClass, number[]> {
     const out: Record<DecorationClass, number[]> = { control: [], data: [], mixed: [], stale: [] };
-    const recs = this.records;
+    this.forEachShown(wholeFileStale, (line, plane, stale) => out[stale ? 'stale' : plane].push(line));
+    return out;
+  }
+
+  /** Each surviving line in recorded order: its 0-based editor line, recorded plane and whether it shows stale. */
+  forEachShown(wholeFileStale: boolean, visit: (line: number, plane: Plane, stale: boolean) => void): void {
+    const planes = this.table.planes;
     const cur = this.current;
     const ed = this.edited;
-    for (let i = 0; i < recs.length; i++) {
+    for (let i = 0; i < cur.length; i++) {
       const line = cur[i];
-      if (line < 0) continue;
-      if (wholeFileStale || ed[i]) out.stale.push(line);
-      else out[recs[i].plane].push(line);
+      if (line >= 0) visit(line, PLANE_NAMES[planes[i]], wholeFileStale || ed[i] === 1);
     }
-    return out;
   }
 
   /** The record now shown on 0-based editor line `line`, and whether it was edited. */
   at(line: number): { record: LineRecord; edited: boolean } | undefined {
     if (!this.byCurrentLine) {
       this.byCurrentLine = new Map();
-      for (let i = 0; i < this.records.length; i++) if (this.current[i] >= 0) this.byCurrentLine.set(this.current[i], i);
+      for (let i = 0; i < this.current.length; i++) if (this.current[i] >= 0) this.byCurrentLine.set(this.current[i], i);
     }
     const i = this.byCurrentLine.get(line);
-    return i === undefined ? undefined : { record: this.records[i], edited: this.edited[i] === 1 };
+    return i === undefined ? undefined : { record: this.table.record(i), edited: this.edited[i] === 1 };
   }
 
   /** The 0-based editor line where recorded 1-based line `recordedLine` is now, or undefined if deleted. */
   currentLineOf(recordedLine: number): number | undefined {
-    let lo = 0;
-    let hi = this.records.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const l = this.records[mid].line;
-      if (l === recordedLine) return this.current[mid] >= 0 ? this.current[mid] : undefined;
-      if (l < recordedLine) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const i = this.table.indexOf(recordedLine);
+    if (i >= 0) return this.current[i] >= 0 ? this.current[i] : undefined;
     return recordedLine - 1 + this.shiftSoFar(recordedLine - 1);
   }
 
   // For lines without a record: the net shift of the nearest record above (good enough to reveal a line).
   private shiftSoFar(line: number): number {
+    const lines = this.table.lines;
     let shift = 0;
-    for (let i = 0; i < this.records.length && this.records[i].line - 1 <= line; i++) {
-      if (this.current[i] >= 0) shift = this.current[i] - (this.records[i].line - 1);
+    for (let i = 0; i < lines.length && lines[i] - 1 <= line; i++) {
+      if (this.current[i] >= 0) shift = this.current[i] - (lines[i] - 1);
     }
     return shift;
   }

@@ -213,18 +213,21 @@ export class LineDecorator implements vscode.Disposable {
 
 /** The whole-line runs per class and the letter of each line of a document, from its state's index. */
 function buildMarks(state: DocumentState, doc: vscode.TextDocument): DocumentMarks {
-  const byClass = state.index.linesByClass(state.freshness.state === 'stale');
   const letterOf = new Int8Array(doc.lineCount).fill(NONE);
   const classOf = new Int8Array(doc.lineCount).fill(NONE);
+  const classIndex = (c: DecorationClass) => DECORATION_CLASSES.indexOf(c);
+  const letterIndex = (l: Letter) => LETTERS.indexOf(l);
+  const plainClass = PLANES.map(classIndex);
+  const plainLetter = PLANES.map((p) => letterIndex(p));
+  const staleLetter = PLANES.map((p) => letterIndex(`stale-${p}`));
+  const stale = classIndex('stale');
   let lines = 0;
-  DECORATION_CLASSES.forEach((c, ci) => {
-    for (const line of byClass[c]) {
-      if (line >= doc.lineCount) continue;
-      classOf[line] = ci;
-      const plane = c === 'stale' ? state.index.at(line)?.record.plane : undefined;
-      letterOf[line] = LETTERS.indexOf(c === 'stale' ? (plane ? `stale-${plane}` : 'stale') : c);
-      lines++;
-    }
+  state.index.forEachShown(state.freshness.state === 'stale', (line, plane, isStale) => {
+    if (line >= doc.lineCount) return;
+    const p = PLANES.indexOf(plane);
+    classOf[line] = isStale ? stale : plainClass[p];
+    letterOf[line] = isStale ? staleLetter[p] : plainLetter[p];
+    lines++;
   });
   const runs = Object.fromEntries(DECORATION_CLASSES.map((c) => [c, [] as vscode.Range[]])) as Record<DecorationClass, vscode.Range[]>;
   for (let line = 0; line < classOf.length; ) {

@@ -324,6 +324,6 @@ describe('classify on real planegrind runs', function () {
     const old = join(dir, 'old.planes.db');
     writeFileSync(old, opened.sql.export());
     opened.close();
-    await assert.rejects(reportCommand.run([old]), /old\.planes\.db has classification schema version 0.*reads version 1: rebuild it from the taint logs with `planescope classify/);
+    await assert.rejects(reportCommand.run([old]), /old\.planes\.db has classification schema version 0.*reads version 2: rebuild it from the taint logs with `planescope classify/);
   });
 });

@@ -77,7 +77,7 @@ describe('classify (synthetic logs)', () => {
     assert.equal(db.instruction(APP_ID, 0x14)!.plane, 'data');
     assert.equal(db.instruction(APP_ID, 0x10)!.plane, 'control');
     assert.equal(db.instruction(APP_ID, 0x99), undefined, 'never executed: unclassified');
-    assert.equal(db.schemaVersion, 1);
+    assert.equal(db.schemaVersion, 2);
     db.close();
   });
 
@@ -169,7 +169,7 @@ describe('classify (synthetic logs)', () => {
     raw.run('PRAGMA user_version = 99');
     const bytes = raw.export();
     raw.close();
-    await assert.rejects(openPlanesDatabaseBytes('old.planes.db', bytes), /old\.planes\.db has classification schema version 99.*reads version 1: rebuild it .*planescope classify/);
+    await assert.rejects(openPlanesDatabaseBytes('old.planes.db', bytes), /old\.planes\.db has classification schema version 99.*reads version 2: rebuild it .*planescope classify/);
     await assert.rejects(openPlanesDatabaseBytes('x.db', new Uint8Array(1000).fill(1)), /x\.db is not/);
   });
 });

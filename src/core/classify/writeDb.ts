@@ -7,6 +7,7 @@ import { INSN_COUNTS_TABLE_SQL, INSN_COUNTS_VIEW_SQL, PLANE_CONTROL, PLANE_DATA,
 import type { GlobalInstructions, LineAgg, LineTable, SourceRegistry } from './aggregate';
 import type { LineRecord } from '../db/api';
 import { decidingPolicyIsPrimary } from './aggregate';
+import { encodeFileLines } from '../db/lineTable';
 import type { ModuleSource } from './attribute';
 import { keyOrder } from './keyOrder';
 import { MAX_MODULES, RunMerger } from './merge';
@@ -186,7 +187,7 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
       }
       return list;
     };
-    // Each file's LineRecord[] (api.ts) as one JSON text: the editor's per-file query is one row.
+    // Each file's LineRecord[] (api.ts) in columns (lineTable.ts): the editor's per-file query is one row.
     const byFile = new Map<number, LineRecord[]>();
     for (const l of lineList) {
       let records = byFile.get(l.file);
@@ -202,7 +203,10 @@ export async function writeDatabase(model: ClassifiedModel, progress?: (what: st
         siteIds: l.sites,
       });
     }
-    insertAll(db, 'INSERT INTO file_lines VALUES (?, ?)', [...byFile.entries()].map(([file, records]) => [file, JSON.stringify(records)]));
+    insertAll(db, 'INSERT INTO file_lines VALUES (?, ?, ?, ?, ?, ?, ?)', [...byFile.entries()].map(([file, records]) => {
+      const e = encodeFileLines(records);
+      return [file, e.count, e.controlInsns, e.dataInsns, e.planes, e.details, e.functions];
+    }));
     insertBatched(db, 'lines', 9, lineList.length, (p, at, i) => {
       const l = lineList[i];
       p[at] = l.file;

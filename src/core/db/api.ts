@@ -1,5 +1,6 @@
 // The read side of a classification database (*.planes.db), as the extension, the debug adapter and the
 // CLI's `lines`/`sites`/`report` use it. Implemented over sql.js in this directory (docs/database.md).
+import type { FileLineTable } from './lineTable';
 
 export type Plane = 'control' | 'data' | 'mixed';
 
@@ -69,6 +70,8 @@ export interface PlanesDatabaseReader {
   sourceFiles(): SourceFileRecord[];
   /** Per-line records of one source file (absolute path as in sourceFiles()). */
   fileLines(file: string): LineRecord[];
+  /** The same lines in columns, details loaded on first need (the editor's fast path); optional. */
+  fileLineTable?(file: string): FileLineTable | undefined;
   sites(): RankedSite[];
   components(): ComponentStats[];
   labelChain(labelId: number): ProvenanceStep[];

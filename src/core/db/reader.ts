@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { ComponentStats, LineRecord, Plane, PlanesDatabaseReader, ProvenanceStep, RankedSite, SourceFileRecord } from './api';
 import { SCHEMA_VERSION } from './schema';
-import { loadSqlJs, queryAll, queryValue, SqlDatabase } from './sqlite';
+import { decodeDetails, decodePlanes, FileLineTable, LineTableError } from './lineTable';
+import { loadSqlJs, queryAll, queryValue, SqlDatabase, SqlValue } from './sqlite';
 
 /** A database written by another Planescope version (or not a database at all). */
 export class DatabaseVersionError extends Error {
@@ -87,8 +88,31 @@ export class PlanesDatabase implements PlanesDatabaseReader {
   }
 
   fileLines(file: string): LineRecord[] {
-    const records = queryValue(this.sql, 'SELECT records FROM file_lines WHERE file_id = (SELECT id FROM files WHERE path = ?)', [file]);
-    return records === undefined || records === null ? [] : (JSON.parse(String(records)) as LineRecord[]);
+    return this.fileLineTable(file)?.records() ?? [];
+  }
+
+  /**
+   * A file's lines in columns, undefined when the database has none: lines and planes now, the rest of each
+   * record (counts, functions, labels, sites) read from the database on first need (hovers).
+   */
+  fileLineTable(file: string): FileLineTable | undefined {
+    const statement = this.sql.prepare('SELECT l.file_id, l.line_count, l.control_insns, l.data_insns, l.planes FROM file_lines l JOIN files f ON f.id = l.file_id WHERE f.path = ?');
+    let row: SqlValue[];
+    try {
+      statement.bind([file]);
+      if (!statement.step()) return undefined;
+      row = statement.get();
+    } finally {
+      statement.free();
+    }
+    const [fileId, count, control, data, bytes] = row;
+    if (!(bytes instanceof Uint8Array)) throw new LineTableError(`file_lines.planes of ${file} is not a BLOB: rebuild the database with \`planescope classify\``);
+    const { lines, planes } = decodePlanes(num(count), bytes, file);
+    return new FileLineTable(lines, planes, num(control), num(data), () => {
+      const [d] = queryAll(this.sql, 'SELECT details, functions FROM file_lines WHERE file_id = ?', [num(fileId)]);
+      if (!d || !(d.details instanceof Uint8Array)) throw new LineTableError(`file_lines.details of ${file} is missing: rebuild the database with \`planescope classify\``);
+      return decodeDetails(num(count), d.details, String(d.functions), file);
+    });
   }
 
   sites(): RankedSite[] {

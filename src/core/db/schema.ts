@@ -1,6 +1,7 @@
 // The schema of a classification database (*.planes.db), documented in docs/database.md. Any change that
 // old readers cannot read bumps SCHEMA_VERSION (stored as PRAGMA user_version).
-export const SCHEMA_VERSION = 1;
+// 2: file_lines holds columns (BLOBs, src/core/db/lineTable.ts) instead of one JSON text per file.
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,7 +25,10 @@ CREATE TABLE insns (module_id INTEGER NOT NULL, offset INTEGER NOT NULL, plane I
 CREATE TABLE lines (file_id INTEGER NOT NULL, line INTEGER NOT NULL, control_insns INTEGER NOT NULL,
   data_insns INTEGER NOT NULL, executions INTEGER NOT NULL, data_executions INTEGER NOT NULL,
   functions TEXT NOT NULL, labels TEXT NOT NULL, sites TEXT NOT NULL, PRIMARY KEY (file_id, line)) WITHOUT ROWID;
-CREATE TABLE file_lines (file_id INTEGER PRIMARY KEY, records TEXT NOT NULL);
+-- One row per file, the editor's one query when it opens a file: line numbers and planes (planes), the rest
+-- per line (details) and the file's distinct function lists (functions, JSON), laid out by lineTable.ts.
+CREATE TABLE file_lines (file_id INTEGER PRIMARY KEY, line_count INTEGER NOT NULL, control_insns INTEGER NOT NULL,
+  data_insns INTEGER NOT NULL, planes BLOB NOT NULL, details BLOB NOT NULL, functions TEXT NOT NULL);
 CREATE TABLE labels (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, log_id INTEGER NOT NULL, kind TEXT NOT NULL,
   path TEXT, start INTEGER, end INTEGER, peer TEXT, msg INTEGER, origin TEXT, text TEXT NOT NULL,
   UNIQUE (run_id, log_id));
