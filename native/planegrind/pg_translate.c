@@ -337,8 +337,9 @@ static void lp_put(Env *e, Int off, Int size, LP p)
       LP *cached = &e->slot_lp[c / 8];
       LP w = { p.hi ? p.hi : z, p.hi ? p.lo : z };
       if (cached->hi == w.hi && cached->lo == w.lo) continue;   /* the slot holds it already */
-      stmt(e, IRStmt_Put(slot, w.hi));
-      stmt(e, IRStmt_Put(slot + 4, w.lo));
+      /* one 8-byte store: hi at slot, lo at slot + 4 */
+      IRAtom *both = p.hi ? assign(e, Ity_I64, IRExpr_Binop(Iop_32HLto64, w.lo, w.hi)) : IRExpr_Const(IRConst_U64(0));
+      stmt(e, IRStmt_Put(slot, both));
       *cached = w;
    }
 }
