@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "lr_rr.h"
+#include "planegrind.h"
 
 static struct lr_real T; /* the true functions */
 
@@ -82,6 +83,31 @@ static uint8_t *gather(const struct iovec *iov, int iovcnt, size_t n)
    return b;
 }
 
+/* ---- I/O accounting of replayed calls ----
+   A replayed read or send makes no syscall, so planegrind's I/O accounting (Figure 5) would miss it:
+   the shim reports the r bytes it delivered (or that the recorded send accepted) with
+   PLANEGRIND_ACCOUNT_IO, after the bytes are in place, as planegrind counts the syscall when it
+   returns. Only the replay branches call these: a call that still reaches the kernel (files, pipes and
+   ttys written on replay, user-data reads) is counted by planegrind itself. A peek consumes nothing. */
+static void replayed_io(int fd, int dir, const void *buf, ssize_t r, int flags)
+{
+   if (!lr_under_planegrind || r <= 0 || (dir == 0 && (flags & MSG_PEEK))) return;
+   int e = errno;
+   PLANEGRIND_ACCOUNT_IO(fd, dir, buf, (size_t)r);
+   errno = e;
+}
+
+static void replayed_iov(int fd, int dir, const struct iovec *iov, int iovcnt, ssize_t r, int flags)
+{
+   if (!lr_under_planegrind || r <= 0 || (dir == 0 && (flags & MSG_PEEK))) return;
+   size_t left = (size_t)r;
+   for (int i = 0; i < iovcnt && left; i++) {
+      size_t k = iov[i].iov_len < left ? iov[i].iov_len : left;
+      replayed_io(fd, dir, iov[i].iov_base, (ssize_t)k, 0);
+      left -= k;
+   }
+}
+
 /* Replay of a call whose result is bytes into one buffer. */
 static ssize_t replay_bytes(int kind, int fd, size_t n, int flags, void *buf)
 {
@@ -90,6 +116,7 @@ static ssize_t replay_bytes(int kind, int fd, size_t n, int flags, void *buf)
    memcpy(buf, R.data, R.data_len < n ? R.data_len : n);
    ssize_t r = (ssize_t)lr_rr_result(&R);
    int e = errno;
+   replayed_io(fd, 0, buf, r, flags);
    lr_rr_done();
    errno = e;
    return r;
@@ -211,6 +238,7 @@ static ssize_t s_recvfrom(int fd, void *buf, size_t n, int flags, struct sockadd
       }
       ssize_t r = (ssize_t)lr_rr_result(&R);
       int e = errno;
+      replayed_io(fd, 0, buf, r, flags);
       lr_rr_done();
       errno = e;
       return r;
@@ -310,6 +338,7 @@ static ssize_t s_recvmsg(int fd, struct msghdr *m, int flags)
       m->msg_flags = (int)a.flags;
       ssize_t r = (ssize_t)lr_rr_result(&R);
       int e = errno;
+      replayed_iov(fd, 0, m->msg_iov, (int)m->msg_iovlen, r, flags);
       lr_rr_done();
       errno = e;
       return r;
@@ -354,6 +383,7 @@ static ssize_t s_readv(int fd, const struct iovec *iov, int iovcnt)
       scatter(iov, iovcnt, R.data, R.data_len);
       ssize_t r = (ssize_t)lr_rr_result(&R);
       int e = errno;
+      replayed_iov(fd, 0, iov, iovcnt, r, 0);
       lr_rr_done();
       errno = e;
       return r;
@@ -365,23 +395,28 @@ static ssize_t s_readv(int fd, const struct iovec *iov, int iovcnt)
    return r;
 }
 
-/* ---- sends: on sockets only the result is logged; replay sends nothing ---- */
-#define SEND_SHIM(kind, call, n, flags)                       \
+/* ---- sends: on sockets only the result is logged; replay sends nothing (and accounts the bytes the
+   recorded call accepted: `counted`) ---- */
+#define SEND_SHIM(kind, call, n, flags, counted)              \
    do {                                                       \
       if (classify(fd) != C_SOCKET) return call;              \
-      if (REP) return (ssize_t)replay_ret(kind, fd, n, flags); \
+      if (REP) {                                              \
+         ssize_t r = (ssize_t)replay_ret(kind, fd, n, flags); \
+         counted;                                             \
+         return r;                                            \
+      }                                                       \
       ssize_t r = call;                                       \
       put_ret(kind, fd, r, errno, n, flags);                  \
       return r;                                               \
    } while (0)
 
-static ssize_t s_send(int fd, const void *b, size_t n, int fl) { SEND_SHIM(RR_SEND, T.send(fd, b, n, fl), n, fl); }
+static ssize_t s_send(int fd, const void *b, size_t n, int fl) { SEND_SHIM(RR_SEND, T.send(fd, b, n, fl), n, fl, replayed_io(fd, 1, b, r, 0)); }
 static ssize_t s_sendto(int fd, const void *b, size_t n, int fl, const struct sockaddr *to, socklen_t tl)
-{ SEND_SHIM(RR_SENDTO, T.sendto(fd, b, n, fl, to, tl), n, fl); }
+{ SEND_SHIM(RR_SENDTO, T.sendto(fd, b, n, fl, to, tl), n, fl, replayed_io(fd, 1, b, r, 0)); }
 static ssize_t s_sendmsg(int fd, const struct msghdr *m, int fl)
-{ SEND_SHIM(RR_SENDMSG, T.sendmsg(fd, m, fl), lr_iov_total(m->msg_iov, (int)m->msg_iovlen), fl); }
-static ssize_t s_write(int fd, const void *b, size_t n) { SEND_SHIM(RR_WRITE, T.write(fd, b, n), n, 0); }
-static ssize_t s_writev(int fd, const struct iovec *v, int c) { SEND_SHIM(RR_WRITEV, T.writev(fd, v, c), lr_iov_total(v, c), 0); }
+{ SEND_SHIM(RR_SENDMSG, T.sendmsg(fd, m, fl), lr_iov_total(m->msg_iov, (int)m->msg_iovlen), fl, replayed_iov(fd, 1, m->msg_iov, (int)m->msg_iovlen, r, 0)); }
+static ssize_t s_write(int fd, const void *b, size_t n) { SEND_SHIM(RR_WRITE, T.write(fd, b, n), n, 0, replayed_io(fd, 1, b, r, 0)); }
+static ssize_t s_writev(int fd, const struct iovec *v, int c) { SEND_SHIM(RR_WRITEV, T.writev(fd, v, c), lr_iov_total(v, c), 0, replayed_iov(fd, 1, v, c, r, 0)); }
 
 static ssize_t s_sendfile(int out, int in, off_t *off, size_t n)
 {

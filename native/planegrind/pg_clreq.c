@@ -75,6 +75,17 @@ Bool pg_handle_client_request(ThreadId tid, UWord *arg, UWord *ret)
       *ret = 0;
       return True;
 
+   case PG_USERREQ__ACCOUNT_IO: {
+      /* as pg_post_syscall counts a read/write: the bytes' taint as they are in buf now */
+      Addr a = arg[3];
+      SizeT len = arg[4];
+      Int dir = arg[2] ? 1 : 0;
+      *ret = 0;
+      if (!client_range_ok(a, len, False)) return True;
+      pg_io_account((Int)arg[1], dir, pg_shadow_get_range(a, len, NULL), len);
+      return True;
+   }
+
    case PG_USERREQ__NEW_MSG_LABEL: {
       const HChar *peer = (const HChar *)arg[1];
       const HChar *origin = (const HChar *)arg[3];

@@ -187,6 +187,9 @@ void pg_io_tainted_socket_input(ULong n)
    counts[1] -= n;
 }
 
+/* the client moved bytes without the syscall (PG_USERREQ__ACCOUNT_IO): the same accounting */
+void pg_io_account(Int fd, Int dir, ULong tainted, ULong total) { account(fd, dir, tainted, total); }
+
 void pg_io_forget(void) { VG_(memcpy)(io_logged, io, sizeof io); }
 
 /* ---- sources ---- */

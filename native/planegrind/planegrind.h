@@ -25,6 +25,10 @@ typedef enum {
       received taint from the client (librecord applying a message's tag): the I/O accounting moves
       them from clean to tainted, so Figure 5 counts data-plane input that crossed the network. */
    PG_USERREQ__TAINTED_INPUT,
+   /* (int fd, int dir, const void *buf, size_t len) -> 0. A read (dir 0) or write (dir 1) of len bytes
+      at buf on fd that the client performed without the syscall (librecord replaying a logged result):
+      counted in the I/O accounting exactly as the syscall would have been (kind of fd, taint of buf). */
+   PG_USERREQ__ACCOUNT_IO,
 } PG_UserRequest;
 
 #define PLANEGRIND_IS_RUNNING() \
@@ -37,6 +41,8 @@ typedef enum {
    ((uint32_t)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__NEW_MSG_LABEL, (peer), (msg_id), (origin), 0, 0))
 #define PLANEGRIND_TAINTED_INPUT(n) \
    ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__TAINTED_INPUT, (n), 0, 0, 0, 0))
+#define PLANEGRIND_ACCOUNT_IO(fd, dir, buf, len) \
+   ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__ACCOUNT_IO, (fd), (dir), (buf), (len), 0))
 #define PLANEGRIND_LABEL_INFO(label, buf, size) \
    ((size_t)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__LABEL_INFO, (label), (buf), (size), 0, 0))
 

@@ -128,7 +128,7 @@ export async function classifyLogs(logPaths: string[], deps: ClassifyDeps, optio
     registry.files.forEach((path, i) => fileHashes.set(i + 1, sha256File(path)));
   }
 
-  const messagesPeerRun = merger.messages.map((m) => resolvePeer(m.peer, merger.runs));
+  const messagesPeerRun = merger.messages.map((m) => resolvePeer(m.peer, merger.runs.map((r) => ({ id: r.id, exe: r.exe, pid: r.peerPid }))));
   const policies = [...merger.policies()].sort();
   const recordings = options.recordings ?? [];
   const model: ClassifiedModel = {

@@ -28,6 +28,8 @@ export interface MergedRun {
   component: number;
   logPath: string;
   pid: number;
+  /** The pid other processes' message labels name this run by (peerPidOf). */
+  peerPid: number;
   ppid: number;
   exe: string;
   args: string[];
@@ -79,6 +81,17 @@ export interface MergedMessage {
   peer: string;
   msg: number;
   label: number;
+}
+
+/**
+ * The pid a run's peers name it by in message labels (`exe:pid@host`). A replay (`planescope replay
+ * --analyze`) runs under a new pid but replays getpid, so its hellos carry the recorded pid; the replay
+ * names its taint log `<exe>.<recorded pid>.taintlog` (src/core/recording/analyze.ts), as online runs
+ * are named `<exe>.<pid>.taintlog`. So: the number in a log named after its own executable, else the pid.
+ */
+export function peerPidOf(logPath: string, exe: string, pid: number): number {
+  const m = /^(.+)\.(\d+)\.taintlog$/.exec(basename(logPath));
+  return m && m[1] === basename(exe) ? Number(m[2]) : pid;
 }
 
 const MAX_COMPONENTS = 512;
@@ -283,6 +296,7 @@ export class RunMerger {
       component: component.id,
       logPath: log.source,
       pid: log.process.pid,
+      peerPid: peerPidOf(log.source, log.process.exe, log.process.pid),
       ppid: log.process.ppid,
       exe: log.process.exe,
       args: log.process.args,
