@@ -107,7 +107,8 @@ export class LineDecorator implements vscode.Disposable {
       const ms = (wall: number, cpuTime: number) => `${wall.toFixed(1)} ms (CPU ${cpuTime.toFixed(1)} ms)`;
       this.log(
         `shaded ${basename(doc.uri.fsPath)} from ${basename(state.match.entry.db.path)} (recorded as ${state.match.recorded}): ${marks.lines} lines; ` +
-          `lines read and indexed in ${ms(state.buildMs, state.buildCpuMs)}, first decoration ${ms(performance.now() - started, cpuMs(process.cpuUsage(cpu)))}`,
+          `lines read and indexed in ${ms(state.buildMs, state.buildCpuMs)}, first decoration ${ms(performance.now() - started, cpuMs(process.cpuUsage(cpu)))}; ` +
+          `of the reading: database lines ${state.indexMs.toFixed(1)} ms, hash of the file on disk ${state.hashMs.toFixed(1)} ms`,
       );
     }
   }

@@ -18,6 +18,9 @@ export interface DocumentState {
   /** How long building this state took (database query or cache, index, hash): wall and CPU ms. */
   buildMs: number;
   buildCpuMs: number;
+  /** Of buildMs: the database's lines (query or cache, and the live index), and hashing the file on disk. */
+  indexMs: number;
+  hashMs: number;
 }
 
 export class DocumentStates implements vscode.Disposable {
@@ -56,21 +59,25 @@ export class DocumentStates implements vscode.Disposable {
     const cpu = process.cpuUsage();
     const match = this.databases.lookup(document.uri);
     if (!match) return undefined;
+    const indexStarted = performance.now();
     const pristine = match.entry.db.fileIndex(match.recorded);
     if (!pristine) return undefined;
+    const index = pristine.live();
+    const indexMs = performance.now() - indexStarted;
     const recordedHash = match.entry.db.sourceFiles().get(match.recorded)?.sha256 ?? '';
+    const hashStarted = performance.now();
     let current: string | undefined;
     try {
       current = sha256Hex(readFileSync(document.uri.fsPath));
     } catch {
       current = undefined;
     }
+    const hashMs = performance.now() - hashStarted;
     const freshness = compareHashes(document.uri.fsPath, recordedHash, current);
     // The text, not a lineAt per classified line (~10x the cost on a 20,000-line file); split when an
     // edit first needs a line of it.
     const original = freshness.state !== 'stale' && !document.isDirty ? document.getText() : undefined;
-    const index = pristine.live();
-    return { match, index, freshness, original, buildMs: performance.now() - started, buildCpuMs: cpuMs(process.cpuUsage(cpu)) };
+    return { match, index, freshness, original, buildMs: performance.now() - started, buildCpuMs: cpuMs(process.cpuUsage(cpu)), indexMs, hashMs };
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
