@@ -50,6 +50,7 @@ typedef struct {
 #define N_UNIFORM 128
    struct { IRTemp sh; IRAtom *b; IRAtom *same; } uniform[N_UNIFORM];
    LP      *slot_lp;       /* per 8-byte chunk of the guest state: the pair its label slot holds now */
+   UChar   *sh_zero;       /* per guest state byte: this block last put a constant-zero shadow there */
    /* the next load/store helper also records a tainted pointer site: the address's shadow (I64) and
       its largest source label (I64), else NULL */
    IRAtom  *site_sa, *site_hi;
@@ -347,6 +348,21 @@ static void lp_put(Env *e, Int off, Int size, LP p)
 static void lp_set(Env *e, IRTemp t, LP p)
 {
    if (t < e->n_orig) e->lmap[t] = p;
+}
+
+/* Puts shadow s of a size-byte write at guest offset off. A clean constant where the block already
+   put one (e.g. the flags thunk's unused fields, written by every compare) needs no store: it is
+   there still, also after a side exit not taken. */
+static void sh_put(Env *e, Int off, Int size, IRAtom *s)
+{
+   Bool z = is_zero(s);
+   if (z && off + size <= e->gso) {
+      Int i = 0;
+      while (i < size && e->sh_zero[off + i]) i++;
+      if (i == size) return;
+   }
+   stmt(e, IRStmt_Put(off + e->gso, s));
+   for (Int i = off; i < off + size && i < e->gso; i++) e->sh_zero[i] = z;
 }
 
 static void touch(Env *e, IRAtom *v);
@@ -1087,7 +1103,7 @@ static void do_dirty(Env *e, IRStmt *st)
          for (Int k = 0; k < d->fxState[i].size;) {
             Int left = d->fxState[i].size - k;
             IRType t = left >= 8 ? Ity_I64 : left >= 4 ? Ity_I32 : left >= 2 ? Ity_I16 : Ity_I8;
-            stmt(e, IRStmt_Put(off + k + e->gso, from1(e, taint, t)));
+            sh_put(e, off + k, sizeofIRType(t), from1(e, taint, t));
             k += sizeofIRType(t);
          }
          lp_put(e, off, d->fxState[i].size, lp);
@@ -1169,7 +1185,7 @@ static void do_stmt(Env *e, IRStmt *st)
       IRType ty = typeOfIRExpr(tyenv, st->Ist.Put.data);
       LP lp = is_zero(s) ? lp_none : lp_of(e, st->Ist.Put.data);
       if (is_zero(s)) s = zero(e, shadow_ty(ty));
-      stmt(e, IRStmt_Put(st->Ist.Put.offset + e->gso, s));
+      sh_put(e, st->Ist.Put.offset, sizeofIRType(ty), s);
       lp_put(e, st->Ist.Put.offset, sizeofIRType(ty), lp);
       touch_lp(e, s, lp);
       stmt(e, st);
@@ -1180,6 +1196,8 @@ static void do_stmt(Env *e, IRStmt *st)
       IRRegArray *sd = mkIRRegArray(p->descr->base + e->gso, shadow_ty(p->descr->elemTy), p->descr->nElems);
       IRAtom *s = sh(e, p->data);
       stmt(e, IRStmt_PutI(mkIRPutI(sd, p->ix, p->bias, s)));
+      for (Int b = 0; b < p->descr->nElems * sizeofIRType(p->descr->elemTy); b++)
+         if (p->descr->base + b < e->gso) e->sh_zero[p->descr->base + b] = 0;
       touch(e, s);
       stmt(e, st);
       break;
@@ -1304,6 +1322,8 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.offIP = layout->offset_IP;
    e.slot_lp = PG_MALLOC("pg.slots", (e.gso / 8 + 1) * sizeof(LP));
    for (Int i = 0; i <= e.gso / 8; i++) e.slot_lp[i] = lp_none;
+   e.sh_zero = PG_MALLOC("pg.shzero", e.gso + 1);
+   VG_(memset)(e.sh_zero, 0, e.gso + 1);
 
    Int i = 0;
    /* statements before the first IMark (rare) are copied with their shadows */
@@ -1338,5 +1358,6 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    PG_FREE(e.tmap);
    PG_FREE(e.lmap);
    PG_FREE(e.slot_lp);
+   PG_FREE(e.sh_zero);
    return e.sb;
 }
