@@ -91,6 +91,11 @@ export class FileIndex {
 
   /** The record now shown on 0-based editor line `line`, and whether it was edited. */
   at(line: number): { record: LineRecord; edited: boolean } | undefined {
+    if (this.editCount === 0) {
+      // Unedited: every row is on its recorded line, so the table's own search finds it (no map to build).
+      const i = this.table.indexOf(line + 1);
+      return i < 0 ? undefined : { record: this.table.record(i), edited: false };
+    }
     if (!this.byCurrentLine) {
       this.byCurrentLine = new Map();
       for (let i = 0; i < this.current.length; i++) if (this.current[i] >= 0) this.byCurrentLine.set(this.current[i], i);
