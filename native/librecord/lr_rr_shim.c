@@ -427,8 +427,9 @@ static ssize_t s_sendfile(int out, int in, off_t *off, size_t n)
       return r;
    }
    ssize_t r = (ssize_t)replay_ret(RR_SENDFILE, out, n, 0);
-   if (r > 0) { /* the file offset moves as it did */
+   if (r > 0) { /* the file offset moves as it did; planegrind counts the copy as it counts sendfile */
       int e = errno;
+      if (lr_under_planegrind) PLANEGRIND_ACCOUNT_COPY(in, out, (size_t)r);
       if (off) *off += r;
       else syscall(SYS_lseek, in, (off_t)r, SEEK_CUR);
       errno = e;

@@ -86,6 +86,11 @@ Bool pg_handle_client_request(ThreadId tid, UWord *arg, UWord *ret)
       return True;
    }
 
+   case PG_USERREQ__ACCOUNT_COPY:
+      pg_io_account_copy((Int)arg[1], (Int)arg[2], arg[3]);
+      *ret = 0;
+      return True;
+
    case PG_USERREQ__NEW_MSG_LABEL: {
       const HChar *peer = (const HChar *)arg[1];
       const HChar *origin = (const HChar *)arg[3];

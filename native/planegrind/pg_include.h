@@ -126,6 +126,7 @@ void pg_post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs, SysRes r
 void pg_io_flush(void);
 void pg_io_tainted_socket_input(ULong n);
 void pg_io_account(Int fd, Int dir, ULong tainted, ULong total);   /* a syscall's bytes on fd, dir 0 in / 1 out */
+void pg_io_account_copy(Int in_fd, Int out_fd, ULong r);            /* a kernel copy's r bytes (sendfile, splice) */
 void pg_new_mem_mmap(Addr a, SizeT len, Bool rr, Bool ww, Bool xx, ULong di_handle);
 Bool pg_glob_match(const HChar *pat, const HChar *s);
 

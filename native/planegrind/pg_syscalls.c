@@ -190,6 +190,18 @@ void pg_io_tainted_socket_input(ULong n)
 /* the client moved bytes without the syscall (PG_USERREQ__ACCOUNT_IO): the same accounting */
 void pg_io_account(Int fd, Int dir, ULong tainted, ULong total) { account(fd, dir, tainted, total); }
 
+/* kernel-side copies (sendfile, splice, copy_file_range; PG_USERREQ__ACCOUNT_COPY): user data moves
+   without passing through memory, so planegrind knows only the source (tainted when it is a user-data
+   file) and the count, not the taint of the bytes once they are in the destination (a pipe's reader,
+   a copied file read back: clean) */
+void pg_io_account_copy(Int in_fd, Int out_fd, ULong r)
+{
+   HChar path[VKI_PATH_MAX];
+   Bool user = user_data_path(in_fd, path, sizeof path) != NULL;
+   account(in_fd, 0, user ? r : 0, r);
+   account(out_fd, 1, user ? r : 0, r);
+}
+
 void pg_io_forget(void) { VG_(memcpy)(io_logged, io, sizeof io); }
 
 /* ---- sources ---- */
@@ -328,17 +340,9 @@ void pg_post_syscall(ThreadId tid, UInt sysno, UWord *args, UInt nArgs, SysRes r
    }
    case __NR_sendfile:
    case __NR_splice:
-   case __NR_copy_file_range: {
-      /* kernel-side copies: user data moves without passing through memory, so planegrind knows
-         only the source (tainted when it is a user-data file) and the count, not the taint of the
-         bytes once they are in the destination (a pipe's reader, a copied file read back: clean) */
-      Int in_fd = sysno == __NR_sendfile ? (Int)args[1] : (Int)args[0];
-      Int out_fd = sysno == __NR_sendfile ? (Int)args[0] : (Int)args[2];
-      Bool user = user_data_path(in_fd, path, sizeof path) != NULL;
-      account(in_fd, 0, user ? r : 0, r);
-      account(out_fd, 1, user ? r : 0, r);
+   case __NR_copy_file_range:
+      pg_io_account_copy(sysno == __NR_sendfile ? (Int)args[1] : (Int)args[0], sysno == __NR_sendfile ? (Int)args[0] : (Int)args[2], r);
       break;
-   }
    case __NR_mmap: {
       Int mfd = (Int)args[4];
       if (args[3] & VKI_MAP_ANONYMOUS) break;

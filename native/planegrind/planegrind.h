@@ -29,6 +29,9 @@ typedef enum {
       at buf on fd that the client performed without the syscall (librecord replaying a logged result):
       counted in the I/O accounting exactly as the syscall would have been (kind of fd, taint of buf). */
    PG_USERREQ__ACCOUNT_IO,
+   /* (int in_fd, int out_fd, size_t n) -> 0. A kernel copy of n bytes (sendfile) the client performed
+      without the syscall: counted as the syscall would have been (tainted when in_fd is user data). */
+   PG_USERREQ__ACCOUNT_COPY,
 } PG_UserRequest;
 
 #define PLANEGRIND_IS_RUNNING() \
@@ -43,6 +46,8 @@ typedef enum {
    ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__TAINTED_INPUT, (n), 0, 0, 0, 0))
 #define PLANEGRIND_ACCOUNT_IO(fd, dir, buf, len) \
    ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__ACCOUNT_IO, (fd), (dir), (buf), (len), 0))
+#define PLANEGRIND_ACCOUNT_COPY(in_fd, out_fd, n) \
+   ((void)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__ACCOUNT_COPY, (in_fd), (out_fd), (n), 0, 0))
 #define PLANEGRIND_LABEL_INFO(label, buf, size) \
    ((size_t)VALGRIND_DO_CLIENT_REQUEST_EXPR(0, PG_USERREQ__LABEL_INFO, (label), (buf), (size), 0, 0))
 
