@@ -11,8 +11,11 @@ export interface DocumentState {
   match: FileMatch;
   index: FileIndex;
   freshness: Freshness;
-  /** The document's text when it was first seen fresh and saved, else undefined (split on first need). */
-  original: string | undefined;
+  /**
+   * The classified text's bytes when the document was first seen fresh and saved: the file on disk, read
+   * for its hash anyway, equals it then (decoded and split on first need). Else undefined.
+   */
+  original: Buffer | undefined;
   /** `original` split into lines (index: recorded line - 1), once an edit needs it. */
   originalLines?: readonly string[];
   /** How long building this state took (database query or cache, index, hash): wall and CPU ms. */
@@ -67,16 +70,18 @@ export class DocumentStates implements vscode.Disposable {
     const recordedHash = match.entry.db.sourceFiles().get(match.recorded)?.sha256 ?? '';
     const hashStarted = performance.now();
     let current: string | undefined;
+    let bytes: Buffer | undefined;
     try {
-      current = sha256Hex(readFileSync(document.uri.fsPath));
+      bytes = readFileSync(document.uri.fsPath);
+      current = sha256Hex(bytes);
     } catch {
       current = undefined;
     }
     const hashMs = performance.now() - hashStarted;
     const freshness = compareHashes(document.uri.fsPath, recordedHash, current);
-    // The text, not a lineAt per classified line (~10x the cost on a 20,000-line file); split when an
-    // edit first needs a line of it.
-    const original = freshness.state !== 'stale' && !document.isDirty ? document.getText() : undefined;
+    // The bytes, not a lineAt per classified line (~10x the cost on a 20,000-line file) nor getText(); split
+    // when an edit first needs a line of them.
+    const original = freshness.state !== 'stale' && !document.isDirty ? bytes : undefined;
     return { match, index, freshness, original, buildMs: performance.now() - started, buildCpuMs: cpuMs(process.cpuUsage(cpu)), indexMs, hashMs };
   }
 
@@ -114,7 +119,7 @@ export class DocumentStates implements vscode.Disposable {
   /** Text of recorded (1-based) `line` when the document was first seen, or undefined. */
   private originalLine(state: DocumentState, line: number): string | undefined {
     if (state.original === undefined) return undefined;
-    state.originalLines ??= state.original.split(/\r?\n/);
+    state.originalLines ??= state.original.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
     return state.originalLines[line - 1];
   }
 
