@@ -693,26 +693,3 @@ __attribute__((destructor)) static void rr_end(void)
       lr_rr_msg_end();
    }
 }
-
-/* ---- hash for by-reference records: four 64-bit lanes, multiply-rotate ---- */
-static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-uint64_t lr_rr_hash(const void *p, size_t n)
-{
-   const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
-   uint64_t a = P1, b = P2, c = 0x165667B19E3779F9ull, d = 0x27D4EB2F165667C5ull;
-   const uint8_t *s = p;
-   size_t i = 0;
-   for (; i + 32 <= n; i += 32) {
-      uint64_t w[4];
-      memcpy(w, s + i, 32);
-      a = rotl(a + w[0] * P2, 31) * P1;
-      b = rotl(b + w[1] * P2, 31) * P1;
-      c = rotl(c + w[2] * P2, 31) * P1;
-      d = rotl(d + w[3] * P2, 31) * P1;
-   }
-   uint64_t h = rotl(a, 1) + rotl(b, 7) + rotl(c, 12) + rotl(d, 18) + n;
-   for (; i < n; i++) h = (h ^ s[i]) * 0x100000001B3ull;
-   h ^= h >> 33; h *= P2; h ^= h >> 29;
-   return h;
-}
