@@ -105,7 +105,9 @@ ULong    pg_icount_exact(ThreadId tid);
 extern PG_Seg *pg_cur_seg;
 void     pg_seg_left_at(UInt k);   /* the current segment stopped running before its instruction k */
 ULong    pg_live_icount_exact(ThreadId tid);   /* with stop support */
-extern ULong pg_live_icount;
+ULong    pg_live_icount(void);   /* with stop support: counts segments whole as they start */
+extern Long pg_stop_budget;
+void     pg_stop_set(ULong at);   /* arms stop-at at; 0 cancels */
 void     pg_insns_flush(void);/* writes insn/site deltas */
 
 /* ---- instrumentation (pg_translate.c) ---- */
@@ -113,8 +115,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
                     const VexGuestExtents *vge, const VexArchInfo *archinfo_host,
                     IRType gWordTy, IRType hWordTy);
 extern Bool pg_stop_armed;     /* a stop-at target is set */
-extern ULong pg_stop_at;
-extern Bool pg_stop_support;   /* per-instruction counting and stop checks are instrumented */
+extern Bool pg_stop_support;   /* exact counting and stop checks are instrumented (per segment; per instruction while armed) */
 extern Int  pg_clo_stop_support; /* --stop-at-support: -1 auto (when --vgdb-error is given) */
 
 /* ---- sources, sinks, I/O accounting (pg_syscalls.c) ---- */

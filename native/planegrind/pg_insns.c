@@ -181,7 +181,7 @@ void pg_seg_left_at(UInt k)
    PG_Seg *s = pg_cur_seg;
    if (!s || k >= s->n) return;
    left_unrun += s->n - k;
-   pg_live_icount -= s->n - k;
+   pg_stop_budget += s->n - k;    /* the live count gives back what did not run */
    for (; k < s->n; k++) {
       s->insns[k]->execs--;     /* wraps below 0 until the flush adds the segment's count */
       mark_dirty(s->insns[k]);
@@ -189,7 +189,7 @@ void pg_seg_left_at(UInt k)
    pg_cur_seg = NULL;           /* left: nothing of it is part-way run */
 }
 
-/* With stop support pg_live_icount counts a segment whole when it starts and pg_cur_seg is the one
+/* With stop support pg_live_icount() counts a segment whole when it starts and pg_cur_seg is the one
    part-way run (NULL between segments): its instructions from the one about to execute on have not run. */
 ULong pg_live_icount_exact(ThreadId tid)
 {
@@ -197,9 +197,9 @@ ULong pg_live_icount_exact(ThreadId tid)
    if (s && tid != VG_INVALID_THREADID) {
       Addr ip = VG_(get_IP)(tid);
       for (UInt k = 0; k < s->n; k++)
-         if (s->insns[k]->addr == ip) return pg_live_icount - (s->n - k);
+         if (s->insns[k]->addr == ip) return pg_live_icount() - (s->n - k);
    }
-   return pg_live_icount;
+   return pg_live_icount();
 }
 
 /* The current segment was counted as a whole when it started: subtract its instructions from the one

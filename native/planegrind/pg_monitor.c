@@ -8,7 +8,6 @@
 #include <stddef.h>
 
 Bool  pg_stop_armed;
-ULong pg_stop_at = ~0ULL;
 Bool  pg_stop_support;
 
 static void help(void)
@@ -171,8 +170,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
       }
       ULong now = pg_live_icount_exact(tid);
       if (at == 0) {
-         pg_stop_armed = False;
-         pg_stop_at = ~0ULL;
+         pg_stop_set(0);
          VG_(gdb_printf)("stop-at cancelled icount=%llu\n", now);
          return True;
       }
@@ -180,8 +178,7 @@ Bool pg_handle_monitor_command(ThreadId tid, HChar *req)
          VG_(gdb_printf)("error: icount %llu already reached (icount=%llu)\n", at, now);
          return True;
       }
-      pg_stop_at = at;
-      pg_stop_armed = True;
+      pg_stop_set(at);
       VG_(gdb_printf)("stop-at armed icount=%llu target=%llu\n", now, at);
       return True;
    }

@@ -37,8 +37,9 @@ typedef struct {
    PG_Insn *seg[MAX_SEG];
    UInt     seg_n;
    PG_Seg  *cur_seg;
-   IRTemp   seg_v;         /* stop support: pg_live_icount before the current segment (set at its start) */
    Bool     exact;         /* stop support with a stop-at armed: a stop check before every instruction */
+   IRConst *stop_c[MAX_SEG];  /* the checks' constants k - n, patched when the segment's n is known */
+   UInt     n_stop_c;
    IRTemp   touched[16];  /* shadow temps already in acc for this instruction */
    Int      n_touched;
    LP      *lmap;          /* original temp -> its label pair */
@@ -927,7 +928,27 @@ static void end_insn(Env *e)
 }
 
 PG_Seg *pg_cur_seg = NULL;   /* the segment executing now (for exact icount at a stop) */
-ULong pg_live_icount;          /* exact count, maintained only with stop support */
+/* With stop support: the instructions left before the stop-at target, counted down by a whole segment
+   as it starts (a stop gives back the part not run, pg_seg_left_at); PG_BUDGET_NONE with no target.
+   The live instruction count is pg_budget_base - pg_stop_budget, so a segment pays one load, one
+   subtraction and one store for both the count and the check. */
+#define PG_BUDGET_NONE (1LL << 62)
+Long  pg_stop_budget = PG_BUDGET_NONE;
+static ULong pg_budget_base = PG_BUDGET_NONE;
+
+ULong pg_live_icount(void)
+{
+   return pg_budget_base - (ULong)pg_stop_budget;
+}
+
+/* arms a stop when at instructions have completed; at 0 cancels */
+void pg_stop_set(ULong at)
+{
+   ULong live = pg_live_icount();
+   pg_stop_armed = at != 0;
+   pg_stop_budget = at ? (Long)(at - live) : PG_BUDGET_NONE;
+   pg_budget_base = live + (ULong)pg_stop_budget;
+}
 
 /* A segment's counter is bumped where it starts; since its instructions are known only at its end,
    the increment is written then into slots reserved at the start. */
@@ -936,7 +957,6 @@ static void begin_seg(Env *e, Int *start_stmt)
 {
    e->seg_n = 0;
    *start_stmt = e->sb->stmts_used;
-   e->seg_v = pg_stop_support ? newIRTemp(e->sb->tyenv, Ity_I64) : IRTemp_INVALID;
    /* placeholders, patched by end_seg */
    for (Int i = 0; i < SEG_SLOTS; i++) stmt(e, IRStmt_NoOp());
 }
@@ -955,19 +975,17 @@ static void end_seg(Env *e, Int start_stmt)
    IRStmt **slot = &e->sb->stmts[start_stmt];
    Int n = 0;
    if (pg_stop_support) {
-      /* pg_live_icount counts whole segments as they start (a stop corrects it, pg_seg_left_at) */
-      IRAtom *la = IRExpr_Const(IRConst_U64((HWord)&pg_live_icount));
-      IRTemp w = newIRTemp(e->sb->tyenv, Ity_I64);
-      slot[n++] = IRStmt_WrTmp(e->seg_v, IRExpr_Load(Iend_LE, Ity_I64, la));
-      slot[n++] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(e->seg_v), IRExpr_Const(IRConst_U64(e->seg_n))));
+      IRAtom *ba = IRExpr_Const(IRConst_U64((HWord)&pg_stop_budget));
+      IRTemp b = newIRTemp(e->sb->tyenv, Ity_I64), w = newIRTemp(e->sb->tyenv, Ity_I64);
+      slot[n++] = IRStmt_WrTmp(b, IRExpr_Load(Iend_LE, Ity_I64, ba));
+      slot[n++] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Sub64, IRExpr_RdTmp(b), IRExpr_Const(IRConst_U64(e->seg_n))));
       if (!e->exact) {
          /* Made while no stop-at was armed, so there is no check per instruction: if the target is
             reached (or passed) within this segment, leave before it, discarding this translation; the
             scheduler translates from here again, now with a check before every instruction. */
-         IRTemp tg = newIRTemp(e->sb->tyenv, Ity_I64), hit = newIRTemp(e->sb->tyenv, Ity_I1);
+         IRTemp hit = newIRTemp(e->sb->tyenv, Ity_I1);
          Addr ip0 = e->seg[0]->addr;
-         slot[n++] = IRStmt_WrTmp(tg, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
-         slot[n++] = IRStmt_WrTmp(hit, IRExpr_Binop(Iop_CmpLT64U, IRExpr_RdTmp(tg), IRExpr_RdTmp(w)));
+         slot[n++] = IRStmt_WrTmp(hit, IRExpr_Binop(Iop_CmpLT64S, IRExpr_RdTmp(b), IRExpr_Const(IRConst_U64(e->seg_n))));
          IRDirty *d = unsafeIRDirty_0_N(2, "pg_stop_near", VG_(fnptr_to_fnentry)(pg_stop_near),
                                         mkIRExprVec_2(IRExpr_GSPTR(), mkIRExpr_HWord(ip0)));
          d->guard = IRExpr_RdTmp(hit);
@@ -982,7 +1000,7 @@ static void end_seg(Env *e, Int start_stmt)
          slot[n++] = IRStmt_Dirty(d);
          slot[n++] = IRStmt_Exit(IRExpr_RdTmp(hit), Ijk_InvalICache, IRConst_U64(ip0), e->offIP);
       }
-      slot[n++] = IRStmt_Store(Iend_LE, la, IRExpr_RdTmp(w));
+      slot[n++] = IRStmt_Store(Iend_LE, ba, IRExpr_RdTmp(w));
       /* which segment runs: for an instruction-exact icount at a stop (pg_live_icount_exact) */
       slot[n++] = IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)),
                                IRExpr_Const(IRConst_U64((HWord)s)));
@@ -993,6 +1011,8 @@ static void end_seg(Env *e, Int start_stmt)
    slot[n++] = IRStmt_WrTmp(w, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(v), IRExpr_Const(IRConst_U64(1))));
    slot[n++] = IRStmt_Store(Iend_LE, a, IRExpr_RdTmp(w));
    tl_assert(n <= SEG_SLOTS);
+   for (UInt i = 0; i < e->n_stop_c; i++) e->stop_c[i]->Ico.U64 -= e->seg_n;   /* k - n */
+   e->n_stop_c = 0;
    if (e->seg_mask) {
       IRDirty *d = unsafeIRDirty_0_N(3, "pg_seg_tainted", VG_(fnptr_to_fnentry)(pg_seg_tainted),
                                      mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask,
@@ -1016,17 +1036,16 @@ static void end_seg(Env *e, Int start_stmt)
    (end_seg); translations made while a stop-at is armed check before each instruction (stop_check). */
 static VG_REGPARM(3) void pg_stop_hit(PG_Insn *in, ULong mask, ULong k)
 {
-   /* called only when pg_stop_at instructions have completed; the side exit after it is then taken,
+   /* called only when the target's instructions have completed; the side exit after it is then taken,
       so the segment's end does not run: count its tainted executions so far here */
    Bool armed = pg_stop_armed;
-   pg_stop_armed = False;
-   pg_stop_at = ~0ULL;
    if (pg_cur_seg && mask != pg_cur_seg->t_mask) pg_seg_tainted(pg_cur_seg, mask, 0);
    pg_seg_left_at((UInt)k);
+   pg_stop_set(0);
    if (armed) VG_(gdbserver)(VG_(get_running_tid)());
 }
 
-/* Before instruction k of the segment: if pg_stop_at instructions have completed, hand the thread to
+/* Before instruction k of the segment: if the target's instructions have completed, hand the thread to
    gdb. The helper is declared to read the whole guest state, so VEX writes every register back before
    it even under --vgdb=yes (gdb sees exact registers). After gdb resumes, a side exit to the same
    instruction returns to the scheduler: the rest of this translation was made before gdb's
@@ -1035,10 +1054,12 @@ static VG_REGPARM(3) void pg_stop_hit(PG_Insn *in, ULong mask, ULong k)
 static void stop_check(Env *e, Addr ip)
 {
    UInt k = e->seg_n - 1;
-   IRAtom *done = k ? assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(e->seg_v), IRExpr_Const(IRConst_U64(k))))
-                    : IRExpr_RdTmp(e->seg_v);
-   IRAtom *target = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_at))));
-   IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64U, target, done));
+   /* the budget was counted down by the whole segment (n) at its start: k instructions of it have
+      completed, so the target is reached when budget - (k - n) <= 0. Loaded here each time: gdb may
+      arm a new target at a breakpoint in the middle of the segment. */
+   IRAtom *left = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&pg_stop_budget))));
+   IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64S, left,
+                                                IRExpr_Const(e->stop_c[e->n_stop_c++] = IRConst_U64(k))));
    stmt(e, IRStmt_Put(e->offIP, IRExpr_Const(IRConst_U64(ip))));
    IRDirty *d = unsafeIRDirty_0_N(3, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
                                   mkIRExprVec_3(mkIRExpr_HWord((HWord)e->insn),
@@ -1318,7 +1339,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
    e.gso = layout->total_sizeB;
-   e.exact = pg_stop_support && pg_stop_at != ~0ULL;
+   e.exact = pg_stop_support && pg_stop_armed;
    e.offIP = layout->offset_IP;
    e.slot_lp = PG_MALLOC("pg.slots", (e.gso / 8 + 1) * sizeof(LP));
    for (Int i = 0; i <= e.gso / 8; i++) e.slot_lp[i] = lp_none;
