@@ -31,7 +31,7 @@ export async function recordMode(parsed: ParsedArgs): Promise<number> {
       recordData: data.endsWith('reference') ? 'reference' : 'value', userData: parsed.values.get('user-data') ?? [],
     });
     const bytes = manifest.processes.reduce((s, p) => s + p.bytes, 0);
-    console.error(`planescope: recorded ${manifest.processes.length} process(es) into ${resolve(dir)} (${kib(bytes)} of logs)`);
+    console.error(`planescope: recorded ${parsed.rest[0]} into ${resolve(dir)}, which now holds ${manifest.processes.length} recorded process(es) (${kib(bytes)} of logs)`);
     if (exit.signal) {
       console.error(`planescope: the program was killed by ${exit.signal}; the recording holds every call it completed`);
       return 128 + (({ SIGSEGV: 11, SIGABRT: 6, SIGKILL: 9, SIGBUS: 7, SIGFPE: 8, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[exit.signal] ?? 1);
@@ -63,7 +63,12 @@ function describe(o: ReplayOutcome): { line: string; ok: boolean } {
   const p = s.header.process;
   if (o.report?.status === 'divergence') {
     const r = o.report;
-    return { ok: false, line: `${p}: DIVERGED in thread ${r.thread} at ${r.call}, log record ${r.record} (byte ${r.offset})${o.sourceLine ? `, ${o.sourceLine}` : ''}: ${r.reason}` };
+    // Files that are not user data are read from the disk as it is now, not from the log: the commonest
+    // cause of a divergence is a program that reads back files its recorded run wrote (a data directory).
+    const hint = /changed since the recording|differs from the recording/.test(r.reason) ? '' :
+      '\n            a replay reads every file that is not user data from the disk as it is now: if the program reads files that ' +
+      'its recorded run changed (its data directory), replay it from a copy of them as they were when the recording started (docs/recording.md, "What is recorded")';
+    return { ok: false, line: `${p}: DIVERGED in thread ${r.thread} at ${r.call}, log record ${r.record} (byte ${r.offset})${o.sourceLine ? `, ${o.sourceLine}` : ''}: ${r.reason}${hint}` };
   }
   if (o.report?.exec) {
     return { ok: true, line: `${p}: replayed ${s.records} records up to its exec, as recorded: ${o.report.reason}` };
@@ -87,7 +92,9 @@ export const replayCommand: Command = {
 Re-executes each process recorded in DIR (by \`planescope run --mode record --trace DIR\`) from its
 log: reads, accepts, readiness, clocks, randomness, pids and the order of pthread mutex/condvar
 operations come from the log, so the program behaves as recorded with no network or peers. Sends
-go nowhere; writes to files, pipes and the terminal happen for real.
+go nowhere; writes to files, pipes and the terminal happen for real. Files that are not user data
+are read from the disk as it is at replay: a program that reads back what its recorded run wrote (a
+data directory) must replay from a copy of those files as they were when the recording started.
 
 A process that does something else than the log says (another call, fd or size; a user-data file
 that changed, with --record-data by-reference) stops with a divergence naming the process, thread,
