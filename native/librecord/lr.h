@@ -118,8 +118,7 @@ struct lr_taint_runs {
    uint32_t *len, *label;
    size_t n, cap;
 };
-/* Builds the tag of [buf, buf+n) into out (empty when the bytes are clean). */
-LR_HIDDEN int lr_tag_build(const void *buf, size_t n, struct lr_buf *out);
+/* Builds the tag of the first n bytes of iov into out (empty when the bytes are clean). */
 LR_HIDDEN int lr_tag_build_iov(const struct iovec *iov, int iovcnt, size_t n, struct lr_buf *out);
 /* Decodes a tag, creating receiver-side message labels named by peer and msg_id. */
 LR_HIDDEN int lr_tag_decode(const uint8_t *tag, size_t len, const char *peer, uint64_t msg_id,

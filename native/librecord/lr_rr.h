@@ -119,6 +119,8 @@ LR_HIDDEN int lr_rr_msg_payload(const char *identity, uint32_t msg_id, uint64_t 
 
 /* A line on stderr with raw syscalls only (lr_warn calls getpid, which a replay takes from the log). */
 LR_HIDDEN void lr_rr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes all n bytes with raw write syscalls (EINTR retried): 0, or -1 on an error. */
+LR_HIDDEN long lr_rr_write_all(int fd, const void *p, size_t n);
 
 /* The identity this process had when it was recorded ("exe:pid@host"), the sender name in its hellos. */
 LR_HIDDEN const char *lr_rr_identity(void);

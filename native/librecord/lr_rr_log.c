@@ -50,7 +50,7 @@ const char *lr_rr_kind_name(int kind)
    return kind > 0 && kind < RR_KIND_MAX && kind_names[kind] ? kind_names[kind] : "?";
 }
 
-static long sys_write_all(int fd, const void *p, size_t n)
+long lr_rr_write_all(int fd, const void *p, size_t n)
 {
    const char *c = p;
    while (n) {
@@ -74,7 +74,7 @@ void lr_rr_say(const char *fmt, ...)
    va_end(ap);
    if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
    line[n++] = '\n';
-   sys_write_all(2, line, n);
+   lr_rr_write_all(2, line, n);
    errno = saved;
 }
 
@@ -465,7 +465,7 @@ static void report(const char *status, const char *call, int fd, uint64_t arg, c
                     (unsigned long)(uintptr_t)frames[i], (unsigned long)(uintptr_t)di.dli_fbase);
    }
    int fd2 = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-   if (fd2 >= 0) { sys_write_all(fd2, text, (size_t)n); syscall(SYS_close, fd2); }
+   if (fd2 >= 0) { lr_rr_write_all(fd2, text, (size_t)n); syscall(SYS_close, fd2); }
    lr_rr_msg_end();
    say("replay %s: %s (process %s, thread %u, call %s on fd %d, record %llu at byte %zu)", status, reason,
        proc_name, lr_rr_tid(), call, fd, (unsigned long long)log_index, log_pos);

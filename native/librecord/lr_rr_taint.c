@@ -45,18 +45,6 @@ static void lock(int *w)
 }
 static void unlock(int *w) { __atomic_store_n(w, 0, __ATOMIC_RELEASE); }
 
-static long write_all(int fd, const void *p, size_t n)
-{
-   const uint8_t *c = p;
-   while (n) {
-      long r = syscall(SYS_write, fd, c, n);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return -1;
-      c += r; n -= (size_t)r;
-   }
-   return 0;
-}
-
 /* Two channels share the format: message taint (.msgtaint, under planegrind, in
    PLANESCOPE_RR_TAINT_DIR) and message payloads (.payload, in PLANESCOPE_RR_PAYLOAD_DIR: the bytes of
    every message of at least LR_RR_REF_MIN bytes, for receivers recorded by reference). */
@@ -99,7 +87,7 @@ static int sender_file(int ch)
    }
    int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900); /* away from the program's fd numbers */
    if (high >= 0) { syscall(SYS_close, fd); fd = high; }
-   write_all(fd, MT_MAGIC, MT_MAGIC_LEN);
+   lr_rr_write_all(fd, MT_MAGIC, MT_MAGIC_LEN);
    out_fd[ch] = fd;
    out_size[ch] = MT_MAGIC_LEN;
    return fd;
@@ -152,7 +140,7 @@ static void put_entry(int fd, uint32_t msg_id, uint32_t kind, uint64_t len, cons
       int k = 0;
       while (k < n && skip >= v[k].iov_len) skip -= v[k++].iov_len;
       for (; k < n; k++) {
-         if (write_all(fd, (uint8_t *)v[k].iov_base + skip, v[k].iov_len - skip)) return;
+         if (lr_rr_write_all(fd, (uint8_t *)v[k].iov_base + skip, v[k].iov_len - skip)) return;
          skip = 0;
       }
       return;
@@ -179,7 +167,7 @@ void lr_rr_msg_end(void)
       if (out_fd[ch] < 0) continue;
       uint32_t w[6] = {0, MT_END, 0, 0, 0, 0};
       if (ch == CH_PAYLOAD) syscall(SYS_pwrite64, out_fd[ch], w, MT_ENTRY, (off_t)out_size[ch]), out_size[ch] += MT_ENTRY;
-      else write_all(out_fd[ch], w, MT_ENTRY);
+      else lr_rr_write_all(out_fd[ch], w, MT_ENTRY);
    }
    unlock(&out_lock_word);
 }

@@ -88,12 +88,6 @@ int lr_tag_build_iov(const struct iovec *iov, int iovcnt, size_t n, struct lr_bu
    return rc;
 }
 
-int lr_tag_build(const void *buf, size_t n, struct lr_buf *out)
-{
-   struct iovec iov = {(void *)buf, n};
-   return lr_tag_build_iov(&iov, 1, n, out);
-}
-
 static int runs_push(struct lr_taint_runs *r, uint32_t len, uint32_t label)
 {
    if (r->n == r->cap) {
