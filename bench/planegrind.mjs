@@ -5,6 +5,8 @@
 // a shared machine (wall time includes waiting for the CPU). Targets (DESIGN §8): planegrind/memcheck
 // <= 1.0 and planegrind/native <= 10 on the checksum loop.
 //   node bench/planegrind.mjs [--mb 50] [--reps 1] [--compare VGLIB_DIR]
+// Each program also runs under planegrind with --stop-at-support=yes (exact counting, what the debugger
+// turns on), and under the compared build with it, for what exact counting costs.
 // --compare runs a second planegrind build (a VALGRIND_LIB directory, e.g. one built from an earlier
 // commit with `make -C native OUT=DIR` plus links to /usr/libexec/valgrind/*) in the same run, for
 // before/after ratios measured side by side.
@@ -107,14 +109,16 @@ try {
     bins[name] = join(dir, name);
     execFileSync('gcc', ['-O2', '-g', join(dir, `${name}.c`), '-o', bins[name]]);
   }
-  const pg = (bin) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, bin, data];
+  const pg = (bin, extra = []) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, ...extra, bin, data];
+  const exact = (bin) => pg(bin, ['--stop-at-support=yes']);
   const configs = {
     native: (bin) => [bin, data],
     none: (bin) => ['valgrind', '-q', '--tool=none', bin, data],
     memcheck: (bin) => ['valgrind', '-q', '--tool=memcheck', bin, data],
     planegrind: pg,
+    'pg exact': exact,
   };
-  if (COMPARE) configs.compare = pg;
+  if (COMPARE) Object.assign(configs, { compare: pg, 'cmp exact': exact });
   const measure = (argv, lib) => {
     let best;
     for (let i = 0; i < REPS; i++) {
@@ -132,21 +136,22 @@ try {
   for (const [name, bin] of Object.entries(bins)) {
     const res = {};
     for (const [cfg, argv] of Object.entries(configs)) {
-      res[cfg] = measure(argv(bin), cfg === 'compare' ? COMPARE : vglib);
+      res[cfg] = measure(argv(bin), cfg === 'compare' || cfg === 'cmp exact' ? COMPARE : vglib);
       const n = res.native;
       console.log(`${name.padEnd(10)} ${cfg.padEnd(11)} ${res[cfg].wall.toFixed(2).padStart(7)} ${res[cfg].cpu.toFixed(2).padStart(7)} ${(res[cfg].wall / n.wall).toFixed(1).padStart(14)} ${(res[cfg].cpu / Math.max(n.cpu, 0.01)).toFixed(1).padStart(13)} ${res[cfg].rssMB.toFixed(0).padStart(8)}`);
     }
-    if (res.planegrind.out !== res.native.out) throw new Error(`${name}: planegrind changed the output (${res.planegrind.out} vs ${res.native.out})`);
-    summary.push({ name, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB, compare: res.compare && { cpuVsMemcheck: res.compare.cpu / res.memcheck.cpu, cpuVsNative: res.compare.cpu / Math.max(res.native.cpu, 0.01), cpuVsThis: res.planegrind.cpu / res.compare.cpu } });
+    for (const cfg of ['planegrind', 'pg exact'])
+      if (res[cfg].out !== res.native.out) throw new Error(`${name}: ${cfg} changed the output (${res[cfg].out} vs ${res.native.out})`);
+    summary.push({ name, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB, exactVsPlain: res['pg exact'].cpu / res.planegrind.cpu, compare: res.compare && { cpuVsMemcheck: res.compare.cpu / res.memcheck.cpu, cpuVsNative: res.compare.cpu / Math.max(res.native.cpu, 0.01), cpuVsThis: res.planegrind.cpu / res.compare.cpu, exactVsPlain: res['cmp exact'].cpu / res.compare.cpu, exactVsThis: res['pg exact'].cpu / res['cmp exact'].cpu } });
   }
   console.log('\nplanegrind vs memcheck (target <= 1.0) and vs native (target <= 10 on checksum):');
   for (const s of summary) {
-    console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.cpuVsMemcheck.toFixed(2)}  wall x memcheck ${s.wallVsMemcheck.toFixed(2)}  cpu x native ${s.cpuVsNative.toFixed(1)}  peak memory x memcheck ${s.memVsMemcheck.toFixed(2)}`);
+    console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.cpuVsMemcheck.toFixed(2)}  wall x memcheck ${s.wallVsMemcheck.toFixed(2)}  cpu x native ${s.cpuVsNative.toFixed(1)}  peak memory x memcheck ${s.memVsMemcheck.toFixed(2)}  --stop-at-support=yes cpu x without ${s.exactVsPlain.toFixed(2)}`);
   }
   if (COMPARE) {
     console.log('\nthe compared build (same run):');
     for (const s of summary)
-      console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.compare.cpuVsMemcheck.toFixed(2)}  cpu x native ${s.compare.cpuVsNative.toFixed(1)}  this build's cpu / compared cpu ${s.compare.cpuVsThis.toFixed(2)}`);
+      console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.compare.cpuVsMemcheck.toFixed(2)}  cpu x native ${s.compare.cpuVsNative.toFixed(1)}  this build's cpu / compared cpu ${s.compare.cpuVsThis.toFixed(2)}  its --stop-at-support=yes cpu x without ${s.compare.exactVsPlain.toFixed(2)}  this build's / its with --stop-at-support=yes ${s.compare.exactVsThis.toFixed(2)}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
