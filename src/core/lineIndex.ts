@@ -27,34 +27,50 @@ export interface PlaneShare {
 
 /**
  * The classified lines of one source file, over its column table (lines and planes; the rest of a record
- * is decoded when asked for). Rows keep their recorded 1-based line; `current` holds where each now is in
+ * is decoded when asked for). Rows keep their recorded 1-based line; `current` (made on the first edit) holds where each now is in
  * the editor (0-based), -1 once its line was deleted; `edited` marks lines whose text changed since
  * classification (shown as stale).
  */
 export class FileIndex {
   readonly table: FileLineTable;
-  private readonly current: Int32Array;
-  private readonly edited: Uint8Array;
+  /** Created on the first edit (until then every row is on its recorded line): opening a file copies nothing. */
+  private positions: Int32Array | undefined;
+  private changed: Uint8Array | undefined;
   private byCurrentLine: Map<number, number> | undefined;
-  readonly share: PlaneShare;
+  private planeShare: PlaneShare | undefined;
 
   constructor(source: FileLineTable | readonly LineRecord[]) {
     this.table = source instanceof FileLineTable ? source : tableFromRecords(source);
-    const { lines, planes } = this.table;
-    this.current = new Int32Array(lines.length);
-    this.edited = new Uint8Array(lines.length);
-    const perPlane = [0, 0, 0];
-    for (let i = 0; i < lines.length; i++) {
-      this.current[i] = lines[i] - 1;
-      perPlane[planes[i]]++;
+  }
+
+  /** The file's instruction totals and lines per plane (counted on first need: the status bar's). */
+  get share(): PlaneShare {
+    if (!this.planeShare) {
+      const perPlane = [0, 0, 0];
+      const planes = this.table.planes;
+      for (let i = 0; i < planes.length; i++) perPlane[planes[i]]++;
+      this.planeShare = {
+        controlInstructions: this.table.controlInsns,
+        dataInstructions: this.table.dataInsns,
+        controlLines: perPlane[0],
+        dataLines: perPlane[1],
+        mixedLines: perPlane[2],
+      };
     }
-    this.share = {
-      controlInstructions: this.table.controlInsns,
-      dataInstructions: this.table.dataInsns,
-      controlLines: perPlane[0],
-      dataLines: perPlane[1],
-      mixedLines: perPlane[2],
-    };
+    return this.planeShare;
+  }
+
+  private get current(): Int32Array {
+    if (!this.positions) {
+      const lines = this.table.lines;
+      this.positions = new Int32Array(lines.length);
+      for (let i = 0; i < lines.length; i++) this.positions[i] = lines[i] - 1;
+    }
+    return this.positions;
+  }
+
+  private get edited(): Uint8Array {
+    return (this.changed ??= new Uint8Array(this.table.lines.length));
   }
 
   /** A fresh copy with the recorded positions, for one open document (the cached index stays pristine). */
@@ -80,12 +96,12 @@ export class FileIndex {
 
   /** Each surviving line in recorded order: its 0-based editor line, recorded plane and whether it shows stale. */
   forEachShown(wholeFileStale: boolean, visit: (line: number, plane: Plane, stale: boolean) => void): void {
-    const planes = this.table.planes;
-    const cur = this.current;
-    const ed = this.edited;
-    for (let i = 0; i < cur.length; i++) {
-      const line = cur[i];
-      if (line >= 0) visit(line, PLANE_NAMES[planes[i]], wholeFileStale || ed[i] === 1);
+    const { lines, planes } = this.table;
+    const cur = this.positions;
+    const ed = this.changed;
+    for (let i = 0; i < lines.length; i++) {
+      const line = cur ? cur[i] : lines[i] - 1;
+      if (line >= 0) visit(line, PLANE_NAMES[planes[i]], wholeFileStale || (ed !== undefined && ed[i] === 1));
     }
   }
 
@@ -107,7 +123,8 @@ export class FileIndex {
   /** The 0-based editor line where recorded 1-based line `recordedLine` is now, or undefined if deleted. */
   currentLineOf(recordedLine: number): number | undefined {
     const i = this.table.indexOf(recordedLine);
-    if (i >= 0) return this.current[i] >= 0 ? this.current[i] : undefined;
+    if (!this.positions) return recordedLine - 1;
+    if (i >= 0) return this.positions[i] >= 0 ? this.positions[i] : undefined;
     return recordedLine - 1 + this.shiftSoFar(recordedLine - 1);
   }
 
@@ -129,22 +146,24 @@ export class FileIndex {
     // its end instead of editing it: typing Enter at the start of a line or deleting full lines.
     const wholeLines = change.startCharacter === 0 && change.endCharacter === 0 && (change.text === '' || change.text.endsWith('\n'));
     let touched = false;
-    for (let i = 0; i < this.current.length; i++) {
-      const line = this.current[i];
+    const current = this.current;
+    const edited = this.edited;
+    for (let i = 0; i < current.length; i++) {
+      const line = current[i];
       if (line < 0 || line < change.startLine) continue;
       if (line > change.endLine || (wholeLines && line === change.endLine)) {
         if (delta !== 0) {
-          this.current[i] = line + delta;
+          current[i] = line + delta;
           touched = true;
         }
       } else if (line === change.startLine && !wholeLines) {
         if (!change.startLineUnchanged) {
-          this.edited[i] = 1;
+          edited[i] = 1;
           touched = true;
         }
       } else {
         // Inside the replaced range: the line is gone.
-        this.current[i] = -1;
+        current[i] = -1;
         touched = true;
       }
     }

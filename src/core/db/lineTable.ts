@@ -159,17 +159,17 @@ function isSorted(records: readonly LineRecord[]): boolean {
 /** A corrupt or foreign file_lines row. */
 export class LineTableError extends Error {}
 
-/** The lines and planes of a file_lines row (views over `bytes`, copied only when misaligned). */
+/** The lines and planes of a file_lines row (views over `bytes`, copied only when misaligned: a small Buffer lies in Node's shared pool). */
 export function decodePlanes(count: number, bytes: Uint8Array, file: string): { lines: Int32Array; planes: Uint8Array } {
   if (bytes.length !== 5 * count) throw new LineTableError(`file_lines.planes of ${file} holds ${bytes.length} bytes for ${count} lines (expected ${5 * count}): rebuild the database with \`planescope classify\``);
-  const own = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  const own = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   return { lines: new Int32Array(own.buffer, own.byteOffset, count), planes: own.subarray(4 * count, 5 * count) };
 }
 
 /** The details of a file_lines row. */
 export function decodeDetails(count: number, bytes: Uint8Array, functions: string, file: string): LineDetails {
   const bad = (why: string) => new LineTableError(`file_lines.details of ${file} ${why}: rebuild the database with \`planescope classify\``);
-  const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const own = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
   const head = detailsLayout(count, 0, 0);
   if (own.length < head.bytes) throw bad(`holds ${own.length} bytes, fewer than ${count} lines need`);
   const starts = (at: number) => new Uint32Array(own.buffer, own.byteOffset + at, count + 1)[count];

@@ -96,7 +96,9 @@ export class PlanesDatabase implements PlanesDatabaseReader {
    * record (counts, functions, labels, sites) read from the database on first need (hovers).
    */
   fileLineTable(file: string): FileLineTable | undefined {
-    const statement = this.sql.prepare('SELECT l.file_id, l.line_count, l.control_insns, l.data_insns, l.planes FROM file_lines l JOIN files f ON f.id = l.file_id WHERE f.path = ?');
+    // The BLOBs come out as hex text: sql.js copies a BLOB out of wasm memory one byte at a time in JS (several
+    // ms for 100 kB before the JIT warms up), a text through TextDecoder, and Buffer decodes hex natively.
+    const statement = this.sql.prepare('SELECT l.file_id, l.line_count, l.control_insns, l.data_insns, hex(l.planes) FROM file_lines l JOIN files f ON f.id = l.file_id WHERE f.path = ?');
     let row: SqlValue[];
     try {
       statement.bind([file]);
@@ -105,13 +107,12 @@ export class PlanesDatabase implements PlanesDatabaseReader {
     } finally {
       statement.free();
     }
-    const [fileId, count, control, data, bytes] = row;
-    if (!(bytes instanceof Uint8Array)) throw new LineTableError(`file_lines.planes of ${file} is not a BLOB: rebuild the database with \`planescope classify\``);
-    const { lines, planes } = decodePlanes(num(count), bytes, file);
+    const [fileId, count, control, data, planesHex] = row;
+    const { lines, planes } = decodePlanes(num(count), Buffer.from(String(planesHex), 'hex'), file);
     return new FileLineTable(lines, planes, num(control), num(data), () => {
-      const [d] = queryAll(this.sql, 'SELECT details, functions FROM file_lines WHERE file_id = ?', [num(fileId)]);
-      if (!d || !(d.details instanceof Uint8Array)) throw new LineTableError(`file_lines.details of ${file} is missing: rebuild the database with \`planescope classify\``);
-      return decodeDetails(num(count), d.details, String(d.functions), file);
+      const [d] = queryAll(this.sql, 'SELECT hex(details) AS details, functions FROM file_lines WHERE file_id = ?', [num(fileId)]);
+      if (!d) throw new LineTableError(`file_lines.details of ${file} is missing: rebuild the database with \`planescope classify\``);
+      return decodeDetails(num(count), Buffer.from(String(d.details), 'hex'), String(d.functions), file);
     });
   }
 
