@@ -138,7 +138,8 @@ LR_HIDDEN extern int lr_rr_replaying;
 /* 1 while recording: hellos say so (flag bit 1), and receivers recorded by reference refer only to the
    payloads of senders that are being recorded too. */
 LR_HIDDEN extern int lr_rr_recording;
-/* The identity this process had when it was recorded (lr_identity while recording). */
+/* The identity this process had when it was recorded ("exe:pid@host", lr_identity while recording):
+   the sender name in its hellos. */
 LR_HIDDEN const char *lr_rr_identity(void);
 LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag);
 /* 1 when message msg_id of identity carries taint: runs then hold it (receiver-side labels). */
@@ -198,6 +199,8 @@ LR_HIDDEN void lr_fd_forget(int fd);           /* close or reuse of the fd numbe
 LR_HIDDEN void lr_fd_after_fork_child(void);
 LR_HIDDEN int lr_sock_kind_of(int fd);         /* 0 when not an inet TCP/UDP socket */
 LR_HIDDEN void lr_sock_describe_peer(int fd, struct lr_sock *s);
+/* "HOST:PORT" of an inet address ("?:0" for any other family), for warnings. */
+LR_HIDDEN void lr_addr_describe(const struct sockaddr_storage *ss, char *out, size_t cap);
 
 /* ---- stream tagging (lr_stream.c) ---- */
 LR_HIDDEN ssize_t lr_stream_send(int fd, struct lr_sock *s, const struct iovec *iov, int iovcnt, int flags);

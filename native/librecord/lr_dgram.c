@@ -27,22 +27,6 @@ static int same_addr(const struct sockaddr_storage *a, const void *b, socklen_t 
    return 0;
 }
 
-static void describe(const struct sockaddr_storage *from, char *out, size_t cap)
-{
-   char host[INET6_ADDRSTRLEN] = "?";
-   int port = 0;
-   if (from->ss_family == AF_INET) {
-      const struct sockaddr_in *a = (const void *)from;
-      inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-      port = ntohs(a->sin_port);
-   } else if (from->ss_family == AF_INET6) {
-      const struct sockaddr_in6 *a = (const void *)from;
-      inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-      port = ntohs(a->sin6_port);
-   }
-   snprintf(out, cap, "%s:%d", host, port);
-}
-
 /* The cached verdict for a peer: 1 tagged, 0 untagged, -1 unknown. Caller holds in_lock. */
 static int cached(struct lr_sock *s, const void *addr, socklen_t len)
 {
@@ -96,7 +80,7 @@ static void learned(struct lr_sock *s, const struct sockaddr_storage *from, sock
    int old = remember(s, from, len, tagged);
    if (tagged || old == 0) return;
    char who[INET6_ADDRSTRLEN + 8];
-   describe(from, who, sizeof who);
+   lr_addr_describe(from, who, sizeof who);
    lr_warn("datagram peer %s is not running librecord (untagged datagram): datagrams to it go untagged", who);
 }
 

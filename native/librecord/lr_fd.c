@@ -141,26 +141,33 @@ int lr_sock_kind_of(int fd)
    return 0;
 }
 
+void lr_addr_describe(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+   char host[INET6_ADDRSTRLEN] = "?";
+   int port = 0;
+   if (ss->ss_family == AF_INET) {
+      const struct sockaddr_in *a = (const void *)ss;
+      inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+      port = ntohs(a->sin_port);
+   } else if (ss->ss_family == AF_INET6) {
+      const struct sockaddr_in6 *a = (const void *)ss;
+      inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      port = ntohs(a->sin6_port);
+   }
+   snprintf(out, cap, "%s:%d", host, port);
+}
+
 void lr_sock_describe_peer(int fd, struct lr_sock *s)
 {
    struct sockaddr_storage ss;
    socklen_t len = sizeof ss;
-   char host[INET6_ADDRSTRLEN] = "?";
-   int port = 0;
    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
       s->peer_addr = ss;
       s->peer_len = len;
-      if (ss.ss_family == AF_INET) {
-         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-         inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-         port = ntohs(a->sin_port);
-      } else if (ss.ss_family == AF_INET6) {
-         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-         inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-         port = ntohs(a->sin6_port);
-      }
+   } else {
+      ss.ss_family = AF_UNSPEC;
    }
-   snprintf(s->peer_name, sizeof s->peer_name, "%s:%d", host, port);
+   lr_addr_describe(&ss, s->peer_name, sizeof s->peer_name);
 }
 
 int lr_fd_nonblocking(int fd)

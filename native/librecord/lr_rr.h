@@ -106,11 +106,8 @@ LR_HIDDEN int64_t lr_rr_result(const struct lr_rr_rec *r);
 /* A fast 64-bit hash of user-data bytes (by-reference records). */
 LR_HIDDEN uint64_t lr_rr_hash(const void *p, size_t n);
 
-/* Hooks the tagging layer calls (declared in lr.h too): lr_rr_taint.c. */
-LR_HIDDEN extern int lr_rr_replaying;
-LR_HIDDEN extern int lr_rr_recording;
-LR_HIDDEN void lr_rr_msg_sent(uint32_t msg_id, const struct iovec *iov, int iovcnt, size_t len, const struct lr_buf *tag);
-LR_HIDDEN int lr_rr_msg_taint(const char *identity, uint32_t msg_id, struct lr_taint_runs *runs);
+/* The hooks the tagging layer calls (lr_rr_replaying, lr_rr_recording, lr_rr_identity, lr_rr_msg_sent,
+   lr_rr_msg_taint; lr_rr_taint.c) are declared in lr.h. */
 /* Replay: n payload bytes at offset off of message msg_id of identity, from the sender's replay (its
    .payload file); -1 with the reason when they cannot be had. */
 LR_HIDDEN int lr_rr_msg_payload(const char *identity, uint32_t msg_id, uint64_t off, void *dst, size_t n, char *why, size_t why_cap);
@@ -122,8 +119,6 @@ LR_HIDDEN void lr_rr_say(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Writes all n bytes with raw write syscalls (EINTR retried): 0, or -1 on an error. */
 LR_HIDDEN long lr_rr_write_all(int fd, const void *p, size_t n);
 
-/* The identity this process had when it was recorded ("exe:pid@host"), the sender name in its hellos. */
-LR_HIDDEN const char *lr_rr_identity(void);
 /* Message taint on replay (lr_rr_taint.c): the end entry of this sender's file. */
 LR_HIDDEN void lr_rr_msg_end(void);
 /* Replay of by-value user data: copies the log's n bytes over the real read's real_n bytes, keeping the

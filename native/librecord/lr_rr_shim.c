@@ -62,12 +62,14 @@ static int logged(int fd) { int c = classify(fd); return c == C_SOCKET || c == C
 #define REP (lr_rr_mode == LR_RR_REPLAY)
 
 /* ---- buffers ---- */
-static void scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t n)
+/* Copies n bytes of src into the iovecs starting at byte offset at. */
+static void scatter_at(const struct iovec *iov, int iovcnt, size_t at, const uint8_t *src, size_t n)
 {
    for (int i = 0; i < iovcnt && n; i++) {
-      size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
-      memcpy(iov[i].iov_base, src, k);
-      src += k; n -= k;
+      if (at >= iov[i].iov_len) { at -= iov[i].iov_len; continue; }
+      size_t k = iov[i].iov_len - at < n ? iov[i].iov_len - at : n;
+      memcpy((uint8_t *)iov[i].iov_base + at, src, k);
+      src += k; n -= k; at = 0;
    }
 }
 
@@ -276,17 +278,6 @@ static size_t payload_ahead(int fd, int flags, ssize_t r, struct lr_sock **out)
    return p >= LR_RR_REF_MIN ? p : 0;
 }
 
-/* Copies n bytes of src into the iovecs starting at byte offset at. */
-static void scatter_at(const struct iovec *iov, int iovcnt, size_t at, const uint8_t *src, size_t n)
-{
-   for (int i = 0; i < iovcnt && n; i++) {
-      if (at >= iov[i].iov_len) { at -= iov[i].iov_len; continue; }
-      size_t k = iov[i].iov_len - at < n ? iov[i].iov_len - at : n;
-      memcpy((uint8_t *)iov[i].iov_base + at, src, k);
-      src += k; n -= k; at = 0;
-   }
-}
-
 static uint64_t iov_hash(const struct iovec *iov, int iovcnt, size_t n)
 {
    if (iovcnt >= 1 && iov[0].iov_len >= n) return lr_rr_hash(iov[0].iov_base, n);
@@ -329,7 +320,7 @@ static ssize_t s_recvmsg(int fd, struct msghdr *m, int flags)
       struct msg_aux a;
       memcpy(&a, R.aux, sizeof a);
       if (R.h->kind == RR_RECVMSG_REF) replay_payload(fd, m, &R, sizeof a + a.namelen + a.controllen);
-      else scatter(m->msg_iov, (int)m->msg_iovlen, R.data, R.data_len);
+      else scatter_at(m->msg_iov, (int)m->msg_iovlen, 0, R.data, R.data_len);
       if (m->msg_name) memcpy(m->msg_name, R.aux + sizeof a, a.namelen < m->msg_namelen ? a.namelen : m->msg_namelen);
       m->msg_namelen = a.namelen;
       size_t cl = a.controllen < m->msg_controllen ? a.controllen : m->msg_controllen;
@@ -380,7 +371,7 @@ static ssize_t s_readv(int fd, const struct iovec *iov, int iovcnt)
    if (REP) {
       struct lr_rr_rec R;
       lr_rr_next(RR_READV, fd, n, 0, &R);
-      scatter(iov, iovcnt, R.data, R.data_len);
+      scatter_at(iov, iovcnt, 0, R.data, R.data_len);
       ssize_t r = (ssize_t)lr_rr_result(&R);
       int e = errno;
       replayed_iov(fd, 0, iov, iovcnt, r, 0);
