@@ -10,6 +10,7 @@
      lr_poll.c    poll/select/epoll: readiness stays truthful when only tag bytes are buffered
      lr_life.c    socket/connect/accept/close/dup/fork/fdopen: fd lifecycle
      lr_peers.c   who runs librecord: listeners announced out of band, probed before the first byte
+     lr_rr_*.c    record and replay below the tagging layer (lr_rr.h)
    See docs/message-tagging.md for the protocol. */
 #ifndef LR_H
 #define LR_H

@@ -7,6 +7,7 @@
                     bind/listen/getsockname/getpeername, pthread mutex/condvar order, thread creation
      lr_rr_taint.c  replay: per-sender message files (message taint, message payloads by reference)
      lr_rr_exec.c   record: the log trimmed before an exec
+     lr_rr_hash.c   the content hash of by-reference records
    Environment (set by `planescope run --mode record` and `planescope replay`):
      PLANESCOPE_RR_MODE       record | replay (anything else: librecord only tags)
      PLANESCOPE_RR_DIR        record: directory of the logs, DIR/<name>.<pid>.rec
@@ -119,7 +120,7 @@ LR_HIDDEN void lr_rr_say(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Writes all n bytes with raw write syscalls (EINTR retried): 0, or -1 on an error. */
 LR_HIDDEN long lr_rr_write_all(int fd, const void *p, size_t n);
 
-/* Message taint on replay (lr_rr_taint.c): the end entry of this sender's file. */
+/* Replay (lr_rr_taint.c): the end entry of this sender's message-taint and payload files. */
 LR_HIDDEN void lr_rr_msg_end(void);
 /* Replay of by-value user data: copies the log's n bytes over the real read's real_n bytes, keeping the
    taint planegrind gave the real read. */
