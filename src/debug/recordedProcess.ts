@@ -3,7 +3,7 @@
 // process, a corrupt log, a rebuilt binary) into a LaunchError that says what to do.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { MANIFEST_VERSION, ManifestProcess, RecordingManifest, scanProcesses } from '../core/recording/manifest';
+import { MANIFEST_FILE, MANIFEST_VERSION, ManifestProcess, RecordingManifest, scanProcesses } from '../core/recording/manifest';
 import { LogSummary, readRecordingLog, RecordingError } from '../core/recording/log';
 import { checkReplayable } from '../core/recording/session';
 import { LaunchError } from './launchConfig';
@@ -20,7 +20,7 @@ export interface RecordedProcess {
 /** manifest.json, manifest-2.json, ...: one per `planescope run` into the directory. */
 function manifestNames(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => /^manifest(-\d+)?\.json$/.test(f))
+    .filter((f) => MANIFEST_FILE.test(f))
     .sort((a, b) => (a === 'manifest.json' ? -1 : b === 'manifest.json' ? 1 : a.localeCompare(b, 'en', { numeric: true })));
 }
 

@@ -402,7 +402,7 @@ export class ReplayDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  /** `planescope.taintWatch` {expression, threadId?}: run until tainted data reaches the expression. */
+  /** `planescope.taintWatch` {expression, threadId?, frameId?}: run until tainted data reaches the expression. */
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: { expression?: string; threadId?: number; frameId?: number }): Promise<void> {
     if (command !== 'planescope.taintWatch') return super.customRequest(command, response, args);
     await this.handle(response, async () => {

@@ -273,7 +273,7 @@ export class ReplayEngine extends EventEmitter {
 
   /** Called once the client has sent its breakpoints: runs to the first stop. */
   async configurationDone(): Promise<void> {
-    if (this.args.stopOnEntry) await this.motion('entry', { silent: false });
+    if (this.args.stopOnEntry) await this.motion('entry');
     else void this.motion('-exec-continue');
   }
 
@@ -470,7 +470,7 @@ export class ReplayEngine extends EventEmitter {
   }
 
   /** Runs one motion, waits for its final stop, records it and reports it. */
-  private async motion(command: string, _opts: { silent?: boolean } = {}): Promise<void> {
+  private async motion(command: string): Promise<void> {
     if (this.taintWatches.some((w) => w.armed) && command !== 'entry') return this.watchedMotion(command, this.lastThread, this.taintWatches);
     const breakpoints = this.serializeSpecs();
     let stop: StopEvent | undefined;

@@ -169,16 +169,15 @@ Exit status: 0 when every process replayed as recorded, 1 otherwise.`,
       const d = describe(o);
       ok &&= d.ok;
       const s = o.summary;
-      return { ...d, process: s.header.process, s };
+      return { ...d, process: s.header.process, s, o };
     });
     if (parsed.flags.has('json')) {
       console.log(JSON.stringify(rows.map((r) => ({
         process: r.process, ok: r.ok, message: r.line, records: r.s.records, logBytes: r.s.logBytes, dataMode: r.s.header.data,
         userDataBytesByValue: r.s.userDataBytesByValue, userDataBytesByReference: r.s.userDataBytesByReference,
         messageBytesByReference: r.s.messageBytesByReference,
-        exit: outcomes.find((o) => o.summary === r.s)!.exit, report: outcomes.find((o) => o.summary === r.s)!.report ?? null,
-        sourceLine: outcomes.find((o) => o.summary === r.s)!.sourceLine ?? null,
-        ...(analyze ? { taintLog: (outcomes.find((o) => o.summary === r.s) as AnalyzeOutcome).taintLog } : {}),
+        exit: r.o.exit, report: r.o.report ?? null, sourceLine: r.o.sourceLine ?? null,
+        ...(analyze ? { taintLog: (r.o as AnalyzeOutcome).taintLog } : {}),
       })), (_k, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 2));
     } else {
       for (const r of rows) {

@@ -4,6 +4,7 @@
 // manifest*.json (docs/recording.md); its logs are the *.rec files in it, summarised by recordingSizes().
 import { readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { MANIFEST_FILE } from '../recording/manifest';
 import { recordingSizes } from '../recording/sizes';
 
 export type RecordingMode = 'by-value' | 'by-reference';
@@ -26,7 +27,6 @@ export interface RecordedProcess {
   messageBytesByReference: number;
 }
 
-const MANIFEST = /^manifest(-\d+)?\.json$/;
 const MAX_DEPTH = 8;
 
 /** The recording directories at or below the inputs (directories only; a file input is a taint log). */
@@ -39,7 +39,7 @@ function recordingDirs(inputs: string[]): string[] {
     } catch {
       return; // not a directory, or unreadable: findTaintLogs reports missing inputs
     }
-    if (entries.some((e) => e.isFile() && MANIFEST.test(e.name))) found.push(dir);
+    if (entries.some((e) => e.isFile() && MANIFEST_FILE.test(e.name))) found.push(dir);
     if (depth >= MAX_DEPTH) return;
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) if (e.isDirectory()) walk(join(dir, e.name), depth + 1);
   };

@@ -6,6 +6,8 @@ import { readRecordingLog, RecordingError } from './log';
 
 export const MANIFEST_NAME = 'manifest.json';
 export const MANIFEST_VERSION = 1;
+/** Any manifest of a directory: manifest.json, or the manifest-N.json of a later run into it (newManifestName). */
+export const MANIFEST_FILE = /^manifest(-\d+)?\.json$/;
 
 /** Environment variables worth showing in the manifest (each log holds the full environment). */
 const ENV_SUBSET = /^(PATH|HOME|USER|LANG|LC_[A-Z]+|TZ|PWD|PLANESCOPE_[A-Z_]+)$/;

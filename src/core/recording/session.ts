@@ -147,18 +147,21 @@ export function replayInvocation(log: string, summary: LogSummary, librecord: st
   return { command: 'setarch', args: ['-R', 'env', '-i', ...assignments, h.exe, ...args], env: { PATH: process.env.PATH }, cwd: h.cwd };
 }
 
+/** The report files a replaying process may leave next to its log (`<log>.divergence` etc.; parseReplayReport). */
+const REPORT_SUFFIXES = ['.divergence', '.end', '.exec'];
+
 /** Replays one process from its log. Resolves when it ends; a divergence or the log's end comes back as a report. */
 export async function replayProcess(opts: ReplayOptions): Promise<ReplayOutcome> {
   const log = resolve(opts.log);
   const summary = readRecordingLog(log);
   checkReplayable(summary);
-  for (const suffix of ['.divergence', '.end', '.exec']) rmSync(log + suffix, { force: true });
+  for (const suffix of REPORT_SUFFIXES) rmSync(log + suffix, { force: true });
   const inv = replayInvocation(log, summary, opts.librecord, opts.wrapper, opts.env);
   const child = spawn(inv.command, inv.args, { cwd: inv.cwd, env: inv.env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
   opts.onSpawn?.(child);
   const exit = await waitExit(child);
   const outcome: ReplayOutcome = { summary, exit };
-  for (const suffix of ['.divergence', '.end', '.exec']) {
+  for (const suffix of REPORT_SUFFIXES) {
     if (existsSync(log + suffix)) {
       outcome.report = parseReplayReport(readFileSync(log + suffix, 'utf8'));
       if (outcome.report.status === 'divergence') outcome.sourceLine = sourceLineOf(outcome.report);
