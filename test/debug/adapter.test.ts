@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Fixture, Session, buildFixture, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
+import { Fixture, Session, buildFixture, endSession, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
 
 describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
   this.timeout(120_000);
@@ -18,11 +18,7 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
   after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') dumpLog(session, this.currentTest.fullTitle());
-    if (session) {
-      await session.dc.terminateRequest().catch(() => undefined);
-      await session.dc.stop().catch(() => undefined);
-    }
+    await endSession(session, this.currentTest);
     session = undefined;
   });
 

@@ -83,10 +83,17 @@ export async function startSession(env: NodeJS.ProcessEnv = {}): Promise<Session
   return { dc, log, output, events };
 }
 
-export function dumpLog(session: Session | undefined, title: string): void {
-  if (!session) return;
+function dumpLog(session: Session, title: string): void {
   const text = existsSync(session.log) ? readFileSync(session.log, 'utf8') : '(no DAP log written)';
   console.error(`---- DAP/MI log of failed test "${title}" (${session.log}) ----\n${text.split('\n').slice(-300).join('\n')}\n---- end of log ----`);
+}
+
+/** A test's teardown: prints the session's DAP log when the test failed, then ends the session. */
+export async function endSession(session: Session | undefined, test: { state?: string; fullTitle(): string } | undefined): Promise<void> {
+  if (!session) return;
+  if (test?.state === 'failed') dumpLog(session, test.fullTitle());
+  await session.dc.terminateRequest().catch(() => undefined);
+  await session.dc.stop().catch(() => undefined);
 }
 
 /** Live (non-zombie) processes whose command line mentions `needle`. */

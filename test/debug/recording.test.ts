@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Fixture, Session, buildFixture, cli, dumpLog, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, root, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
+import { Fixture, Session, buildFixture, cli, endSession, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, recordFixture, root, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
 
 describe('debug adapter: replaying a recording (DebugClient, real librecord + valgrind + gdb)', function () {
   this.timeout(180_000);
@@ -23,11 +23,7 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
   after(() => rmSync(fx.dir, { recursive: true, force: true }));
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') dumpLog(session, this.currentTest.fullTitle());
-    if (session) {
-      await session.dc.terminateRequest().catch(() => undefined);
-      await session.dc.stop().catch(() => undefined);
-    }
+    await endSession(session, this.currentTest);
     session = undefined;
   });
 
@@ -278,11 +274,7 @@ describe('debug adapter: replaying a receiver with its senders\' message taint',
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') dumpLog(session, this.currentTest.fullTitle());
-    if (session) {
-      await session.dc.terminateRequest().catch(() => undefined);
-      await session.dc.stop().catch(() => undefined);
-    }
+    await endSession(session, this.currentTest);
     session = undefined;
   });
 
@@ -290,10 +282,7 @@ describe('debug adapter: replaying a receiver with its senders\' message taint',
     session = await startSession();
     const s = session;
     await s.dc.hitBreakpoint({ recording: trace, process: String(serverPid) }, { path: source, line: markerLine('SERVER_PRINT', source) });
-    const frame = (await s.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
-    const scopes = (await s.dc.scopesRequest({ frameId: frame.id })).body.scopes;
-    const ref = scopes.find((x) => x.name === 'Taint')!.variablesReference;
-    return { s, taint: (await s.dc.variablesRequest({ variablesReference: ref })).body.variables };
+    return { s, taint: await scopeVariables(s, 'Taint') };
   }
 
   it('the received buffer is tainted with a message label that names the sender and the user-data file', async () => {
