@@ -1,8 +1,9 @@
-// `planescope run --mode online`: runs a program under planegrind through the CLI command.
-// (--mode record belongs to the record/replay part and is tested there.)
+// `planescope run --mode online`: runs a program under planegrind through the CLI command; and what the
+// command itself does in --mode record (options, exit status). Recording itself is tested in replay*.test.ts.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCommand } from '../../src/cli/commands/run';
@@ -34,6 +35,14 @@ describe('planescope run', function () {
       const r = cli(['--mode', mode, '--trace', join(dir, `peers-${mode}`), '--user-data', '*.bin', '--tag-peers', '10.1.2.3:7000 !10.1.2.4', '--', '/usr/bin/env']);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^PLANESCOPE_TAG_PEERS=10\.1\.2\.3:7000 !10\.1\.2\.4$/m, `${mode}: ${r.stdout}`);
+    }
+  });
+
+  it('--mode record: a program killed by a signal exits with 128 + the signal\'s number, as in --mode online', () => {
+    for (const sig of ['SIGSEGV', 'SIGUSR1', 'SIGPIPE'] as const) {
+      const r = cli(['--mode', 'record', '--trace', join(dir, `killed-${sig}`), '--', '/bin/sh', '-c', `kill -${sig.slice(3)} $$`]);
+      assert.equal(r.status, 128 + osConstants.signals[sig], `${sig}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`killed by ${sig}`));
     }
   });
 

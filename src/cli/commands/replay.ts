@@ -2,6 +2,7 @@
 // and reports how each ended (as recorded, a divergence with its source line, or the log's end).
 // Also holds the record mode of `planescope run` (recordMode), which run.ts calls.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { distAsset } from '../../core/assets';
 import { LogSummary, readRecordingLog, RecordingError } from '../../core/recording/log';
@@ -34,7 +35,7 @@ export async function recordMode(parsed: ParsedArgs): Promise<number> {
     console.error(`planescope: recorded ${parsed.rest[0]} into ${resolve(dir)}, which now holds ${manifest.processes.length} recorded process(es) (${kib(bytes)} of logs)`);
     if (exit.signal) {
       console.error(`planescope: the program was killed by ${exit.signal}; the recording holds every call it completed`);
-      return 128 + (({ SIGSEGV: 11, SIGABRT: 6, SIGKILL: 9, SIGBUS: 7, SIGFPE: 8, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[exit.signal] ?? 1);
+      return 128 + (osConstants.signals[exit.signal] ?? 0);
     }
     return exit.code ?? 1;
   } catch (e) {
