@@ -119,6 +119,9 @@ LR_HIDDEN int lr_rr_msg_payload(const char *identity, uint32_t msg_id, uint64_t 
 LR_HIDDEN void lr_rr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes all n bytes with raw write syscalls (EINTR retried): 0, or -1 on an error. */
 LR_HIDDEN long lr_rr_write_all(int fd, const void *p, size_t n);
+/* Moves fd to a number >= 900 (close-on-exec, raw syscalls) so the program's fd numbers do not depend
+   on ours and replay identically; returns the fd to use (fd itself if it cannot move). */
+LR_HIDDEN int lr_rr_fd_high(int fd);
 
 /* Replay (lr_rr_taint.c): the end entry of this sender's message-taint and payload files. */
 LR_HIDDEN void lr_rr_msg_end(void);

@@ -62,6 +62,14 @@ long lr_rr_write_all(int fd, const void *p, size_t n)
    return 0;
 }
 
+int lr_rr_fd_high(int fd)
+{
+   int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900);
+   if (high < 0) return fd;
+   syscall(SYS_close, fd);
+   return high;
+}
+
 #define say lr_rr_say
 void lr_rr_say(const char *fmt, ...)
 {
@@ -402,9 +410,7 @@ static void open_record_log(void)
       if (log_fd >= 0 || errno != EEXIST) break;
    }
    if (log_fd < 0) { say("record: cannot create %s: %s; not recording", log_path, strerror(errno)); lr_rr_mode = LR_RR_OFF; return; }
-   /* keep the log fd away from the numbers the program will use, so fd numbers replay identically */
-   int high = (int)syscall(SYS_fcntl, log_fd, F_DUPFD_CLOEXEC, 900);
-   if (high >= 0) { syscall(SYS_close, log_fd); log_fd = high; }
+   log_fd = lr_rr_fd_high(log_fd);
    write_header(base, dir);
 }
 

@@ -85,8 +85,7 @@ static int sender_file(int ch)
       lr_rr_say("replay: warning: cannot write %s: %s; receivers will miss this process's messages", path, strerror(errno));
       return -1;
    }
-   int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 900); /* away from the program's fd numbers */
-   if (high >= 0) { syscall(SYS_close, fd); fd = high; }
+   fd = lr_rr_fd_high(fd);
    lr_rr_write_all(fd, MT_MAGIC, MT_MAGIC_LEN);
    out_fd[ch] = fd;
    out_size[ch] = MT_MAGIC_LEN;
@@ -249,8 +248,7 @@ static void scan(struct peer *p)
       ch_file(path, sizeof path, p->ch, p->identity);
       p->fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
       if (p->fd < 0) return;
-      int high = (int)syscall(SYS_fcntl, p->fd, F_DUPFD_CLOEXEC, 900);
-      if (high >= 0) { syscall(SYS_close, p->fd); p->fd = high; }
+      p->fd = lr_rr_fd_high(p->fd);
       p->scanned = MT_MAGIC_LEN;
    }
    struct stat st;
