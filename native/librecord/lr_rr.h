@@ -14,6 +14,7 @@
      PLANESCOPE_RR_LOG        replay: the log to replay
      PLANESCOPE_RR_DATA       record: value (default) | reference (user-data file reads by reference)
      PLANESCOPE_RR_USER_DATA  record: newline-separated fnmatch(3) patterns of user-data file paths
+     PLANESCOPE_RR_STALL_S and the replay's message-file variables: docs/recording.md
    See docs/recording.md for the log format. */
 #ifndef LR_RR_H
 #define LR_RR_H
@@ -57,7 +58,6 @@ enum lr_rr_kind {
 enum { LR_RR_OFF, LR_RR_RECORD, LR_RR_REPLAY };
 LR_HIDDEN extern int lr_rr_mode;
 LR_HIDDEN extern int lr_rr_by_reference;
-LR_HIDDEN const char *lr_rr_kind_name(int kind);
 
 /* Called at the end of lr_real_init(): reads the environment, opens the log, swaps the shims in. */
 LR_HIDDEN void lr_rr_install(struct lr_real *r);

@@ -45,7 +45,7 @@ static const char *const kind_names[RR_KIND_MAX] = {
    [RR_RECVMSG_REF] = "recvmsg(message by reference)", [RR_EXEC] = "exec",
 };
 
-const char *lr_rr_kind_name(int kind)
+static const char *lr_rr_kind_name(int kind)
 {
    return kind > 0 && kind < RR_KIND_MAX && kind_names[kind] ? kind_names[kind] : "?";
 }
