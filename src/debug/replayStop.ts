@@ -1,7 +1,7 @@
 // Where a replay of a recording stops on its own: librecord diverged from the log (the program made
-// another call than the one recorded) or reached the log's end (a truncated log, or the point where the
-// recorded process crashed or was killed). librecord reports both in one function, which writes
-// `<log>.divergence` / `<log>.end` and exits (86 / 75). The engine breaks there, so the user sees the
+// another call than the one recorded) or reached the log's end (a truncated log, the point where the
+// recorded process crashed or was killed, or its exec). librecord reports all in one function, which writes
+// `<log>.divergence` / `<log>.end` / `<log>.exec` and exits (86 / 75 / 0). The engine breaks there, so the user sees the
 // program's state at that call; when the breakpoint could not be set, the report file read at exit says it.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -53,7 +53,8 @@ export async function readReplayStop(gdb: GdbDriver, threadId: number, process: 
   } finally {
     await gdb.send('-gdb-set print elements 200').catch(() => undefined);
   }
-  const kind = status === 'end' ? 'end' : 'divergence';
+  // An exec ends the replay where the recorded process exec'd, as recorded (parseReplayReport reads it so too).
+  const kind = status === 'end' || status === 'exec' ? 'end' : 'divergence';
   const frames = await gdb.send(`-stack-list-frames --thread ${threadId} 0 40`).then((r) => miTuples(r.results, 'stack'), () => []);
   // The program's frame: the first with source that is not librecord's own.
   const own = frames.find((f) => {

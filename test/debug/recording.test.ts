@@ -241,6 +241,22 @@ describe('debug adapter: replaying a recording (DebugClient, real librecord + va
       const info = await s.dc.customRequest('exceptionInfo', { threadId: 1 });
       assert.equal(info.body.exceptionId, 'end of recording');
     });
+
+    it('a recorded exec: the replay stops at the exec as recorded, not as a divergence', async () => {
+      execFileSync('gcc', ['-g', '-O0', '-o', join(fx.dir, 'execer'), join(root, 'test', 'native', 'fixtures', 'replay', 'execer.c')]);
+      const rec = join(fx.dir, 'exec-rec');
+      execFileSync(process.execPath, [cli, 'run', '--trace', rec, '--', './execer', '/bin/true'], { cwd: fx.dir, stdio: ['ignore', 'ignore', 'inherit'] });
+      session = await startSession();
+      const s = session;
+      const stopped = s.dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      await Promise.all([s.dc.configurationSequence(), s.dc.launch({ recording: rec, process: 'execer' })]);
+      const stop = (await stopped).body;
+      assert.equal(stop.reason, 'exception');
+      assert.doesNotMatch(stop.text ?? '', /diverged/);
+      assert.match(stop.text ?? '', /reached the end of the recording at exec, .*: the recorded process exec'd \/bin\/true here/);
+      const info = await s.dc.customRequest('exceptionInfo', { threadId: 1 });
+      assert.equal(info.body.exceptionId, 'end of recording');
+    });
   });
 });
 
