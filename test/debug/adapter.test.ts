@@ -223,20 +223,18 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
     it(`steps back to where a Pause stopped ${exactStepBack ? 'by instruction count' : 'only with exact counting (refused without)'}`, async () => {
       const s = await stopAt('SPIN_LOOP', { args: [fx.dataFile, '100000000000'], exactStepBack });
       await s.dc.setBreakpointsRequest({ source: { path: fixtureSource }, breakpoints: [] });
-      const continued = s.dc.waitForEvent('continued');
-      await s.dc.continueRequest({ threadId: 1 });
-      await continued;
-      const paused = s.dc.waitForEvent('stopped');
-      await s.dc.pauseRequest({ threadId: 1 });
-      await paused;
+      const continueThenPause = async () => {
+        const continued = s.dc.waitForEvent('continued');
+        await s.dc.continueRequest({ threadId: 1 });
+        await continued;
+        const paused = s.dc.waitForEvent('stopped');
+        await s.dc.pauseRequest({ threadId: 1 });
+        await paused;
+      };
+      await continueThenPause();
       const k = (await scopeVariables(s, 'Locals')).find((v) => v.name === 'k')?.value;
       // A later stop: run on and pause again.
-      const again = s.dc.waitForEvent('continued');
-      await s.dc.continueRequest({ threadId: 1 });
-      await again;
-      const pausedAgain = s.dc.waitForEvent('stopped');
-      await s.dc.pauseRequest({ threadId: 1 });
-      await pausedAgain;
+      await continueThenPause();
       assert.ok(Number((await scopeVariables(s, 'Locals')).find((v) => v.name === 'k')?.value) > Number(k));
       if (!exactStepBack) {
         await assert.rejects(s.dc.stepBackRequest({ threadId: 1 }), /includes a Pause.*exact instruction count/);
