@@ -6,7 +6,7 @@
      lr_rr_libc.c   exported wrappers for nondeterminism outside lr_real: clocks, randomness, pids,
                     bind/listen/getsockname/getpeername, pthread mutex/condvar order, thread creation
      lr_rr_taint.c  replay: per-sender message files (message taint, message payloads by reference)
-     lr_rr_exec.c   record: the log trimmed before an exec
+     lr_rr_exec.c   the exec wrappers: the log trimmed before an exec (record), the replay ending there
      lr_rr_hash.c   the content hash of by-reference records
    Environment (set by `planescope run --mode record` and `planescope replay`):
      PLANESCOPE_RR_MODE       record | replay (anything else: librecord only tags)
