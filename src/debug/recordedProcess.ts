@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { MANIFEST_FILE, MANIFEST_VERSION, ManifestProcess, RecordingManifest, scanProcesses } from '../core/recording/manifest';
-import { LogSummary, readRecordingLog, RecordingError } from '../core/recording/log';
+import { LogSummary, readRecordingLog, recordedUserData, RecordingError } from '../core/recording/log';
 import { checkReplayable } from '../core/recording/session';
 import { LaunchError } from './launchConfig';
 
@@ -87,7 +87,6 @@ export function findRecordedProcess(recording: string, processName: string | und
     throw e;
   }
   const manifest = manifests.find((m) => m.processes.some((p) => p.log === chosen.log)) ?? manifests[0];
-  const recorded = summary.header.env.PLANESCOPE_RR_USER_DATA;
-  const userData = recorded ? recorded.split('\n').filter(Boolean) : (manifest.userData ?? []);
+  const userData = summary.header.env.PLANESCOPE_RR_USER_DATA ? recordedUserData(summary) : (manifest.userData ?? []);
   return { dir, log, summary, userData };
 }

@@ -11,7 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { planegrindArgs } from '../analysisCommand';
 import { ensureValgrindLib } from '../valgrindLib';
-import { LogSummary, RecordingError } from './log';
+import { LogSummary, recordedUserData, RecordingError } from './log';
 import { closeMessageFile, messageTaintFile } from './messageFiles';
 import { planReplaySet, runReplaySet } from './replaySet';
 import { checkReplayable, ReplayOutcome } from './session';
@@ -36,10 +36,6 @@ export interface AnalyzeOutcome extends ReplayOutcome {
   taintLog: string;
   identity: string;
   alongside: boolean;
-}
-
-function recordedUserData(summary: LogSummary): string[] {
-  return (summary.header.env.PLANESCOPE_RR_USER_DATA ?? '').split('\n').filter((p) => p.length > 0);
 }
 
 /** Replays the logs under planegrind concurrently; resolves when all have ended. */

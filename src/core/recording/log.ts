@@ -74,6 +74,11 @@ export interface LogSummary {
 
 export class RecordingError extends Error {}
 
+/** The user-data globs the process was recorded with (librecord's PLANESCOPE_RR_USER_DATA, one a line). */
+export function recordedUserData(summary: LogSummary): string[] {
+  return (summary.header.env.PLANESCOPE_RR_USER_DATA ?? '').split('\n').filter((p) => p.length > 0);
+}
+
 function parseHeader(path: string, aux: Buffer, data: Buffer): RecordingHeader {
   const kv = new Map<string, string>();
   for (const line of aux.toString('utf8').split('\n')) {
