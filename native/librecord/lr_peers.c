@@ -126,6 +126,7 @@ struct announced {
 };
 
 static pthread_mutex_t ann_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER; /* the destinations warned about, below */
 static struct announced **ann;
 static int ann_n, ann_cap;
 static int ann_warned;
@@ -330,9 +331,11 @@ void lr_peers_forget(int fd)
    errno = saved;
 }
 
+/* A forked child has only the forking thread: a lock another thread held at the fork would never be released. */
 void lr_peers_after_fork_child(void)
 {
    pthread_mutex_init(&ann_lock, NULL);
+   pthread_mutex_init(&warn_lock, NULL);
 }
 
 /* ------------------------------------------------------------------------------ PLANESCOPE_TAG_PEERS */
@@ -444,7 +447,6 @@ static int probe_names(int stream, const struct addr *d)
 /* Destinations already warned about, so a client that reconnects warns once. */
 static struct addr warned[32];
 static int n_warned, warned_full;
-static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void warn_untagged(int stream, const struct addr *d)
 {
