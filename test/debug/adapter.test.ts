@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugProtocol } from '@vscode/debugprotocol';
-import { Fixture, Session, buildFixture, endSession, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, scopeVariables, startSession, step, topFrame, waitFor } from './helpers';
+import { Fixture, Session, buildFixture, endSession, ensureAdapterBuilt, fixtureSource, markerLine, processesMentioning, scopeVariables, sessionProcesses, startSession, step, topFrame, waitFor } from './helpers';
 
 describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
   this.timeout(120_000);
@@ -247,25 +247,14 @@ describe('debug adapter (DebugClient, real gdb + valgrind)', function () {
 
   it('terminate leaves no valgrind, vgdb or gdb process behind', async () => {
     const s = await stopAt('BREAK_HERE');
-    // valgrind's and gdb's command lines name the program; valgrind's names the session's FIFO directory,
-    // which vgdb's command line names too.
-    const byProgram = processesMentioning(fx.program);
-    const fifoDir = /--vgdb-prefix=(\S+)\/vgdb/.exec(byProgram.map((p) => p.cmdline).join(' '))?.[1];
-    assert.ok(fifoDir, `valgrind runs with a private vgdb prefix: ${JSON.stringify(byProgram)}`);
-    const leftovers = () => [...processesMentioning(fx.program), ...processesMentioning(fifoDir)];
-    assert.ok(leftovers().some((p) => /valgrind|planegrind/.test(p.cmdline)), `valgrind runs: ${JSON.stringify(leftovers())}`);
-    assert.ok(leftovers().some((p) => /\bgdb\b/.test(p.cmdline)), `gdb runs: ${JSON.stringify(leftovers())}`);
-    assert.ok(leftovers().some((p) => /vgdb --vgdb-prefix/.test(p.cmdline)), `vgdb runs: ${JSON.stringify(leftovers())}`);
+    const leftovers = sessionProcesses(fx.program);
     await s.dc.terminateRequest();
     await waitFor(() => leftovers().length === 0, `every debug process to exit (left: ${JSON.stringify(leftovers())})`);
   });
 
   it('a killed adapter leaves no valgrind, vgdb or gdb process behind', async () => {
     const s = await stopAt('BREAK_HERE');
-    const byProgram = processesMentioning(fx.program);
-    const fifoDir = /--vgdb-prefix=(\S+)\/vgdb/.exec(byProgram.map((p) => p.cmdline).join(' '))?.[1];
-    assert.ok(fifoDir, JSON.stringify(byProgram));
-    const leftovers = () => [...processesMentioning(fx.program), ...processesMentioning(fifoDir)];
+    const leftovers = sessionProcesses(fx.program);
     assert.ok(leftovers().length >= 3, JSON.stringify(leftovers()));
     // SIGKILL the adapter: nothing of it runs to clean up, as when VS Code's extension host is killed.
     const adapter = processesMentioning('dist/debugAdapter.js').filter((p) => p.cmdline.includes(process.execPath));

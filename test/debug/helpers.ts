@@ -113,6 +113,22 @@ export function processesMentioning(needle: string): Array<{ pid: number; cmdlin
   return out;
 }
 
+/**
+ * The processes of a debug session of `program`, as a function to poll: valgrind's and gdb's command
+ * lines name the program; valgrind's names the session's FIFO directory, which vgdb's command line names
+ * too. Asserts that valgrind, gdb and vgdb run now.
+ */
+export function sessionProcesses(program: string): () => Array<{ pid: number; cmdline: string }> {
+  const byProgram = processesMentioning(program);
+  const fifoDir = /--vgdb-prefix=(\S+)\/vgdb/.exec(byProgram.map((p) => p.cmdline).join(' '))?.[1];
+  assert.ok(fifoDir, `valgrind runs with a private vgdb prefix: ${JSON.stringify(byProgram)}`);
+  const all = () => [...processesMentioning(program), ...processesMentioning(fifoDir)];
+  assert.ok(all().some((p) => /valgrind|planegrind/.test(p.cmdline)), `valgrind runs: ${JSON.stringify(all())}`);
+  assert.ok(all().some((p) => /\bgdb\b/.test(p.cmdline)), `gdb runs: ${JSON.stringify(all())}`);
+  assert.ok(all().some((p) => /vgdb --vgdb-prefix/.test(p.cmdline)), `vgdb runs: ${JSON.stringify(all())}`);
+  return all;
+}
+
 /** Waits until `check` returns true, polling; throws with `what` after the timeout. */
 export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
