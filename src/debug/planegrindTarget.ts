@@ -9,9 +9,10 @@ import { killTree } from '../core/mi/processTree';
 export interface TargetOptions {
   vgdb: string;
   onOutput: (category: 'stdout' | 'stderr', text: string) => void;
-  /** How long to wait for the gdbserver to be ready. */
-  readyTimeoutMs?: number;
 }
+
+/** How long valgrind may take to open its gdbserver (slow under load). */
+const READY_TIMEOUT_MS = 60_000;
 
 /** What to start: valgrind (or a wrapper of it) with its arguments, already including gdbserverArgs. */
 export interface TargetInvocation {
@@ -109,8 +110,7 @@ export class PlanegrindTarget {
       }
       failed?.(new Error(`valgrind --tool=planegrind exited before the program started (${this.exitInfo?.signal ?? `code ${this.exitInfo?.code}`}):\n${this.logTail()}`));
     });
-    const timeoutMs = o.readyTimeoutMs ?? 60_000;
-    const timer = setTimeout(() => failed?.(new Error(`valgrind did not open its gdbserver within ${timeoutMs / 1000} s:\n${this.logTail()}`)), timeoutMs);
+    const timer = setTimeout(() => failed?.(new Error(`valgrind did not open its gdbserver within ${READY_TIMEOUT_MS / 1000} s:\n${this.logTail()}`)), READY_TIMEOUT_MS);
     return started.finally(() => {
       clearTimeout(timer);
       ready = undefined;
