@@ -2,7 +2,8 @@
 // process found in the workspace, else a direct run of a program), and defaults filled in when F5 is
 // pressed without a launch.json.
 import * as vscode from 'vscode';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { MANIFEST_FILE, mergeManifestProcesses } from '../core/recording/manifest';
 
 /** What a recording's manifest.json says of each process (docs/recording.md). */
 interface ManifestProcess {
@@ -11,21 +12,23 @@ interface ManifestProcess {
   exe: string;
 }
 
-/** Recordings (directories with a `manifest.json` that lists processes) in the workspace. */
+/** Recordings in the workspace: directories with a manifest.json, or manifest-N.json for the N-th run recorded
+ *  into the same directory (the processes of one system started one by one); each process once. */
 async function findRecordings(token?: vscode.CancellationToken): Promise<Array<{ dir: string; processes: ManifestProcess[] }>> {
-  const found: Array<{ dir: string; processes: ManifestProcess[] }> = [];
-  const manifests = await vscode.workspace.findFiles('**/manifest.json', '**/node_modules/**', 50, token);
-  for (const uri of manifests) {
+  const byDir = new Map<string, ManifestProcess[][]>();
+  const manifests = (await vscode.workspace.findFiles('**/manifest*.json', '**/node_modules/**', 200, token)).filter((u) => MANIFEST_FILE.test(basename(u.fsPath)));
+  for (const uri of manifests.sort((a, b) => a.fsPath.localeCompare(b.fsPath, undefined, { numeric: true }))) {
     try {
       const manifest = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
       if (Array.isArray(manifest?.processes) && manifest.processes.every((p: ManifestProcess) => typeof p?.process === 'string' && typeof p?.exe === 'string')) {
-        found.push({ dir: dirname(uri.fsPath), processes: manifest.processes });
+        const dir = dirname(uri.fsPath);
+        byDir.set(dir, [...(byDir.get(dir) ?? []), manifest.processes]);
       }
     } catch {
       // not a recording manifest
     }
   }
-  return found;
+  return [...byDir].map(([dir, listings]) => ({ dir, processes: mergeManifestProcesses(listings) }));
 }
 
 function relativeToWorkspace(folder: vscode.WorkspaceFolder | undefined, path: string): string {

@@ -83,3 +83,11 @@ export function readManifest(dir: string): RecordingManifest | undefined {
   if (m.version !== MANIFEST_VERSION) throw new RecordingError(`${path} has version ${m.version}; this Planescope reads version ${MANIFEST_VERSION}`);
   return m;
 }
+
+/** The processes that the manifests of one directory list (manifest.json, then each later run's manifest-N.json,
+ *  in order), each process once: a later listing of the same process replaces an earlier one. */
+export function mergeManifestProcesses<P extends { process: string }>(listings: P[][]): P[] {
+  const byName = new Map<string, P>();
+  for (const list of listings) for (const p of list) byName.set(p.process, p);
+  return [...byName.values()];
+}
