@@ -1,7 +1,7 @@
 // Starts the debuggee under `valgrind --tool=planegrind` with Valgrind's embedded gdbserver waiting for
 // gdb before the first instruction, and ends it (with everything it started) on dispose.
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killTree } from '../core/mi/processTree';
@@ -93,8 +93,9 @@ export class PlanegrindTarget {
       if (program) o.onOutput('stderr', program);
       // Valgrind prints this once the gdbserver's FIFOs exist and it waits for gdb.
       if (ready && this.messages.some((l) => l.includes('TO DEBUG THIS PROCESS USING GDB'))) {
-        ready();
+        const done = ready;
         ready = undefined;
+        void this.gdbserverFiles().then((there) => there && done(), (e: Error) => failed?.(e));
       }
     });
     child.on('error', (e) => failed?.(new Error(`cannot start valgrind (${inv.command}): ${e.message}`)));
@@ -116,6 +117,20 @@ export class PlanegrindTarget {
       ready = undefined;
       failed = undefined;
     });
+  }
+
+  /** Resolves once the gdbserver's two FIFOs and its shared memory file exist: vgdb refuses to connect
+   *  before ("no FIFO found matching pid"), and the banner has been seen to arrive a moment before them.
+   *  False if valgrind exited first (its exit is reported by start()). */
+  private async gdbserverFiles(): Promise<boolean> {
+    const pid = this.pid;
+    const wanted = [`vgdb-from-vgdb-to-${pid}-`, `vgdb-to-vgdb-from-${pid}-`, `vgdb-shared-mem-vgdb-${pid}-`];
+    for (const started = Date.now(); Date.now() - started < READY_TIMEOUT_MS; await new Promise((r) => setTimeout(r, 5))) {
+      if (this.exited) return false;
+      const names = readdirSync(this.workDir);
+      if (wanted.every((w) => names.some((n) => n.startsWith(w)))) return true;
+    }
+    throw new Error(`valgrind announced its gdbserver but its FIFOs did not appear in ${this.workDir}`);
   }
 
   private readonly messages: string[] = [];
