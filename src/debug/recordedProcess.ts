@@ -3,7 +3,7 @@
 // process, a corrupt log, a rebuilt binary) into a LaunchError that says what to do.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { MANIFEST_FILE, MANIFEST_VERSION, ManifestProcess, RecordingManifest, scanProcesses } from '../core/recording/manifest';
+import { MANIFEST_FILE, MANIFEST_VERSION, ManifestProcess, mergeManifestProcesses, RecordingManifest, scanProcesses } from '../core/recording/manifest';
 import { LogSummary, readRecordingLog, recordedUserData, RecordingError } from '../core/recording/log';
 import { checkReplayable } from '../core/recording/session';
 import { LaunchError } from './launchConfig';
@@ -52,13 +52,10 @@ export function findRecordedProcess(recording: string, processName: string | und
   const manifests = names.map((n) => readManifestFile(dir, n));
   // The manifests list the logs found when each run ended; logs of processes that outlived their run
   // (or of a run that was killed) are found by scanning, which reads every log: only when needed.
-  const processes: ManifestProcess[] = [];
-  const add = (list: ManifestProcess[]) => {
-    for (const p of list) if (p && typeof p.log === 'string' && typeof p.exe === 'string' && !processes.some((q) => q.log === p.log)) processes.push(p);
-  };
-  add(manifests.flatMap((m) => m.processes));
+  const wellFormed = (list: ManifestProcess[]) => list.filter((p) => p && typeof p.log === 'string' && typeof p.exe === 'string');
+  let processes = mergeManifestProcesses(manifests.map((m) => wellFormed(m.processes)));
   const listed = processName ? processes.some((p) => matches(p, processName)) : processes.length === 1;
-  if (!listed || readdirSync(dir).filter((f) => f.endsWith('.rec')).length > processes.length) add(scanProcesses(dir));
+  if (!listed || readdirSync(dir).filter((f) => f.endsWith('.rec')).length > processes.length) processes = mergeManifestProcesses([processes, scanProcesses(dir)]);
   if (processes.length === 0) throw new LaunchError(`the recording ${dir} holds no recorded process (no readable *.rec log): the program exited before librecord started, or the recording is corrupt`);
   const known = processes.map((p) => `${p.process} (${p.exe.split('/').pop()}, pid ${p.pid})`).join(', ');
   let chosen: ManifestProcess;

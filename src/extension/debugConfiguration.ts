@@ -7,6 +7,7 @@ import { MANIFEST_FILE, mergeManifestProcesses } from '../core/recording/manifes
 
 /** What a recording's manifest.json says of each process (docs/recording.md). */
 interface ManifestProcess {
+  log: string;
   process: string;
   pid?: number;
   exe: string;
@@ -20,7 +21,7 @@ async function findRecordings(token?: vscode.CancellationToken): Promise<Array<{
   for (const uri of manifests.sort((a, b) => a.fsPath.localeCompare(b.fsPath, undefined, { numeric: true }))) {
     try {
       const manifest = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
-      if (Array.isArray(manifest?.processes) && manifest.processes.every((p: ManifestProcess) => typeof p?.process === 'string' && typeof p?.exe === 'string')) {
+      if (Array.isArray(manifest?.processes) && manifest.processes.every((p: ManifestProcess) => typeof p?.log === 'string' && typeof p?.process === 'string' && typeof p?.exe === 'string')) {
         const dir = dirname(uri.fsPath);
         byDir.set(dir, [...(byDir.get(dir) ?? []), manifest.processes]);
       }

@@ -8,12 +8,12 @@ describe('recording manifests', () => {
       ['manifest.json', 'manifest-2.json', 'manifest-12.json']);
   });
 
-  it('lists every process of the directory once, the later manifest winning', () => {
+  it('lists every recorded process (log) of the directory once, the later listing winning', () => {
     // the master's run wrote manifest.json, the chunk server's (started while the master ran) manifest-2.json, ...
-    const m1 = [{ process: 'master.10', exe: '/bin/m', bytes: 1 }];
-    const m2 = [{ process: 'master.10', exe: '/bin/m', bytes: 5 }, { process: 'chunkserver.11', exe: '/bin/c', bytes: 2 }];
-    const m3 = [{ process: 'client.12', exe: '/bin/cl', bytes: 3 }];
-    assert.deepEqual(mergeManifestProcesses([m1, m2, m3]).map((p) => [p.process, p.bytes]), [['master.10', 5], ['chunkserver.11', 2], ['client.12', 3]]);
+    const m1 = [{ log: 'master.10.rec', process: 'master.10', bytes: 1 }];
+    const m2 = [{ log: 'master.10.rec', process: 'master.10', bytes: 5 }, { log: 'chunkserver.11.rec', process: 'chunkserver.11', bytes: 2 }];
+    const m3 = [{ log: 'client.12.rec', process: 'client.12', bytes: 3 }];
+    assert.deepEqual(mergeManifestProcesses([m1, m2, m3]).map((p) => [p.log, p.bytes]), [['master.10.rec', 5], ['chunkserver.11.rec', 2], ['client.12.rec', 3]]);
     assert.deepEqual(mergeManifestProcesses([]), []);
   });
 });

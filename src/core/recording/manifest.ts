@@ -84,10 +84,11 @@ export function readManifest(dir: string): RecordingManifest | undefined {
   return m;
 }
 
-/** The processes that the manifests of one directory list (manifest.json, then each later run's manifest-N.json,
- *  in order), each process once: a later listing of the same process replaces an earlier one. */
-export function mergeManifestProcesses<P extends { process: string }>(listings: P[][]): P[] {
-  const byName = new Map<string, P>();
-  for (const list of listings) for (const p of list) byName.set(p.process, p);
-  return [...byName.values()];
+/** The processes that several listings of one directory name (manifest.json, each later run's manifest-N.json,
+ *  a scan of the logs), each recorded process (its log) once: a later listing of the same log replaces an
+ *  earlier one and keeps its place. */
+export function mergeManifestProcesses<P extends { log: string }>(listings: P[][]): P[] {
+  const byLog = new Map<string, P>();
+  for (const list of listings) for (const p of list) byLog.set(p.log, p);
+  return [...byLog.values()];
 }
