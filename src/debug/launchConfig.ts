@@ -1,9 +1,8 @@
 // The `planescope` launch configuration: its fields, and the checks that turn every way it can be wrong
 // (missing program, missing tools) into one clear message; recordings are checked in recordedProcess.ts.
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { which } from '../core/processes';
-import { readBuildId } from './buildId';
 
 export interface PlanescopeLaunchArguments {
   /** A recording directory made by `planescope run` (replayed with librecord). */
@@ -75,10 +74,22 @@ export function checkProgram(program: string, cwd: string): string {
   const path = isAbsolute(program) ? program : resolve(cwd, program);
   if (!existsSync(path)) throw new LaunchError(`the program ${path} does not exist: build it (with -g) or fix "program" in launch.json`);
   if (!isExecutable(path)) throw new LaunchError(`the program ${path} is not an executable file: fix "program" in launch.json`);
-  try {
-    readBuildId(path);
-  } catch (e) {
-    throw new LaunchError(`the program ${path} cannot be debugged: ${(e as Error).message}`);
-  }
+  const problem = elfProblem(path);
+  if (problem) throw new LaunchError(`the program ${path} cannot be debugged: ${problem}`);
   return path;
+}
+
+/** Why planegrind cannot run the file (it runs 64-bit little-endian ELF only), or undefined. */
+function elfProblem(path: string): string | undefined {
+  const head = Buffer.alloc(64);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n < 64 || head.readUInt32BE(0) !== 0x7f454c46) return `${path} is not an ELF file`;
+  if (head[4] !== 2 || head[5] !== 1) return `${path} is not a 64-bit little-endian ELF file`;
+  return undefined;
 }
