@@ -3,7 +3,7 @@
 // Never runs in an untrusted workspace (the manifest declares limited untrusted support).
 import * as vscode from 'vscode';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { procStats } from '../core/mi/processTree';
 
 export interface PipelineResult {
   code: number | null;
@@ -129,17 +129,5 @@ function liveGroupMembers(pgid: number): number {
       return 0;
     }
   }
-  let n = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // pid (comm) state ppid pgrp ...: comm may hold spaces, so parse after its closing parenthesis.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') n++;
-    } catch {
-      // exited while we looked
-    }
-  }
-  return n;
+  return procStats().filter((p) => p.pgrp === pgid && p.state !== 'Z' && p.state !== 'X').length;
 }

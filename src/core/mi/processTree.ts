@@ -3,21 +3,28 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Parent pid of every live process, from /proc/PID/stat. */
-function parentMap(): Map<number, number> {
-  const parents = new Map<number, number>();
+export interface ProcStat { pid: number; state: string; ppid: number; pgrp: number }
+
+/** pid, state, parent and process group of every process, from /proc/PID/stat. */
+export function procStats(): ProcStat[] {
+  const out: ProcStat[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // The command name is in parentheses and may contain spaces: the fields after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(name), Number(fields[1]));
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so the fields are those after the last ')'.
+      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ pid: Number(name), state, ppid: Number(ppid), pgrp: Number(pgrp) });
     } catch {
       // exited while we looked
     }
   }
-  return parents;
+  return out;
+}
+
+/** Parent pid of every process. */
+function parentMap(): Map<number, number> {
+  return new Map(procStats().map((p) => [p.pid, p.ppid]));
 }
 
 /** pid and all its descendants, parents before children. */
