@@ -217,23 +217,56 @@ static ULong load_slow(Addr a, UInt n, PG_Label *label)
    return v;
 }
 
+UInt pg_ld_label;   /* an 8-byte or vector load's label (its V-bits fill the result) */
+
+/* The load helpers run once per guest load, so each has a leaf fast path (no call, no saved
+   registers: gcc emits no prologue) for the common cases: a clean load, and a tainted load within one
+   secondary whose tainted bytes share one label. Everything else (a tainted pointer site, an address
+   above the primary map or across a secondary's end, several labels) goes to load_general, reached
+   by a tail call. */
+static __attribute__((noinline)) ULong load_general(Addr a, UInt n, PG_Insn *in, ULong sa, ULong ahi)
+{
+   UWord off = a & (SEC_SIZE - 1);
+   if (sa) pg_site_hit((HWord)in, a, (UInt)ahi);
+   PG_Label l = 0;
+   ULong v;
+   if (LIKELY(off <= SEC_SIZE - n)) {
+      Sec *s = sec_for_read(a);
+      v = n == 8 ? *(const ULong *)&s->v[off] : n == 4 ? *(const UInt *)&s->v[off]
+        : n == 2 ? *(const UShort *)&s->v[off] : s->v[off];
+      if (v) l = loaded_label(s, off, n);
+   } else {
+      v = load_slow(a, n, &l);
+   }
+   if (l) in->label = l;
+   if (n == 8) pg_ld_label = l;
+   return n == 8 ? v : v | (ULong)l << 32;
+}
+
+/* the one label of a fast-path load's tainted bytes, 0 when they have several (or none recorded) */
+static inline PG_Label one_label(const Sec *s, UWord off, UInt n, ULong v)
+{
+   if (UNLIKELY(!s->lab)) return 0;
+   PG_Label l = s->lab[off + __builtin_ctzll(v) / 8];
+   for (UInt i = 0; i < n; i++)
+      if (s->v[off + i] && s->lab[off + i] != l) return 0;
+   return l;
+}
+
 /* 1-, 2- and 4-byte loads return the V-bits in the low half and the label in the high half */
 #define DEF_LOAD(N, T)                                                         \
    VG_REGPARM(2) ULong pg_load##N(Addr a, PG_Insn *in, ULong sa, ULong ahi)    \
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
-      if (UNLIKELY(sa)) pg_site_hit((HWord)in, a, (UInt)ahi);                  \
-      PG_Label l;                                                              \
-      ULong v;                                                                 \
-      if (LIKELY(off <= SEC_SIZE - N)) {                                       \
-         Sec *s = sec_for_read(a);                                             \
-         v = *(const T *)&s->v[off];                                           \
-         if (LIKELY(!v)) return 0;                                             \
-         l = loaded_label(s, off, N);                                          \
-      } else {                                                                 \
-         v = load_slow(a, N, &l);                                              \
-      }                                                                        \
-      if (l) in->label = l;                                                    \
+      if (UNLIKELY(sa | (a >= PRIM_LIMIT) | (off > SEC_SIZE - N)))             \
+         return load_general(a, N, in, sa, ahi);                               \
+      const Sec *s = primary[a >> SEC_BITS];                                   \
+      ULong v = *(const T *)&s->v[off];                                        \
+      if (LIKELY(!v)) return 0;                                                \
+      PG_Label l = one_label(s, off, N, v);                                    \
+      if (UNLIKELY(!l)) return load_general(a, N, in, sa, ahi);                \
+      pg_cur_label = l;                                                        \
+      in->label = l;                                                           \
       return v | (ULong)l << 32;                                               \
    }
 DEF_LOAD(1, UChar)
@@ -241,23 +274,19 @@ DEF_LOAD(2, UShort)
 DEF_LOAD(4, UInt)
 
 /* 8-byte loads: the V-bits fill the result; the label goes to pg_ld_label */
-UInt pg_ld_label;
+
 VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in, ULong sa, ULong ahi)
 {
    UWord off = a & (SEC_SIZE - 1);
-   if (UNLIKELY(sa)) pg_site_hit((HWord)in, a, (UInt)ahi);
-   PG_Label l;
-   ULong v;
-   if (LIKELY(off <= SEC_SIZE - 8)) {
-      Sec *s = sec_for_read(a);
-      v = *(const ULong *)&s->v[off];
-      if (LIKELY(!v)) { pg_ld_label = 0; return 0; }
-      l = loaded_label(s, off, 8);
-   } else {
-      v = load_slow(a, 8, &l);
-   }
+   if (UNLIKELY(sa | (a >= PRIM_LIMIT) | (off > SEC_SIZE - 8))) return load_general(a, 8, in, sa, ahi);
+   const Sec *s = primary[a >> SEC_BITS];
+   ULong v = *(const ULong *)&s->v[off];
+   if (LIKELY(!v)) { pg_ld_label = 0; return 0; }
+   PG_Label l = one_label(s, off, 8, v);
+   if (UNLIKELY(!l)) return load_general(a, 8, in, sa, ahi);
+   pg_cur_label = l;
    pg_ld_label = l;
-   if (l) in->label = l;
+   in->label = l;
    return v;
 }
 

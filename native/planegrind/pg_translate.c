@@ -23,10 +23,8 @@
 
 typedef IRExpr IRAtom;   /* an IRExpr that is a temp or a constant (flat IR) */
 
-/* a label pair (see the top of the file); hi == NULL: no source, the value's provenance is clean;
-   slot: the pair as a register's label slot holds it (I64, lo in the upper half) when it was read
-   from one, so a copy to another register is one load and one store */
-typedef struct { IRAtom *hi, *lo, *slot; } LP;
+/* a label pair (see the top of the file); hi == NULL: no source, the value's provenance is clean */
+typedef struct { IRAtom *hi, *lo; } LP;
 
 typedef struct {
    IRSB    *sb;
@@ -322,9 +320,9 @@ static LP lp_get(Env *e, Int off)
    if (slot < 0) return lp_none;
    LP *c = &e->slot_lp[(off & ~7) / 8];
    if (!c->hi) {
-      c->slot = assign(e, Ity_I64, IRExpr_Get(slot, Ity_I64));
-      c->hi = assign(e, Ity_I32, IRExpr_Unop(Iop_64to32, c->slot));
-      c->lo = assign(e, Ity_I32, IRExpr_Unop(Iop_64HIto32, c->slot));
+      /* two 4-byte loads: cheaper than one 8-byte load split by a shift (and packed again to store) */
+      c->hi = assign(e, Ity_I32, IRExpr_Get(slot, Ity_I32));
+      c->lo = assign(e, Ity_I32, IRExpr_Get(slot + 4, Ity_I32));
    }
    return *c;
 }
@@ -340,12 +338,15 @@ static void lp_put(Env *e, Int off, Int size, LP p)
       Bool whole = c >= off && c + 8 <= off + size;
       if (!p.hi && !whole) continue;
       LP *cached = &e->slot_lp[c / 8];
-      LP w = { p.hi ? p.hi : z, p.hi ? p.lo : z, p.hi ? p.slot : NULL };
+      LP w = { p.hi ? p.hi : z, p.hi ? p.lo : z };
       if (cached->hi == w.hi && cached->lo == w.lo) continue;   /* the slot holds it already */
-      /* one 8-byte store: hi at slot, lo at slot + 4 */
-      IRAtom *both = !p.hi ? IRExpr_Const(IRConst_U64(0))
-                     : p.slot ? p.slot : assign(e, Ity_I64, IRExpr_Binop(Iop_32HLto64, w.lo, w.hi));
-      stmt(e, IRStmt_Put(slot, both));
+      /* hi at slot, lo at slot + 4; a clean pair is one 8-byte store of zero */
+      if (!p.hi) {
+         stmt(e, IRStmt_Put(slot, IRExpr_Const(IRConst_U64(0))));
+      } else {
+         stmt(e, IRStmt_Put(slot, w.hi));
+         stmt(e, IRStmt_Put(slot + 4, w.lo));
+      }
       *cached = w;
    }
 }
