@@ -1,5 +1,5 @@
-// librecord's content hash of by-reference records (native/librecord/lr_rr_hash.c): its AVX2 and scalar
-// loops must give the same value, or a recording would not replay on a machine of the other kind.
+// librecord's content hash of by-reference records (native/librecord/lr_rr_hash.c): its AVX-512, AVX2 and
+// scalar loops must give the same value, or a recording would not replay on a machine of another kind.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 describe('librecord by-reference hash', () => {
-  it('gives the same value with AVX2 and without, and sees a flipped bit and swapped stripes', () => {
+  it('gives the same value with AVX-512, AVX2 and the scalar loop, and sees a flipped bit and swapped stripes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'planescope-hash-'));
     try {
       const exe = join(dir, 'hash_check');
