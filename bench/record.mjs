@@ -3,10 +3,15 @@
 // preload at all; log bytes per second; log size with user-data file reads by reference vs by value;
 // and a replay of each recorded process (exit status as recorded). First: the cost per logged call.
 // Wall time on a shared machine is mostly waiting for the CPU, so the CPU time (user + system) of the
-// client and the chunk server is measured too (GNU time), and the slowdowns are given for both.
+// client and the chunk server is measured too (bash's `times`), and the slowdowns are given for both.
+// Noise on a shared 2-core VM: modes run in rounds, each round in a rotated order; every put starts
+// from the same state (the previous put's logs and chunks deleted right before it, then `sync`: see
+// put()); the ratios are taken per round (a mode against the round's no-preload put) and reported as
+// best and median, with the load average before and after; user and system time are given apart.
 // Usage: node bench/record.mjs [--size BYTES] [--runs N]   (default 256 MiB, 2 runs)
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { buildMinidfs, cleanEnv, librecord, numberArg, root, workDir, writeInput } from './minidfsWorkload.mjs';
 
@@ -19,20 +24,22 @@ copyFileSync(librecord, lib);
 const bin = buildMinidfs(work);
 const input = writeInput(join(work, 'input.bin'), size);
 
-/** CPU seconds (user + system) of the GNU time line in a program's stderr. */
+/** CPU seconds [user, system] of the program, from the last `times` line of its stderr (bash's report
+ *  of its children, in milliseconds; GNU time prints only hundredths). */
 function cpuOf(proc) {
-  const m = proc.err().match(/^PLANESCOPE-CPU (\S+) (\S+)$/m);
-  return m ? Number(m[1]) + Number(m[2]) : NaN;
+  const all = [...proc.err().matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
+  const m = all[all.length - 1];
+  return m ? [Number(m[1]) * 60 + Number(m[2]), Number(m[3]) * 60 + Number(m[4])] : [NaN, NaN];
 }
 
 function start(cmd, args, env, withCpu = false) {
   let [c, a, e] = [cmd, args, env];
   if (withCpu) {
-    // GNU time itself must not be preloaded (it would be recorded too) and must not open a file (the
+    // bash (its `times`) must not be preloaded (it would be recorded too) and must not open a file (the
     // program would inherit its fd, and its replay would see other fd numbers): it writes to stderr
     e = { ...env };
     delete e.LD_PRELOAD;
-    [c, a] = ['/usr/bin/time', ['-f', 'PLANESCOPE-CPU %U %S', '/usr/bin/env', ...(env.LD_PRELOAD ? [`LD_PRELOAD=${env.LD_PRELOAD}`] : []), cmd, ...args]];
+    [c, a] = ['bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bash', '/usr/bin/env', ...(env.LD_PRELOAD ? [`LD_PRELOAD=${env.LD_PRELOAD}`] : []), cmd, ...args]];
   }
   const child = spawn(c, a, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
@@ -72,9 +79,10 @@ async function put(mode, n) {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   await start(join(bin, 'minidfs-client'), ['-m', addr, 'shutdown'], env).exited;
   await Promise.all([master.exited, cs.exited]);
-  const cpu = cpuOf(cs) + cpuOf(client);
+  const [cu, csys] = cpuOf(cs), [lu, lsys] = cpuOf(client);
+  const user = cu + lu, sys = csys + lsys, cpu = user + sys;
   const logs = readdirSync(trace).filter((f) => f.endsWith('.rec')).map((f) => ({ f, bytes: statSync(join(trace, f)).size }));
-  return { secs, cpu, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
+  return { secs, cpu, user, sys, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
 }
 
 /** Replays one log alone through `planescope replay`; resolves with its exit status and JSON. */
@@ -121,51 +129,66 @@ int main(int argc, char **argv) {
   console.log(`per logged call: native ${(best.none / calls * 1e9).toFixed(0)} ns, recorded ${(best.record / calls * 1e9).toFixed(0)} ns (a copy into the mapped log per record; ${calls} calls: clock_gettime, read 64 B, lock, unlock)`);
 }
 
+const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
+const fmt = (xs, d = 2) => xs.map((x) => x.toFixed(d)).join(' ');
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
 try {
+  const loadStart = load();
+  console.log(`load average at start: ${loadStart}`);
   await perCall();
-  const modes = ['none', 'tagging', 'by-value', 'by-reference'];
+  const modes = ['none', 'tagging', 'by-reference', 'by-value'];
+  const drop = (x) => { rmSync(x.trace, { recursive: true, force: true }); rmSync(x.store, { recursive: true, force: true }); };
   // one put first, not counted: the first round ran ~2x the CPU of later ones (the fresh input file's page cache)
-  { const w = await put('none', 'warmup'); rmSync(w.trace, { recursive: true, force: true }); rmSync(w.store, { recursive: true, force: true }); }
-  const best = Object.fromEntries(modes.map((m) => [m, { secs: Infinity }]));
-  const cpuBest = Object.fromEntries(modes.map((m) => [m, Infinity]));
-  const cpus = Object.fromEntries(modes.map((m) => [m, []]));
-  const walls = Object.fromEntries(modes.map((m) => [m, []]));
+  let previous = await put('none', 'warmup');
+  const rounds = []; // per round: mode -> { secs, cpu, bytes }
+  const kept = {}; // the last round's recordings, for the replays (and the log sizes)
   for (let i = 0; i < runs; i++) {
-    for (const mode of i % 2 ? [...modes].reverse() : modes) {
+    const round = {};
+    // rotated order: every mode runs first, second, ... equally often, and right after each other mode
+    const order = modes.map((_, k) => modes[(k + i) % modes.length]);
+    for (const mode of order) {
+      // the previous put's files go right before this one: page cache freed just now is reused warm, while
+      // pages freed seconds earlier may have gone back to the host (virtio_balloon free page reporting)
+      // and fault in again at up to 2.5x the kernel time (the chunk server's system time of the same
+      // no-preload put: 0.27 or 0.75 s; touching memory before each put made it worse, 0.3-2.0 s)
+      if (previous) drop(previous);
       execFileSync('sync'); // a by-value run's 2 GiB of dirty log pages would otherwise be written back during the next run
       const r = await put(mode, `${mode}-${i}`);
-      cpuBest[mode] = Math.min(cpuBest[mode], r.cpu);
-      cpus[mode].push(r.cpu);
-      walls[mode].push(r.secs);
-      // the best run's logs and chunk store stay for the replays (the chunk server rewrites its chunks)
-      const drop = (x) => { rmSync(x.trace, { recursive: true, force: true }); rmSync(x.store, { recursive: true, force: true }); };
-      if (r.secs < best[mode].secs) {
-        if (best[mode].trace) drop(best[mode]);
-        best[mode] = r;
-      } else drop(r);
-      console.log(`run ${i + 1} ${mode.padEnd(12)} ${r.secs.toFixed(2)} s  ${(size / r.secs / (1 << 20)).toFixed(0)} MB/s  cpu ${r.cpu.toFixed(2)} s  logs ${(r.bytes / (1 << 20)).toFixed(1)} MiB`);
+      round[mode] = r;
+      // the last round's recordings stay for the replays (the chunk server replays from an empty store)
+      if (i === runs - 1 && mode !== 'none' && mode !== 'tagging') { rmSync(r.store, { recursive: true, force: true }); kept[mode] = r; previous = null; } else previous = r;
+      console.log(`round ${i + 1} ${mode.padEnd(12)} ${r.secs.toFixed(2)} s  ${(size / r.secs / (1 << 20)).toFixed(0)} MB/s  cpu ${r.cpu.toFixed(3)} s (user ${r.user.toFixed(3)})  logs ${(r.bytes / (1 << 20)).toFixed(2)} MiB  (load ${load()})`);
+    }
+    rounds.push(round);
+  }
+  const loadEnd = load();
+  const col = (m, k) => rounds.map((r) => r[m][k]);
+  console.log(`\nminidfs put of ${size} bytes (${(size / (1 << 20)).toFixed(0)} MiB), ${runs} rounds, all three processes preloaded; load average ${loadStart} at start, ${loadEnd} at end`);
+  console.log('absolute (best / median; all rounds), cpu = user + system of client and chunk server:');
+  for (const m of modes) {
+    const c = col(m, 'cpu'), u = col(m, 'user'), w = col(m, 'secs');
+    console.log(`  ${m.padEnd(12)} cpu ${Math.min(...c).toFixed(3)} / ${median(c).toFixed(3)} s (${fmt(c, 3)}); user ${Math.min(...u).toFixed(3)} / ${median(u).toFixed(3)} s; wall ${Math.min(...w).toFixed(2)} / ${median(w).toFixed(2)} s (${fmt(w)})`);
+  }
+  console.log('slowdown per round against that round\'s no-preload put (best / median; all rounds):  target <= 1.1x; anchors: paper\'s recorder 1.8x, rr ~1.2x');
+  for (const base of ['none', 'tagging']) {
+    for (const m of modes.filter((x) => x !== 'none' && x !== base)) {
+      for (const k of ['cpu', 'user', 'sys', 'secs']) {
+        const q = rounds.map((r) => r[m][k] / r[base][k]);
+        console.log(`  ${m.padEnd(12)} vs ${base.padEnd(7)} ${k === 'secs' ? 'wall' : k.padEnd(4)} ${Math.min(...q).toFixed(3)}x / ${median(q).toFixed(3)}x  (${fmt(q, 3)})`);
+      }
     }
   }
-  console.log(`\nminidfs put of ${size} bytes (${(size / (1 << 20)).toFixed(0)} MiB), best of ${runs}, all three processes preloaded:`);
-  for (const m of modes) console.log(`  ${m.padEnd(12)} ${best[m].secs.toFixed(2)} s wall (runs: ${walls[m].map((x) => x.toFixed(2)).join(', ')}), ${cpuBest[m].toFixed(2)} s cpu (client + chunk server)`);
-  const vsNone = (m) => (best[m].secs / best.none.secs).toFixed(3);
-  const vsTag = (m) => (best[m].secs / best.tagging.secs).toFixed(3);
-  console.log(`recording slowdown vs native (no preload): by-value ${vsNone('by-value')}x, by-reference ${vsNone('by-reference')}x  (target <= 1.1x; anchors: paper's recorder 1.8x, rr ~1.2x)`);
-  console.log(`recording slowdown vs tagging only:        by-value ${vsTag('by-value')}x, by-reference ${vsTag('by-reference')}x`);
-  const cpuVs = (m, base) => (cpuBest[m] / cpuBest[base]).toFixed(3);
-  console.log(`cpu time (best) vs native: by-value ${cpuVs('by-value', 'none')}x, by-reference ${cpuVs('by-reference', 'none')}x, tagging ${cpuVs('tagging', 'none')}x; vs tagging: by-value ${cpuVs('by-value', 'tagging')}x, by-reference ${cpuVs('by-reference', 'tagging')}x`);
-  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2; };
-  console.log(`cpu time (median) vs native: by-value ${(median(cpus['by-value']) / median(cpus.none)).toFixed(3)}x, by-reference ${(median(cpus['by-reference']) / median(cpus.none)).toFixed(3)}x, tagging ${(median(cpus.tagging) / median(cpus.none)).toFixed(3)}x (runs: ${modes.map((m) => `${m} ${cpus[m].map((x) => x.toFixed(2)).join('/')}`).join(', ')})`);
+  console.log(`ratio of the medians: by-reference cpu ${(median(col('by-reference', 'cpu')) / median(col('none', 'cpu'))).toFixed(3)}x, wall ${(median(col('by-reference', 'secs')) / median(col('none', 'secs'))).toFixed(3)}x; by-value cpu ${(median(col('by-value', 'cpu')) / median(col('none', 'cpu'))).toFixed(3)}x, wall ${(median(col('by-value', 'secs')) / median(col('none', 'secs'))).toFixed(3)}x`);
   for (const m of ['by-value', 'by-reference']) {
-    console.log(`log bytes ${m}: ${best[m].bytes} (${(best[m].bytes / best[m].secs / (1 << 20)).toFixed(0)} MiB/s of log during the put); per process: ${best[m].logs.map((l) => `${l.f} ${l.bytes}`).join(', ')}`);
+    const r = kept[m];
+    console.log(`log bytes ${m} (last round): ${r.bytes} (${(r.bytes / r.secs / (1 << 20)).toFixed(r.bytes > (64 << 20) ? 0 : 2)} MiB/s of log during the put); per process: ${r.logs.map((l) => `${l.f} ${l.bytes}`).join(', ')}`);
   }
-  console.log(`log size by-reference / by-value: ${(best['by-reference'].bytes / best['by-value'].bytes * 100).toFixed(3)}% (target <= 2%)`);
+  console.log(`log size by-reference / by-value: ${(kept['by-reference'].bytes / kept['by-value'].bytes * 100).toFixed(3)}% (target <= 2%)`);
   for (const m of ['by-value', 'by-reference']) {
-    for (const l of best[m].logs) {
-      // files are not logged: the chunk server's replay starts from the empty store it was recorded with
-      if (l.f.startsWith('minidfs-chunkserver')) rmSync(best[m].store, { recursive: true, force: true });
+    for (const l of kept[m].logs) {
       const t0 = process.hrtime.bigint();
-      const r = await replay(best[m].trace, l.f);
+      const r = await replay(kept[m].trace, l.f);
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       let msg = r.out;
       try { msg = JSON.parse(r.out).map((p) => p.message).join('; '); } catch { /* keep raw */ }
