@@ -63,7 +63,7 @@ if (process.argv[2] === '--phases') {
   register();
   const { instantiateDwarfWasm, preferBaselineWasm } = require(join(root, 'src/core/dwarfWasm.ts'));
   const { ElfReader } = require(join(root, 'src/core/elf/elfReader.ts'));
-  const { ModuleData, SECTION_IDS } = require(join(root, 'src/core/dwarf/wasmResult.ts'));
+  const { ModuleData, SECTION_IDS, copySections } = require(join(root, 'src/core/dwarf/wasmResult.ts'));
   if (tiering === 'baseline') preferBaselineWasm();
   const phases = [];
   let c = cpuMs();
@@ -77,28 +77,19 @@ if (process.argv[2] === '--phases') {
   const wasm = instantiateDwarfWasm();
   mark('wasm read + compile + instantiate');
   const reader = new ElfReader(lib);
-  const sections = [];
+  const sections = new Map();
   for (const name of Object.keys(SECTION_IDS)) {
     const s = reader.elf.section(name);
-    if (s && s.size) sections.push([SECTION_IDS[name], reader.source(s)]);
+    if (s && s.size) sections.set(name, reader.source(s));
   }
   reader.elf.buildId();
   mark('ELF headers, build-id');
-  const triples = [];
-  for (const [id, src] of sections) {
-    const ptr = wasm.ps_alloc(src.length);
-    const target = new Uint8Array(wasm.memory.buffer, ptr, src.length);
-    if (src instanceof Uint8Array) target.set(src);
-    else src.readInto(target);
-    triples.push(id, ptr, src.length);
-  }
-  const table = wasm.ps_alloc(triples.length * 4);
-  new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);
-  reader.close();
-  mark('debug sections read into wasm memory');
-  if (wasm.ps_build_index(table, triples.length / 3) !== 0) throw new Error('ps_build_index failed');
+  const { table, count, prefix, fill } = copySections(wasm, sections);
+  mark('debug sections for the line pass into wasm memory');
+  if (wasm.ps_build_index(table, count, prefix) !== 0) throw new Error('ps_build_index failed');
+  reader.close(); // as openModuleIndex does: the function pass reopens the file
   mark('line pass (wasm: line programs, file table)');
-  const data = new ModuleData(wasm);
+  const data = new ModuleData(wasm, fill);
   mark('typed-array views of the result');
   const out = openSync('/dev/null', 'w');
   data.writeText((chunk) => writeSync(out, chunk)); // as the CLI does: straight from wasm memory
@@ -106,6 +97,8 @@ if (process.argv[2] === '--phases') {
   mark('objdump text (wasm) written to /dev/null');
   data.buildAddressMap();
   mark('address -> row map (wasm, lookups only)');
+  fill();
+  mark('rest of .debug_info, range lists into wasm memory');
   data.buildFunctions();
   mark('function pass (wasm, lookups only)');
   console.log(JSON.stringify({ phases, rows: data.rowAddr.length }));

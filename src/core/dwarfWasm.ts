@@ -11,11 +11,17 @@ export interface DwarfWasmExports {
   ps_free(ptr: number, size: number): void;
   /** 1: decode line programs with gimli alone, not the fast interpreter (tests compare the two). */
   ps_set_line_decoder(gimliOnly: number): void;
-  /** Builds the line index from `count` (section id, ptr, len) u32 triples; 0 = ok, 1 = error message. */
-  ps_build_index(table: number, count: number): number;
+  /**
+   * Builds the line index from `count` (section id, ptr, len) u32 triples; `infoPrefix` != 0: only
+   * that many bytes of each .debug_info unit (and no range lists) are in place yet. 0 = ok, 1 = error
+   * message, 2 = the prefix did not suffice (call again with everything in place and 0).
+   */
+  ps_build_index(table: number, count: number, infoPrefix: number): number;
+  /** Everything a prefix call of ps_build_index left out has been copied in. */
+  ps_sections_complete(): void;
   /** Adds the address -> row map to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */
   ps_build_address_map(): number;
-  /** Adds the functions to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index. */
+  /** Adds the functions to the index (once); 0 = ok (the table is updated, arrays may have moved), 1 = no index, 2 = sections incomplete. */
   ps_build_functions(): number;
   /** Renders the next chunk (about `limit` bytes, 0 = 1 MiB) of objdump --dwarf=decodedline text (restart != 0: from the start); its length, 0 at the end. */
   ps_text_next(restart: number, limit: number): number;
@@ -26,7 +32,7 @@ export interface DwarfWasmExports {
   ps_result_len(): number;
 }
 
-export const DWARF_WASM_ABI = 5;
+export const DWARF_WASM_ABI = 6;
 
 let compiled: WebAssembly.Module | undefined;
 

@@ -12,8 +12,8 @@ import { packageRoot } from '../../src/core/assets';
 import { addr2lineLines } from '../../src/core/dwarf/addr2line';
 import { writeObjdumpDecodedLine } from '../../src/core/dwarf/decodedLine';
 import { clearModuleIndexCache, DwarfError, DwarfModuleIndex, indexModuleBytes, openModuleIndex } from '../../src/core/dwarf/moduleIndex';
-import { NONE, ROW_END_SEQUENCE, ROW_STMT } from '../../src/core/dwarf/wasmResult';
-import type { DwarfWasmExports } from '../../src/core/dwarfWasm';
+import { copySections, ModuleData, NONE, ROW_END_SEQUENCE, ROW_STMT, SECTION_IDS } from '../../src/core/dwarf/wasmResult';
+import { instantiateDwarfWasm, type DwarfWasmExports } from '../../src/core/dwarfWasm';
 import { ElfFile } from '../../src/core/elf/elfFile';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'dwarf');
@@ -303,6 +303,69 @@ describe('DWARF layer vs binutils and LLVM', function () {
     assert.deepEqual(addrs.map((a) => index.rowAt(a)), expected);
     assert.deepEqual(ourRows(index), rowsBefore);
     assert.throws(() => index.writeDecodedLineText(() => undefined), (e: Error) => e instanceof DwarfError && /trapped earlier/.test(e.message));
+  });
+
+  it('copies of .debug_info only the unit headers and root DIEs for the line pass, the rest before the function pass', () => {
+    // Two units (and a small prefix and read size) so that some bytes of each are left out at first.
+    const bin = join(dir, 'two-units');
+    run('gcc', ['-O2', '-g', '-o', bin, join(FIXTURES, 'lines.c'), join(FIXTURES, 'shared.c')]);
+    const elf = new ElfFile(bin, readFileSync(bin));
+    const sections = new Map<string, Uint8Array>();
+    for (const name of Object.keys(SECTION_IDS)) {
+      const s = elf.section(name);
+      if (s && s.size) sections.set(name, elf.contents(s));
+    }
+    const info = sections.get('.debug_info')!;
+    const build = (infoPrefix: number) => {
+      const wasm = instantiateDwarfWasm();
+      const copied = copySections(wasm, sections, { infoPrefix, infoRead: 1 });
+      return { wasm, copied, status: wasm.ps_build_index(copied.table, copied.count, copied.prefix) };
+    };
+    const whole = build(0);
+    assert.equal(whole.status, 0);
+    const reference = new ModuleData(whole.wasm, whole.copied.fill);
+    reference.buildAddressMap();
+    reference.buildFunctions();
+    assert.ok(reference.cus.length / 6 === 2 && reference.funcs.length > 0);
+    const arrays = (d: ModuleData) => [d.rowAddr, d.rowData, d.rowDisc, d.files, d.cus, d.funcs, d.segAddr, d.segFunc, d.lkAddr, d.lkRow, d.strings].map((a) => Array.from(a));
+
+    const partial = build(128);
+    assert.equal(partial.status, 0, 'the root DIEs fit in 128 bytes');
+    const triples = new Uint32Array(partial.wasm.memory.buffer, partial.copied.table, partial.copied.count * 3);
+    const at = [...Array(partial.copied.count).keys()].map((k) => triples[k * 3]).indexOf(SECTION_IDS['.debug_info']);
+    const inWasm = new Uint8Array(partial.wasm.memory.buffer, triples[at * 3 + 1], info.length);
+    assert.ok(Buffer.from(inWasm.subarray(0, 128)).equals(info.subarray(0, 128)), 'the first unit\'s header and root DIE are in place');
+    assert.ok(inWasm.subarray(128).some((b, i) => b !== info[128 + i]), 'the rest of the first unit is not copied yet');
+    assert.equal(partial.wasm.ps_build_functions(), 2, 'no function pass over incomplete sections');
+    const data = new ModuleData(partial.wasm, partial.copied.fill);
+    data.buildAddressMap();
+    data.buildFunctions();
+    assert.ok(Buffer.from(partial.wasm.memory.buffer, triples[at * 3 + 1], info.length).equals(info), 'filled before the function pass');
+    assert.deepEqual(arrays(data), arrays(reference));
+
+    // A prefix too short for the root DIE: the .wasm asks for everything and the host retries.
+    const short = build(16);
+    assert.equal(short.status, 2);
+    short.copied.fill();
+    assert.equal(short.wasm.ps_build_index(short.copied.table, short.copied.count, 0), 0);
+    const retried = new ModuleData(short.wasm);
+    retried.buildAddressMap();
+    retried.buildFunctions();
+    assert.deepEqual(arrays(retried), arrays(reference));
+  });
+
+  it('reports, and reads no functions from, a file that changed between the line pass and the function pass', () => {
+    clearModuleIndexCache();
+    const bin = join(dir, 'changes');
+    copyFileSync(built.get('C -O2 DWARF 5')!.bin, bin);
+    const index = openModuleIndex(bin, { sparseFrom: 0 }); // read from the file, as large files are
+    const rows = ourRows(index);
+    copyFileSync(built.get('C -O2 DWARF 4')!.bin, bin); // rebuilt meanwhile
+    const info = index.lookup(index.rowAddress(0));
+    assert.ok(info && info.line > 0, 'the rows stay usable');
+    assert.equal(index.functionAt(index.rowAddress(0)), NONE);
+    assert.match(index.warning ?? '', /cannot read the functions: .*changes: the file changed since it was indexed: open it again/);
+    assert.deepEqual(ourRows(index), rows);
   });
 
   it('reads functions and builds the address map only when a lookup needs them, leaving the rows intact', () => {

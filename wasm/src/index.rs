@@ -69,8 +69,6 @@ pub struct Builder<'d> {
     unit_starts: Vec<(usize, gimli::UnitHeader<R>)>,
     unit_cache: FxMap<usize, Rc<Unit<R>>>,
     ranges: Vec<(u64, u64, u32)>,
-    /// [start, end) of each sequence's entries in out.lk_addr/lk_row, in program order.
-    seqs: Vec<(usize, usize)>,
     address_map_done: bool,
     /// Units whose line pass succeeded: the only ones the function pass reads (as before the split).
     lines_ok: Vec<bool>,
@@ -81,15 +79,31 @@ pub struct Builder<'d> {
     warnings: u32,
 }
 
+pub enum BuildError {
+    Message(String),
+    /// Only a prefix of each unit was copied and it did not suffice: retry with all of .debug_info.
+    NeedInfo,
+}
+
+/// Where the root DIE of `unit` ends (a unit offset: bytes from the unit's first byte).
+fn root_die_end(unit: &Unit<R>) -> gimli::Result<usize> {
+    let mut raw = unit.entries_raw(None)?;
+    if let Some(abbrev) = raw.read_abbreviation()? {
+        raw.skip_attributes(abbrev.attributes())?;
+    }
+    Ok(raw.next_offset().0)
+}
+
 /// The line pass: every unit's line program and the file table. The address -> row map and the
 /// functions (the .debug_info walk), which `dwarf lines` never needs, come later from
-/// `address_map()` and `functions()`.
-pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool) -> Result<Builder<'static>, String> {
+/// `address_map()` and `functions()`. With `info_prefix` != 0 only that many bytes of each unit are
+/// present: anything short of a clean pass within them asks for all of .debug_info (NeedInfo).
+pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool, info_prefix: usize) -> Result<Builder<'static>, BuildError> {
     let dwarf = gimli::Dwarf::load(|id| -> Result<R, ()> {
         let data = section_slot(id).map(|i| sections[i]).unwrap_or(&[]);
         Ok(EndianSlice::new(data, LittleEndian))
     })
-    .map_err(|_| "cannot load sections".to_string())?;
+    .map_err(|_| BuildError::Message("cannot load sections".to_string()))?;
     // The function pass reads the same sections later; they live as long as the instance.
     let dwarf: &'static gimli::Dwarf<R> = Box::leak(Box::new(dwarf));
     let mut b = Builder {
@@ -101,7 +115,6 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool) -> Resu
         unit_starts: Vec::new(),
         unit_cache: FxMap::default(),
         ranges: Vec::new(),
-        seqs: Vec::new(),
         address_map_done: false,
         lines_ok: Vec::new(),
         gimli_only,
@@ -123,8 +136,12 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool) -> Resu
             }
         }
     }
+    let partial = info_prefix != 0;
+    if partial && b.warnings > 0 {
+        return Err(BuildError::NeedInfo);
+    }
     if b.unit_starts.is_empty() {
-        return Err(b.first_warning.take().unwrap_or_else(|| "no compilation units in .debug_info".to_string()));
+        return Err(BuildError::Message(b.first_warning.take().unwrap_or_else(|| "no compilation units in .debug_info".to_string())));
     }
     // Rows average 3-4 bytes of .debug_line: reserving up front avoids copying on growth.
     let estimate = sections[2].len() / 3;
@@ -134,9 +151,17 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool) -> Resu
     let mut ok_units = 0;
     for (i, h) in headers.into_iter().enumerate() {
         let result = match dwarf.unit(h) {
-            Ok(unit) => b.lines(&unit),
+            Ok(unit) => {
+                if partial && !matches!(root_die_end(&unit), Ok(end) if end <= info_prefix) {
+                    return Err(BuildError::NeedInfo);
+                }
+                b.lines(&unit)
+            }
             Err(e) => Err(e),
         };
+        if partial && result.is_err() {
+            return Err(BuildError::NeedInfo);
+        }
         match result {
             Ok(()) => ok_units += 1,
             Err(e) => b.warn(format!("compilation unit #{} (offset {:#x}): {}", i, b.unit_starts[i].0, e)),
@@ -144,7 +169,7 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool) -> Resu
         b.lines_ok.push(result.is_ok());
     }
     if ok_units == 0 {
-        return Err(b.first_warning.take().unwrap_or_else(|| "no readable compilation unit".to_string()));
+        return Err(BuildError::Message(b.first_warning.take().unwrap_or_else(|| "no readable compilation unit".to_string())));
     }
     b.update_warning();
     Ok(b)
@@ -398,79 +423,181 @@ impl<'d> Builder<'d> {
         }
         self.address_map_done = true;
         let rows = self.out.row_addr.len();
-        self.out.lk_addr.reserve(rows / 2 + 1);
-        self.out.lk_row.reserve(rows / 2 + 1);
+        // The sequences (first row, end row, whether it ended with end_sequence), in program order.
+        let mut seqs: Vec<(usize, usize, bool)> = Vec::new();
         let firsts: Vec<usize> = self.out.cus.iter().map(|c| c[0] as usize).collect();
         for (k, &first) in firsts.iter().enumerate() {
             let end = firsts.get(k + 1).copied().unwrap_or(rows).min(rows);
-            let (addr, lk_row) = (&mut self.out.lk_addr, &mut self.out.lk_row);
-            let mut seq_start = addr.len();
-            for i in first.min(end)..end {
-                let address = self.out.row_addr[i];
-                let end_sequence = self.out.row_data[i][3] & 2 != 0;
+            let mut start = first.min(end);
+            for i in start..end {
+                if self.out.row_data[i][3] & 2 != 0 {
+                    seqs.push((start, i + 1, true));
+                    start = i + 1;
+                }
+            }
+            if end > start {
+                // A sequence without end_sequence (truncated program): closed after its last row.
+                seqs.push((start, end, false));
+            }
+        }
+        // Sequences in address order (stable: at a shared start, program order), so that the entries
+        // come out sorted unless sequences overlap; the later sequence wins at a shared address.
+        let row_addr = &self.out.row_addr;
+        seqs.sort_by(|a, b| row_addr[a.0].partial_cmp(&row_addr[b.0]).unwrap_or(std::cmp::Ordering::Equal));
+        let (addr, lk_row) = (&mut self.out.lk_addr, &mut self.out.lk_row);
+        addr.reserve_exact(rows + seqs.len());
+        lk_row.reserve_exact(rows + seqs.len());
+        let mut sorted = true;
+        for &(first, end, ended) in &seqs {
+            let seq_start = addr.len();
+            for i in first..end {
+                let address = row_addr[i];
                 // binutils keeps only the last row at an address within a sequence.
-                let target = if end_sequence { NONE } else { i as u32 };
+                let target = if self.out.row_data[i][3] & 2 != 0 { NONE } else { i as u32 };
                 let n = addr.len();
                 if n > seq_start && addr[n - 1] == address {
                     lk_row[n - 1] = target;
-                } else {
-                    addr.push(address);
-                    lk_row.push(target);
+                    continue;
                 }
-                if end_sequence {
-                    self.seqs.push((seq_start, addr.len()));
-                    seq_start = addr.len();
+                if n > 0 && addr[n - 1] > address {
+                    sorted = false;
                 }
+                addr.push(address);
+                lk_row.push(target);
             }
-            let n = addr.len();
-            if n > seq_start {
-                // A sequence without end_sequence (truncated program): close it after its last row.
-                addr.push(addr[n - 1] + 1.0);
+            if !ended {
+                let last = addr[addr.len() - 1];
+                addr.push(last + 1.0);
                 lk_row.push(NONE);
-                self.seqs.push((seq_start, n + 1));
             }
         }
-        // Sequences in address order, the later one winning at a shared address.
-        self.order_lookup();
+        if !sorted {
+            // Overlapping sequences (or addresses going backwards): a stable sort keeps, at each
+            // address, the entries in sequence order, and the compaction below keeps the last.
+            let mut all: Vec<(f64, u32)> = addr.iter().copied().zip(lk_row.iter().copied()).collect();
+            all.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+            for (i, (a, r)) in all.into_iter().enumerate() {
+                addr[i] = a;
+                lk_row[i] = r;
+            }
+        }
+        // Compact equal addresses, keeping the last entry.
+        let mut w = 0;
+        for r in 0..addr.len() {
+            if w > 0 && addr[w - 1] == addr[r] {
+                lk_row[w - 1] = lk_row[r];
+            } else {
+                addr[w] = addr[r];
+                lk_row[w] = lk_row[r];
+                w += 1;
+            }
+        }
+        addr.truncate(w);
+        lk_row.truncate(w);
     }
 
+    /// One unit's subprograms and inlined subroutines. The DIEs are read raw: only these two tags
+    /// have their attributes decoded (each once); every other DIE's attributes are skipped by size.
     #[inline(never)]
     fn unit_functions(&mut self, unit: &Unit<R>) -> gimli::Result<()> {
         // File ids are global (by path), so a fresh per-unit cache gives the ids of the line pass.
         let mut file_map: Vec<u32> = Vec::new();
         let file_map = &mut file_map;
         let header = unit.line_program.as_ref().map(|p| p.header().clone());
-        let mut cursor = unit.entries();
+        let mut raw = unit.entries_raw(None)?;
         let mut depth: isize = 0;
         // (depth, function id or NONE, DIE offset) of the enclosing subprogram/inlined DIEs.
         let mut stack: Vec<(isize, u32, UnitOffset)> = Vec::new();
-        while let Some((delta, entry)) = cursor.next_dfs()? {
-            depth += delta;
+        let mut own: Vec<(u64, u64)> = Vec::new();
+        while !raw.is_empty() {
+            let offset = raw.next_offset();
+            let abbrev = match raw.read_abbreviation()? {
+                Some(a) => a,
+                None => {
+                    depth -= 1; // a null entry ends a list of siblings
+                    continue;
+                }
+            };
+            let die_depth = depth;
+            if abbrev.has_children() {
+                depth += 1;
+            }
             while let Some(&(d, _, _)) = stack.last() {
-                if d >= depth {
+                if d >= die_depth {
                     stack.pop();
                 } else {
                     break;
                 }
             }
-            let tag = entry.tag();
+            let tag = abbrev.tag();
             let inlined = tag == gimli::DW_TAG_inlined_subroutine;
             if !inlined && tag != gimli::DW_TAG_subprogram {
+                raw.skip_attributes(abbrev.attributes())?;
                 continue;
             }
-            let mut own: Vec<(u64, u64)> = Vec::new();
-            if let Ok(mut ranges) = self.dwarf.die_ranges(unit, entry) {
-                while let Ok(Some(r)) = ranges.next() {
-                    if r.begin < r.end {
-                        own.push((r.begin, r.end));
+            // What gimli's die_ranges would give (the first usable DW_AT_ranges wins; an unusable
+            // low_pc/high_pc/ranges ends the search with no ranges), and the attributes for the name
+            // and the call site (the first of each, as attr_value finds them).
+            let (mut low, mut high, mut size) = (None, None, None);
+            let mut list = None;
+            let mut failed = false;
+            let (mut linkage, mut name): (Str, Str) = (None, None);
+            let mut refs: [Option<AttributeValue<R>>; 2] = [None, None];
+            let (mut call_file, mut call_line, mut call_column) = (None, None, None);
+            for spec in abbrev.attributes() {
+                let attr = raw.read_attribute(*spec)?;
+                let ranges_open = !failed && list.is_none();
+                match attr.name() {
+                    gimli::DW_AT_low_pc if ranges_open => match self.dwarf.attr_address(unit, attr.value()) {
+                        Ok(Some(a)) => low = Some(a),
+                        _ => failed = true,
+                    },
+                    gimli::DW_AT_high_pc if ranges_open => match attr.value() {
+                        AttributeValue::Udata(v) => size = Some(v),
+                        v => match self.dwarf.attr_address(unit, v) {
+                            Ok(Some(a)) => high = Some(a),
+                            _ => failed = true,
+                        },
+                    },
+                    gimli::DW_AT_ranges if ranges_open => match self.dwarf.attr_ranges(unit, attr.value()) {
+                        Ok(Some(l)) => list = Some(l),
+                        Ok(None) => {}
+                        Err(_) => failed = true,
+                    },
+                    gimli::DW_AT_linkage_name | gimli::DW_AT_MIPS_linkage_name => linkage = self.attr_bytes(unit, attr.value()),
+                    gimli::DW_AT_name => name = self.attr_bytes(unit, attr.value()),
+                    gimli::DW_AT_abstract_origin | gimli::DW_AT_specification => {
+                        if let Some(slot) = refs.iter_mut().find(|r| r.is_none()) {
+                            *slot = Some(attr.value());
+                        }
+                    }
+                    gimli::DW_AT_call_file if call_file.is_none() => call_file = Some(attr.value()),
+                    gimli::DW_AT_call_line if call_line.is_none() => call_line = Some(attr.value()),
+                    gimli::DW_AT_call_column if call_column.is_none() => call_column = Some(attr.value()),
+                    _ => {}
+                }
+            }
+            own.clear();
+            if !failed {
+                if let Some(mut l) = list {
+                    while let Ok(Some(r)) = l.next() {
+                        if r.begin < r.end {
+                            own.push((r.begin, r.end));
+                        }
+                    }
+                } else if let Some(begin) = low {
+                    if let Some(end) = size.map(|s| begin.wrapping_add(s)).or(high) {
+                        if begin < end {
+                            own.push((begin, end));
+                        }
                     }
                 }
             }
             if own.is_empty() {
-                stack.push((depth, NONE, entry.offset()));
+                stack.push((die_depth, NONE, offset));
                 continue;
             }
-            let (name_off, name_len) = self.func_name(unit, entry.offset());
+            let (name_off, name_len) = self.die_name(unit, offset, linkage, name, refs);
             let mut record = [name_off, name_len, NONE, NONE, 0, 0];
             if inlined {
                 if let Some(top) = stack.last_mut() {
@@ -482,7 +609,7 @@ impl<'d> Builder<'d> {
                     }
                     record[2] = top.1;
                 }
-                if let (Some(h), Ok(Some(v))) = (header.as_ref(), entry.attr_value(gimli::DW_AT_call_file)) {
+                if let (Some(h), Some(v)) = (header.as_ref(), call_file) {
                     let index = match v {
                         AttributeValue::FileIndex(i) => Some(i),
                         other => other.udata_value(),
@@ -491,21 +618,42 @@ impl<'d> Builder<'d> {
                         record[3] = self.file_id(unit, h, i, file_map);
                     }
                 }
-                if let Ok(Some(v)) = entry.attr_value(gimli::DW_AT_call_line) {
+                if let Some(v) = call_line {
                     record[4] = v.udata_value().unwrap_or(0).min(u32::MAX as u64) as u32;
                 }
-                if let Ok(Some(v)) = entry.attr_value(gimli::DW_AT_call_column) {
+                if let Some(v) = call_column {
                     record[5] = v.udata_value().unwrap_or(0).min(u32::MAX as u64) as u32;
                 }
             }
             let func = self.out.funcs.len() as u32;
             self.out.funcs.push(record);
-            for (b, e) in own {
+            for &(b, e) in &own {
                 self.ranges.push((b, e, func));
             }
-            stack.push((depth, func, entry.offset()));
+            stack.push((die_depth, func, offset));
         }
         Ok(())
+    }
+
+    /// func_name of a DIE whose name attributes the walk has already read (no second parse).
+    fn die_name(&mut self, unit: &Unit<R>, offset: UnitOffset, linkage: Str, name: Str, refs: [Option<AttributeValue<R>>; 2]) -> (u32, u32) {
+        let mut budget = MAX_NAME_STEPS - 1;
+        let global = offset.to_debug_info_offset(&unit.header).map(|o| o.0);
+        let cached = global.and_then(|g| self.names.get(&g).copied());
+        let (linkage, name) = match cached {
+            Some(v) => v,
+            None => {
+                let v = self.follow_names(unit, linkage, name, refs, 0, &mut budget);
+                if let Some(g) = global {
+                    self.names.insert(g, v);
+                }
+                v
+            }
+        };
+        match linkage.or(name) {
+            Some(s) => self.intern(s),
+            None => (0, 0),
+        }
     }
 
     fn func_name(&mut self, unit: &Unit<R>, offset: UnitOffset) -> (u32, u32) {
@@ -533,7 +681,7 @@ impl<'d> Builder<'d> {
         }
         let mut linkage: Str = None;
         let mut name: Str = None;
-        let mut refs: Vec<AttributeValue<R>> = Vec::new();
+        let mut refs: [Option<AttributeValue<R>>; 2] = [None, None];
         if let Ok(entry) = unit.entry(offset) {
             let mut attrs = entry.attrs();
             while let Ok(Some(attr)) = attrs.next() {
@@ -543,16 +691,26 @@ impl<'d> Builder<'d> {
                     }
                     gimli::DW_AT_name => name = self.attr_bytes(unit, attr.value()),
                     gimli::DW_AT_abstract_origin | gimli::DW_AT_specification => {
-                        if refs.len() < 2 {
-                            refs.push(attr.value())
+                        if let Some(slot) = refs.iter_mut().find(|r| r.is_none()) {
+                            *slot = Some(attr.value());
                         }
                     }
                     _ => {}
                 }
             }
         }
+        let v = self.follow_names(unit, linkage, name, refs, depth, budget);
+        if let Some(g) = global {
+            self.names.insert(g, v);
+        }
+        v
+    }
+
+    /// A DIE's own (linkage name, name), completed from the DIEs it refers to while no linkage name
+    /// is known.
+    fn follow_names(&mut self, unit: &Unit<R>, mut linkage: Str, mut name: Str, refs: [Option<AttributeValue<R>>; 2], depth: u32, budget: &mut u32) -> (Str, Str) {
         if linkage.is_none() {
-            for r in refs {
+            for r in refs.into_iter().flatten() {
                 let (l, n) = match r {
                     AttributeValue::UnitRef(o) => self.names(unit, o, depth + 1, budget),
                     AttributeValue::DebugInfoRef(o) => self.names_global(o, depth + 1, budget),
@@ -566,9 +724,6 @@ impl<'d> Builder<'d> {
                     break;
                 }
             }
-        }
-        if let Some(g) = global {
-            self.names.insert(g, (linkage, name));
         }
         (linkage, name)
     }
@@ -595,43 +750,6 @@ impl<'d> Builder<'d> {
             Some(o) => self.names(&unit, o, depth, budget),
             None => (None, None),
         }
-    }
-
-    /// Puts the lookup entries in address order, the later sequence winning at a shared address
-    /// (an end marker followed by the next sequence's first row). In place when already ordered.
-    #[inline(never)]
-    fn order_lookup(&mut self) {
-        let seqs = std::mem::take(&mut self.seqs);
-        let (addr, rows) = (&mut self.out.lk_addr, &mut self.out.lk_row);
-        let ordered = addr.windows(2).all(|w| w[0] <= w[1]);
-        if !ordered {
-            let mut order: Vec<(usize, usize)> = seqs.into_iter().filter(|s| s.1 > s.0).collect();
-            order.sort_by(|a, b| addr[a.0].partial_cmp(&addr[b.0]).unwrap_or(std::cmp::Ordering::Equal));
-            let mut all: Vec<(f64, u32)> = Vec::with_capacity(addr.len());
-            for (s, e) in order {
-                for i in s..e {
-                    all.push((addr[i], rows[i]));
-                }
-            }
-            all.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
-            for (i, (a, r)) in all.into_iter().enumerate() {
-                addr[i] = a;
-                rows[i] = r;
-            }
-        }
-        // Compact equal addresses, keeping the last entry.
-        let mut w = 0;
-        for r in 0..addr.len() {
-            if w > 0 && addr[w - 1] == addr[r] {
-                rows[w - 1] = rows[r];
-            } else {
-                addr[w] = addr[r];
-                rows[w] = rows[r];
-                w += 1;
-            }
-        }
-        addr.truncate(w);
-        rows.truncate(w);
     }
 
     fn function_map(&mut self) {

@@ -15,7 +15,7 @@ use std::alloc::{alloc, dealloc, Layout};
 /// ABI version, checked by the TypeScript loader so a stale .wasm is never used silently.
 #[no_mangle]
 pub extern "C" fn ps_abi_version() -> u32 {
-    5
+    6
 }
 
 /// Allocates `size` bytes (8-aligned) in wasm memory for the host to fill.
@@ -37,6 +37,9 @@ pub extern "C" fn ps_free(ptr: *mut u8, size: usize) {
 
 static mut INDEX: Option<index::Builder<'static>> = None;
 static mut GIMLI_ONLY: bool = false;
+/// False while the host has filled only part of .debug_info and none of the range lists (the line
+/// pass needs neither); the function pass waits for `ps_sections_complete`.
+static mut COMPLETE: bool = true;
 static mut RESULT: Vec<u32> = Vec::new();
 static mut MESSAGE: Vec<u8> = Vec::new();
 static mut TEXT: Vec<u8> = Vec::new();
@@ -49,11 +52,15 @@ pub extern "C" fn ps_set_line_decoder(gimli_only: u32) {
 }
 
 /// Builds the line index from `count` (id, ptr, len) u32 triples at `table` (ids: index.rs
-/// section_slot). Returns 0 when it is built (its table at ps_result_ptr, see out.rs), or 1 with a
-/// UTF-8 error message at ps_result_ptr. The sections must stay in memory until the instance is
-/// dropped: the function pass reads them.
+/// section_slot). `info_prefix` != 0 says the host has copied only the first `info_prefix` bytes of
+/// each unit of .debug_info (the line pass reads the unit headers and root DIEs alone) and not yet the
+/// range lists; the rest must be copied, at the same addresses, before `ps_sections_complete`.
+/// Returns 0 when it is built (its table at ps_result_ptr, see out.rs), 1 with a UTF-8 error message
+/// at ps_result_ptr, or 2 when the prefix did not suffice (a root DIE runs past it, or any unit had a
+/// problem): the host then copies all of .debug_info and calls again with 0. The sections must stay
+/// in memory until the instance is dropped: the function pass reads them.
 #[no_mangle]
-pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
+pub extern "C" fn ps_build_index(table: *const u32, count: u32, info_prefix: u32) -> u32 {
     let mut sections: [&'static [u8]; index::SECTION_COUNT] = [&[]; index::SECTION_COUNT];
     if !table.is_null() {
         let triples = unsafe { std::slice::from_raw_parts(table, count as usize * 3) };
@@ -64,25 +71,36 @@ pub extern "C" fn ps_build_index(table: *const u32, count: u32) -> u32 {
             }
         }
     }
-    match index::build(sections, unsafe { GIMLI_ONLY }) {
+    unsafe { COMPLETE = info_prefix == 0 };
+    match index::build(sections, unsafe { GIMLI_ONLY }, info_prefix as usize) {
         Ok(builder) => unsafe {
             RESULT = builder.out().table();
             INDEX = Some(builder);
             0
         },
-        Err(message) => unsafe {
+        Err(index::BuildError::NeedInfo) => 2,
+        Err(index::BuildError::Message(message)) => unsafe {
             MESSAGE = message.into_bytes();
             1
         },
     }
 }
 
+/// The host has copied every section completely (after `ps_build_index` with a prefix).
+#[no_mangle]
+pub extern "C" fn ps_sections_complete() {
+    unsafe { COMPLETE = true }
+}
+
 /// Adds the functions (subprograms, inlined subroutines, the address -> function map) to the index
 /// built by ps_build_index. Returns 0 (the table at ps_result_ptr is updated: arrays may have moved),
-/// or 1 when there is no index.
+/// 1 when there is no index, 2 when the sections are not complete yet.
 #[no_mangle]
 pub extern "C" fn ps_build_functions() -> u32 {
     unsafe {
+        if !COMPLETE {
+            return 2;
+        }
         match INDEX.as_mut() {
             Some(builder) => {
                 builder.functions();

@@ -75,7 +75,11 @@ export class ModuleData {
   /** Set once the instance trapped: nothing may call into it again. */
   private dead = false;
 
-  constructor(private readonly wasm: DwarfWasmExports) {
+  /**
+   * `fill` copies the sections the line pass did not need (see copySections); it runs once, before
+   * the function pass, and may throw (the file changed since).
+   */
+  constructor(private readonly wasm: DwarfWasmExports, private fill?: () => void) {
     this.view();
   }
 
@@ -102,11 +106,27 @@ export class ModuleData {
     this.current();
     if (this.functions) return;
     this.functions = true;
-    this.pass('reading functions', () => this.wasm.ps_build_functions(), () => {
+    const empty = () => {
       this.funcs = new Uint32Array(0);
       this.segAddr = new Float64Array(0);
       this.segFunc = new Uint32Array(0);
-    });
+    };
+    if (!this.dead && this.fill) {
+      const fill = this.fill;
+      this.fill = undefined; // whatever happens, once: the sources may be gone
+      try {
+        fill();
+      } catch (e) {
+        // The rows stay; without the rest of .debug_info there are no functions.
+        if (isTrap(e)) this.dead = true;
+        this.current();
+        empty();
+        const problem = `cannot read the functions: ${(e as Error).message}`;
+        this.warning = this.warning ? `${this.warning}; ${problem}` : problem;
+        return;
+      }
+    }
+    this.pass('reading functions', () => this.wasm.ps_build_functions(), empty);
   }
 
   /**
@@ -196,28 +216,120 @@ export class ModuleData {
   }
 }
 
+/** Sections the line pass never reads: copied into wasm memory only before the function pass. */
+const DEFERRED = new Set(['.debug_ranges', '.debug_rnglists']);
+/** Bytes of each .debug_info unit the line pass gets (its header and root DIE; the .wasm checks). */
+const INFO_PREFIX = 4096;
+/** Reads of .debug_info for the line pass are at least this long (small units: one read for many). */
+const INFO_READ = 64 << 10;
+
+type Source = Uint8Array | SectionSource;
+
+function copyRange(source: Source, target: Uint8Array, from: number, to: number): void {
+  if (to <= from) return;
+  const into = target.subarray(from, to);
+  if (source instanceof Uint8Array) into.set(source.subarray(from, to));
+  else source.readInto(into, from);
+}
+
+/**
+ * Copies the first `prefix` bytes of every unit of .debug_info into `target` (unit lengths as
+ * DWARF frames them; anything odd, and everything after it, is copied whole). Returns the ranges
+ * left out, for `fill`.
+ */
+function copyInfoPrefixes(source: Source, target: Uint8Array, prefix: number, minRead: number): Array<[number, number]> {
+  const size = target.length;
+  const gaps: Array<[number, number]> = [];
+  let copied = 0; // [0, copied) is in place or listed in gaps
+  const view = new DataView(target.buffer, target.byteOffset, size);
+  for (let at = 0; at < size; ) {
+    const need = Math.min(size, at + Math.max(prefix, 12)); // a 64-bit unit's length takes 12 bytes
+    if (need > copied) {
+      if (at > copied) gaps.push([copied, at]);
+      const from = Math.max(at, copied);
+      copied = Math.min(size, Math.max(need, from + minRead));
+      copyRange(source, target, from, copied);
+    }
+    let total = -1;
+    if (size - at >= 4) {
+      const len32 = view.getUint32(at, true);
+      if (len32 < 0xfffffff0) total = 4 + len32;
+      else if (len32 === 0xffffffff && size - at >= 12) total = 12 + view.getUint32(at + 4, true) + view.getUint32(at + 8, true) * 2 ** 32;
+    }
+    if (total <= 4 || at + total > size) {
+      // Not a unit DWARF can frame: the rest is copied whole.
+      copyRange(source, target, copied, size);
+      return gaps;
+    }
+    at += total;
+  }
+  if (size > copied) gaps.push([copied, size]);
+  return gaps;
+}
+
+/**
+ * Allocates every section in a fresh instance's memory and copies what the line pass reads: all of
+ * .debug_line, the strings and the abbreviations, but of .debug_info only each unit's header and root
+ * DIE: `infoPrefix` bytes of each unit, read `infoRead` bytes at a time), and none of the range lists
+ * (with `infoPrefix` 0, everything). `fill()` copies the rest, at the same addresses, and tells the
+ * instance; it throws when the file changed in between. Pass `prefix` to ps_build_index.
+ */
+export function copySections(
+  wasm: DwarfWasmExports,
+  sections: Map<string, Source>,
+  { infoPrefix = INFO_PREFIX, infoRead = INFO_READ }: { infoPrefix?: number; infoRead?: number } = {},
+): { table: number; count: number; prefix: number; fill: () => void } {
+  const prefix = infoPrefix > 0;
+  const entries = [...sections].filter(([name, bytes]) => SECTION_IDS[name] !== undefined && bytes.length > 0);
+  const table = wasm.ps_alloc(entries.length * 12 || 4);
+  const triples: number[] = [];
+  const later: Array<[Source, number, number, number]> = []; // source, wasm address, from, to
+  let partial = false;
+  for (const [name, bytes] of entries) {
+    const ptr = wasm.ps_alloc(bytes.length);
+    if (!ptr) throw new WasmIndexError(`cannot allocate ${bytes.length} bytes for ${name}`, true);
+    const target = new Uint8Array(wasm.memory.buffer, ptr, bytes.length);
+    if (prefix && DEFERRED.has(name)) {
+      later.push([bytes, ptr, 0, bytes.length]);
+      partial = true;
+    } else if (prefix && name === '.debug_info') {
+      for (const [from, to] of copyInfoPrefixes(bytes, target, infoPrefix, infoRead)) later.push([bytes, ptr, from, to]);
+      partial = true;
+    } else {
+      copyRange(bytes, target, 0, bytes.length);
+    }
+    triples.push(SECTION_IDS[name], ptr, bytes.length);
+  }
+  new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);
+  const fill = () => {
+    for (const [source, ptr, from, to] of later.splice(0)) {
+      const length = source.length;
+      copyRange(source, new Uint8Array(wasm.memory.buffer, ptr, length), from, to);
+    }
+    wasm.ps_sections_complete();
+  };
+  return { table, count: entries.length, prefix: partial ? infoPrefix : 0, fill };
+}
+
 /**
  * Builds the line index of the given sections in a fresh wasm instance (a trap cannot poison
- * another). The sections stay in the instance's memory: the function pass reads them later.
+ * another). The sections stay in the instance's memory: the function pass reads them later, after
+ * `fill` has copied what the line pass did not need.
  */
-export function buildModuleData(sections: Map<string, Uint8Array | SectionSource>, lineDecoder: 'fast' | 'gimli' = 'fast'): ModuleData {
+export function buildModuleData(sections: Map<string, Source>, lineDecoder: 'fast' | 'gimli' = 'fast'): ModuleData {
   const wasm = instantiateDwarfWasm();
   wasm.ps_set_line_decoder(lineDecoder === 'gimli' ? 1 : 0);
-  const entries = [...sections].filter(([name, bytes]) => SECTION_IDS[name] !== undefined && bytes.length > 0);
   let status: number;
+  let fill: () => void;
   try {
-    const table = wasm.ps_alloc(entries.length * 12 || 4);
-    const triples: number[] = [];
-    for (const [name, bytes] of entries) {
-      const ptr = wasm.ps_alloc(bytes.length);
-      if (!ptr) throw new WasmIndexError(`cannot allocate ${bytes.length} bytes for ${name}`, true);
-      const target = new Uint8Array(wasm.memory.buffer, ptr, bytes.length);
-      if (bytes instanceof Uint8Array) target.set(bytes);
-      else bytes.readInto(target);
-      triples.push(SECTION_IDS[name], ptr, bytes.length);
+    const copied = copySections(wasm, sections);
+    fill = copied.fill;
+    status = wasm.ps_build_index(copied.table, copied.count, copied.prefix);
+    if (status === 2) {
+      // A root DIE ran past its prefix, or a unit had a problem: again with everything in place.
+      fill();
+      status = wasm.ps_build_index(copied.table, copied.count, 0);
     }
-    new Uint32Array(wasm.memory.buffer, table, triples.length).set(triples);
-    status = wasm.ps_build_index(table, entries.length);
   } catch (e) {
     if (e instanceof WasmIndexError) throw e;
     if (isTrap(e)) throw trapError(e, 'reading line tables');
@@ -227,5 +339,5 @@ export function buildModuleData(sections: Map<string, Uint8Array | SectionSource
     const ptr = wasm.ps_result_ptr();
     throw new WasmIndexError(Buffer.from(new Uint8Array(wasm.memory.buffer, ptr, wasm.ps_result_len())).toString('utf8'), false);
   }
-  return new ModuleData(wasm);
+  return new ModuleData(wasm, fill);
 }

@@ -3,7 +3,7 @@
 // destination (the .wasm's memory). Fresh memory is expensive to touch, so a 100 MB library must not
 // be copied twice to index its 20 MB of DWARF.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { ElfFile, ElfSection } from './elfFile';
+import { ElfError, ElfFile, ElfSection } from './elfFile';
 
 /** Below this size (default) the whole file is read at once. */
 export const SPARSE_FROM = 1 << 20;
@@ -14,12 +14,16 @@ export class ElfReader {
   private readonly loaded = new Set<string>();
   private readonly data: Uint8Array;
   private readonly sparse: boolean;
+  /** The file as first opened: a later read (after close) must find the same file. */
+  private readonly identity: string;
 
   /** Throws the fs error (ENOENT, EACCES, EISDIR) or an ElfError. */
   constructor(readonly path: string, sparseFrom = SPARSE_FROM) {
     this.fd = openSync(path, 'r');
     try {
-      const size = fstatSync(this.fd).size;
+      const st = fstatSync(this.fd);
+      const size = st.size;
+      this.identity = identityOf(st);
       this.sparse = size >= sparseFrom;
       if (!this.sparse) {
         this.data = readFileSync(this.fd);
@@ -38,14 +42,27 @@ export class ElfReader {
   private load(offset: number, length: number): void {
     const key = `${offset}:${length}`;
     if (this.loaded.has(key)) return;
-    const reopened = this.fd === undefined;
-    const fd = this.fd ?? openSync(this.path, 'r');
-    try {
-      readFully(fd, this.data.subarray(offset, offset + length), offset);
-    } finally {
-      if (reopened) closeSync(fd);
-    }
+    this.read(this.data.subarray(offset, offset + length), offset);
     this.loaded.add(key);
+  }
+
+  /** Reads `target.length` bytes at `position`, reopening the file (it must be unchanged) once closed. */
+  private read(target: Uint8Array, position: number): void {
+    const fd = this.fd ?? this.reopen();
+    try {
+      readFully(fd, target, position);
+    } finally {
+      if (fd !== this.fd) closeSync(fd);
+    }
+  }
+
+  private reopen(): number {
+    const fd = openSync(this.path, 'r');
+    if (identityOf(fstatSync(fd)) !== this.identity) {
+      closeSync(fd);
+      throw new ElfError(this.path, 'the file changed since it was indexed: open it again');
+    }
+    return fd;
   }
 
   /**
@@ -57,13 +74,9 @@ export class ElfReader {
     if (!plain) return this.elf.contents(s);
     return {
       length: plain.size,
-      readInto: (target) => {
-        const fd = this.fd ?? openSync(this.path, 'r');
-        try {
-          readFully(fd, target, plain.offset);
-        } finally {
-          if (fd !== this.fd) closeSync(fd);
-        }
+      readInto: (target, offset = 0) => {
+        if (offset < 0 || offset + target.length > plain.size) throw new RangeError(`read of ${target.length} bytes at ${offset} outside ${s.name}`);
+        this.read(target, plain.offset + offset);
       },
     };
   }
@@ -75,10 +88,18 @@ export class ElfReader {
   }
 }
 
-/** Bytes that are copied into their destination by the consumer. */
+/**
+ * Bytes that are copied into their destination by the consumer: `readInto` fills `target` from
+ * `offset` (default 0) of the section. After the reader was closed it reopens the file, and throws an
+ * ElfError if the file is no longer the one that was opened (size, mtime, inode).
+ */
 export interface SectionSource {
   length: number;
-  readInto(target: Uint8Array): void;
+  readInto(target: Uint8Array, offset?: number): void;
+}
+
+function identityOf(st: { dev: number; ino: number; size: number; mtimeMs: number }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 function readFully(fd: number, target: Uint8Array, position: number): void {
