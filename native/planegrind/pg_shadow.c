@@ -363,22 +363,38 @@ static void store_tainted(Sec *s, UWord off, ULong v, UInt n, ULong pair, PG_Ins
    }
 }
 
+static __attribute__((noinline)) void store_general(Addr a, ULong v, UInt n, ULong pair, PG_Insn *in,
+                                                    ULong sa, ULong ahi)
+{
+   UWord off = a & (SEC_SIZE - 1);
+   if (sa) pg_site_hit((HWord)in | 1, a, (UInt)ahi);
+   Sec *s = sec_for_read(a);
+   if (v == 0) {
+      if (s == &clean_sec) return;
+      if (off <= SEC_SIZE - n) {
+         VG_(memset)(&s->v[off], 0, n);
+         return;
+      }
+   } else if (off <= SEC_SIZE - n) {
+      if (s == &clean_sec) s = sec_for_write(a);
+      store_tainted(s, off, v, n, pair, in);
+      return;
+   }
+   store_slow(a, v, n, pair, in);
+}
+
+/* the leaf fast path: a clean store through a clean address within one secondary of the primary map */
 #define DEF_STORE(N, T)                                                        \
    VG_REGPARM(3) void pg_store##N(Addr a, ULong v, ULong pair, PG_Insn *in,    \
                                   ULong sa, ULong ahi)                         \
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
-      if (UNLIKELY(sa)) pg_site_hit((HWord)in | 1, a, (UInt)ahi);              \
-      Sec *s = sec_for_read(a);                                                \
-      if (LIKELY(v == 0)) {                                                    \
-         if (LIKELY(s == &clean_sec)) return;                                  \
-         if (LIKELY(off <= SEC_SIZE - N)) { *(T *)&s->v[off] = 0; return; }    \
-      } else if (LIKELY(off <= SEC_SIZE - N)) {                                \
-         if (UNLIKELY(s == &clean_sec)) s = sec_for_write(a);                  \
-         store_tainted(s, off, v, N, pair, in);                                \
+      if (LIKELY(!(sa | v | (a >= PRIM_LIMIT) | (off > SEC_SIZE - N)))) {      \
+         Sec *s = primary[a >> SEC_BITS];                                      \
+         if (s != &clean_sec) *(T *)&s->v[off] = 0;                            \
          return;                                                               \
       }                                                                        \
-      store_slow(a, v, N, pair, in);                                           \
+      store_general(a, v, N, pair, in, sa, ahi);                               \
    }
 DEF_STORE(1, UChar)
 DEF_STORE(2, UShort)

@@ -43,6 +43,7 @@ typedef struct {
    IRTemp   touched[16];  /* shadow temps already in acc for this instruction */
    Int      n_touched;
    LP      *lmap;          /* original temp -> its label pair */
+   Bool    *escapes;       /* original temp -> read by a later guest instruction than the one defining it */
    LP       ins_lp;        /* pair of the data the current instruction last touched */
    IRAtom  *seg_mask;      /* I64: bit k = instruction k of the segment touched tainted data (NULL: none) */
    LP       seg_lp;        /* pair of the data the segment last touched */
@@ -1199,6 +1200,7 @@ static void do_stmt(Env *e, IRStmt *st)
       } else {
          v = sh_expr(e, x, ty);
          lp = is_zero(v) ? lp_none : lp_expr(e, x);
+         if (e->escapes[st->Ist.WrTmp.tmp]) touch_lp(e, v, lp);
       }
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.WrTmp.tmp), v));
       memo_copy(e, shadow_tmp(e, st->Ist.WrTmp.tmp), v);
@@ -1328,6 +1330,116 @@ static void do_stmt(Env *e, IRStmt *st)
    }
 }
 
+/* ---- temps that carry a value from one guest instruction to a later one ---- */
+
+typedef struct { Int *def; IRTemp *copy_of; Bool *escapes; Int insn; } Uses;
+
+static void uses_expr(Uses *u, IRExpr *x);
+static void uses_addr(Uses *u, IRExpr *a)
+{
+   if (a && a->tag != Iex_RdTmp) uses_expr(u, a);
+}
+
+static void uses_expr(Uses *u, IRExpr *x)
+{
+   if (!x) return;
+   switch (x->tag) {
+   case Iex_RdTmp: {
+      IRTemp t = x->Iex.RdTmp.tmp;
+      if (u->copy_of[t] != IRTemp_INVALID) t = u->copy_of[t];   /* a use of a copy uses the original */
+      if (u->def[t] >= 0 && u->def[t] != u->insn) u->escapes[t] = True;
+      break;
+   }
+   case Iex_Load: uses_addr(u, x->Iex.Load.addr); break;
+   case Iex_Unop: uses_expr(u, x->Iex.Unop.arg); break;
+   case Iex_Binop: uses_expr(u, x->Iex.Binop.arg1); uses_expr(u, x->Iex.Binop.arg2); break;
+   case Iex_Triop:
+      uses_expr(u, x->Iex.Triop.details->arg1); uses_expr(u, x->Iex.Triop.details->arg2);
+      uses_expr(u, x->Iex.Triop.details->arg3);
+      break;
+   case Iex_Qop:
+      uses_expr(u, x->Iex.Qop.details->arg1); uses_expr(u, x->Iex.Qop.details->arg2);
+      uses_expr(u, x->Iex.Qop.details->arg3); uses_expr(u, x->Iex.Qop.details->arg4);
+      break;
+   case Iex_ITE: uses_expr(u, x->Iex.ITE.cond); uses_expr(u, x->Iex.ITE.iftrue); uses_expr(u, x->Iex.ITE.iffalse); break;
+   case Iex_CCall:
+      for (Int i = 0; x->Iex.CCall.args[i]; i++) uses_expr(u, x->Iex.CCall.args[i]);
+      break;
+   case Iex_GetI: uses_expr(u, x->Iex.GetI.ix); break;
+   default: break;   /* Get, Const, VECRET, GSPTR */
+   }
+}
+
+/* VEX keeps an instruction's result in a temp when the next instruction overwrites the register it
+   was written to (the xor of `h = (h ^ b) * k`): that instruction then has no Put or Store of its
+   own, and is counted as touching tainted data through the temp's shadow (do_stmt, WrTmp). Not
+   counted: temps used only within their own instruction, a later instruction's use as an address
+   (VEX shares address arithmetic between instructions; a load through a tainted address is the
+   pointer policy's to judge), and temps that only read a register (VEX reuses one Get for later
+   instructions: that is their read, not the first instruction's result). */
+static Bool *temps_escaping(IRSB *bb)
+{
+   Int n = bb->tyenv->types_used;
+   Uses u = { PG_MALLOC("pg.def", (n ? n : 1) * sizeof(Int)), PG_MALLOC("pg.copy", (n ? n : 1) * sizeof(IRTemp)),
+              PG_MALLOC("pg.esc", (n ? n : 1) * sizeof(Bool)), -1 };
+   for (Int t = 0; t < n; t++) { u.def[t] = -1; u.copy_of[t] = IRTemp_INVALID; u.escapes[t] = False; }
+   for (Int i = 0; i < bb->stmts_used; i++) {
+      IRStmt *st = bb->stmts[i];
+      switch (st->tag) {
+      case Ist_IMark: u.insn++; break;
+      case Ist_WrTmp: {
+         IRExpr *x = st->Ist.WrTmp.data;
+         uses_expr(&u, x);
+         /* a computed value; reads of registers, copies and constants are never a result */
+         IRTemp t = st->Ist.WrTmp.tmp;
+         if (x->tag == Iex_RdTmp) {
+            IRTemp o = x->Iex.RdTmp.tmp;
+            u.copy_of[t] = u.copy_of[o] != IRTemp_INVALID ? u.copy_of[o] : o;
+         } else if (x->tag != Iex_Get && x->tag != Iex_GetI && x->tag != Iex_Const) {
+            u.def[t] = u.insn;
+         }
+         break;
+      }
+      case Ist_Put: uses_expr(&u, st->Ist.Put.data); break;
+      case Ist_PutI: uses_expr(&u, st->Ist.PutI.details->ix); uses_expr(&u, st->Ist.PutI.details->data); break;
+      case Ist_Store: uses_addr(&u, st->Ist.Store.addr); uses_expr(&u, st->Ist.Store.data); break;
+      case Ist_StoreG:
+         uses_addr(&u, st->Ist.StoreG.details->addr); uses_expr(&u, st->Ist.StoreG.details->data);
+         uses_expr(&u, st->Ist.StoreG.details->guard);
+         break;
+      case Ist_LoadG:
+         uses_addr(&u, st->Ist.LoadG.details->addr); uses_expr(&u, st->Ist.LoadG.details->alt);
+         uses_expr(&u, st->Ist.LoadG.details->guard);
+         u.def[st->Ist.LoadG.details->dst] = u.insn;
+         break;
+      case Ist_CAS: {
+         IRCAS *c = st->Ist.CAS.details;
+         uses_addr(&u, c->addr); uses_expr(&u, c->expdHi); uses_expr(&u, c->expdLo);
+         uses_expr(&u, c->dataHi); uses_expr(&u, c->dataLo);
+         if (c->oldHi != IRTemp_INVALID) u.def[c->oldHi] = u.insn;
+         u.def[c->oldLo] = u.insn;
+         break;
+      }
+      case Ist_LLSC:
+         uses_addr(&u, st->Ist.LLSC.addr); uses_expr(&u, st->Ist.LLSC.storedata);
+         u.def[st->Ist.LLSC.result] = u.insn;
+         break;
+      case Ist_Dirty: {
+         IRDirty *d = st->Ist.Dirty.details;
+         uses_expr(&u, d->guard); uses_addr(&u, d->mAddr);
+         for (Int k = 0; d->args[k]; k++) uses_expr(&u, d->args[k]);
+         if (d->tmp != IRTemp_INVALID) u.def[d->tmp] = u.insn;
+         break;
+      }
+      case Ist_Exit: uses_expr(&u, st->Ist.Exit.guard); break;
+      default: break;
+      }
+   }
+   PG_FREE(u.def);
+   PG_FREE(u.copy_of);
+   return u.escapes;
+}
+
 IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *layout,
                     const VexGuestExtents *vge, const VexArchInfo *archinfo_host,
                     IRType gWordTy, IRType hWordTy)
@@ -1343,6 +1455,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    for (Int i = 0; i < e.n_orig; i++) e.tmap[i] = IRTemp_INVALID;
    e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
+   e.escapes = temps_escaping(bb);
    e.gso = layout->total_sizeB;
    e.exact = pg_stop_support && pg_stop_armed;
    e.offIP = layout->offset_IP;
@@ -1383,6 +1496,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    end_seg(&e, seg_start);
    PG_FREE(e.tmap);
    PG_FREE(e.lmap);
+   PG_FREE(e.escapes);
    PG_FREE(e.slot_lp);
    PG_FREE(e.sh_zero);
    return e.sb;

@@ -113,6 +113,21 @@ describe('planegrind', function () {
       for (const i of insns) assert.equal(i.taintedExecutions, 0, `lock access at 0x${i.offset.toString(16)} is control plane`);
     });
 
+    it("counts the hash's xor as touching tainted data, though only the next instruction (imul) reads its result", async () => {
+      // VEX drops the xor's write of eax (the imul overwrites it): the xor has no Put of its own
+      const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
+      assert.equal(r.code, 0, r.stderr);
+      const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '--disassemble=hash', bin], { encoding: 'utf8' }).stdout;
+      const offsets = (mnemonic: string) =>
+        [...dis.matchAll(new RegExp(`^\\s*([0-9a-f]+):\\s+${mnemonic}\\s`, 'gm'))].map((m) => parseInt(m[1], 16));
+      const exe = moduleOf(r.log, 'pg_hashlock');
+      const counts = (off: number) => r.log.instructions.find((i) => i.module === exe.id && i.offset === off)!;
+      const [xor] = offsets('xor'), [imul] = offsets('imul');
+      assert.ok(xor !== undefined && imul !== undefined, dis);
+      assert.ok(counts(imul).taintedExecutions > 0);
+      assert.equal(counts(xor).taintedExecutions, counts(xor).executions, `xor at 0x${xor.toString(16)} touched tainted data on every execution`);
+    });
+
     it('sensitive: the lock accesses become data plane', async () => {
       const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin', '--pointer-policy=sensitive']);
       assert.equal(r.code, 0, r.stderr);
