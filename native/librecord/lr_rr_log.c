@@ -250,6 +250,10 @@ static int reserve(size_t need)
       return -1;
    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, log_fd, (off_t)off);
    if (m == MAP_FAILED) return -1;
+   /* no readahead on the window's faults: the file is all unwritten extents, and with the disk's
+      read_ahead_kb (8 MiB here) the header's first fault zero-filled megabytes of page cache (~4 ms of
+      the process's kernel time, measured with perf) for a log that mostly stays below a megabyte */
+   madvise(m, len, MADV_RANDOM);
    wmap = m; wmap_off = off; wmap_len = len;
    return 0;
 }
