@@ -128,8 +128,13 @@ void pg_shadow_set_range(Addr a, SizeT len, PG_Label label)
       } else {
          if (s == &clean_sec) s = sec_for_write(a);
          VG_(memset)(&s->v[off], 0xFF, n);
-         UInt *l = sec_labels(s);
-         for (SizeT i = 0; i < n; i++) l[off + i] = label;
+         UInt *l = sec_labels(s) + off;
+         SizeT i = 0;
+         /* a read() of user data labels 64 KB at a time: two labels per 8-byte store */
+         if (n >= 2 && ((Addr)l & 7)) l[i++] = label;
+         ULong ll = (ULong)label << 32 | label;
+         for (; i + 2 <= n; i += 2) *(ULong *)&l[i] = ll;
+         for (; i < n; i++) l[i] = label;
       }
       a += n;
       len -= n;
