@@ -207,7 +207,7 @@ function inProcess(work) {
 const rowWalk = (idx) => {
   const { rowAddr, rowData } = idx.data;
   let check = 0;
-  for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 4 + 1] + rowData[r * 4];
+  for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 3 + 1] + rowData[r * 3];
   if (check < 0) throw new Error('unreachable');
 };
 const lineOpen = inProcess(() => (index = openModuleIndex(lib)));

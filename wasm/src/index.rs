@@ -4,7 +4,7 @@
 //! Corrupt units are skipped with a warning so that one bad CU does not hide the others.
 
 use crate::lineprog;
-use crate::out::{Out, NONE, VIEW_MAX, VIEW_SHIFT};
+use crate::out::{Out, END_SEQUENCE, NONE};
 use gimli::{
     AttributeValue, ColumnType, DebugInfoOffset, EndianSlice, LineInstruction,
     LineProgramHeader, LineRow, LittleEndian, SectionId, Unit, UnitOffset,
@@ -309,12 +309,19 @@ impl<'d> Builder<'d> {
             let header = program.header();
             let version = header.version() as u32;
             let first = if version >= 5 { 0 } else { 1 };
-            // objdump heads each unit with the bare name of its first file entry.
+            // objdump heads each unit with the bare name of its first file entry ("CU: " before it
+            // when the directory table is empty), then the column names.
             let cu_name: Vec<u8> = match header.file(first) {
                 Some(f) => self.attr_bytes(unit, f.path_name()).unwrap_or(b"").to_vec(),
                 None => Vec::new(),
             };
-            let (no, nl) = self.out.string(&lossy(&cu_name));
+            let heading = if header.file_names().is_empty() {
+                b"CU: No directory table\nCU: Empty file name table\n".to_vec()
+            } else {
+                let cu = if header.include_directories().is_empty() { &b"CU: "[..] } else { b"" };
+                [cu, &lossy(&cu_name), b":\n", crate::text::HEADER].concat()
+            };
+            let (no, nl) = self.out.string(&heading);
             let default_file = self.file_id(unit, header, 1, &mut file_map);
             self.out.cus.push([self.out.row_addr.len() as u32, no, nl, version, default_file, 0]);
             let file0 = if version >= 5 { self.file_id(unit, header, 0, &mut file_map) } else { NONE };
@@ -341,24 +348,13 @@ impl<'d> Builder<'d> {
                     last_file = (r.file, id);
                     id
                 };
-                let flags = r.is_stmt as u32
-                    | (r.end_sequence as u32) << 1
-                    | ((version >= 5 && !r.file_set) as u32) << 2
-                    | r.view.min(VIEW_MAX) << VIEW_SHIFT;
-                self.out.row_addr.push(r.address as f64);
-                if r.discriminator != 0 {
-                    let row = self.out.row_data.len() as u32;
-                    self.out.row_disc.push([row, r.discriminator.min(u32::MAX as u64) as u32]);
-                }
-                self.out.row_data.push([file, r.line.min(u32::MAX as u64) as u32, r.column.min(u32::MAX as u64) as u32, flags]);
+                let flags = r.is_stmt as u32 | (r.end_sequence as u32) << 1 | ((version >= 5 && !r.file_set) as u32) << 2;
+                self.out.push_row(r.address, file, r.line, r.column, flags, r.view, r.discriminator);
             }) };
             if fast.is_ok() {
                 return Ok(());
             }
-            self.out.row_addr.truncate(first_row);
-            self.out.row_data.truncate(first_row);
-            let keep = self.out.row_disc.iter().take_while(|d| (d[0] as usize) < first_row).count();
-            self.out.row_disc.truncate(keep);
+            self.out.truncate_rows(first_row);
             // Rows are computed instruction by instruction (not with LineRows) to know whether the
             // sequence set its file register: binutils reads an unset register as file 0 in DWARF 5.
             let mut program = program;
@@ -388,23 +384,14 @@ impl<'d> Builder<'d> {
                 }
                 let header = program.header();
                 let file = self.file_id(unit, header, row.file_index(), &mut file_map);
-                let line = row.line().map(|l| l.get().min(u32::MAX as u64) as u32).unwrap_or(0);
+                let line = row.line().map(|l| l.get()).unwrap_or(0);
                 let column = match row.column() {
                     ColumnType::LeftEdge => 0,
-                    ColumnType::Column(c) => c.get().min(u32::MAX as u64) as u32,
+                    ColumnType::Column(c) => c.get(),
                 };
-                let address = row.address();
-                let flags = row.is_stmt() as u32
-                    | (row.end_sequence() as u32) << 1
-                    | ((version >= 5 && !file_set) as u32) << 2
-                    | view.min(VIEW_MAX) << VIEW_SHIFT;
+                let flags = row.is_stmt() as u32 | (row.end_sequence() as u32) << 1 | ((version >= 5 && !file_set) as u32) << 2;
+                self.out.push_row(row.address(), file, line, column, flags, view, row.discriminator());
                 view = view.saturating_add(1);
-                self.out.row_addr.push(address as f64);
-                if row.discriminator() != 0 {
-                    let index = self.out.row_data.len() as u32;
-                    self.out.row_disc.push([index, row.discriminator().min(u32::MAX as u64) as u32]);
-                }
-                self.out.row_data.push([file, line, column, flags]);
                 if row.end_sequence() {
                     file_set = false;
                     view = 0;
@@ -430,7 +417,7 @@ impl<'d> Builder<'d> {
             let end = firsts.get(k + 1).copied().unwrap_or(rows).min(rows);
             let mut start = first.min(end);
             for i in start..end {
-                if self.out.row_data[i][3] & 2 != 0 {
+                if self.out.row_data[i][2] & END_SEQUENCE != 0 {
                     seqs.push((start, i + 1, true));
                     start = i + 1;
                 }
@@ -453,7 +440,7 @@ impl<'d> Builder<'d> {
             for i in first..end {
                 let address = row_addr[i];
                 // binutils keeps only the last row at an address within a sequence.
-                let target = if self.out.row_data[i][3] & 2 != 0 { NONE } else { i as u32 };
+                let target = if self.out.row_data[i][2] & END_SEQUENCE != 0 { NONE } else { i as u32 };
                 let n = addr.len();
                 if n > seq_start && addr[n - 1] == address {
                     lk_row[n - 1] = target;

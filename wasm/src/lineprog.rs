@@ -128,12 +128,19 @@ pub fn run(program: &[u8], p: &Params, mut emit: impl FnMut(&Row)) -> Result<(),
             row.line = row.line.wrapping_add(increment as u64);
         }
     };
+    // Special opcodes are most of a program: their line and operation advances from a table, not
+    // two divisions each.
+    let mut special = [(0i32, 0u32); 256];
+    for opcode in (p.opcode_base.max(1) as usize)..256 {
+        let adjusted = opcode as u8 - p.opcode_base;
+        special[opcode] = (p.line_base as i32 + i32::from(adjusted % p.line_range), u32::from(adjusted / p.line_range));
+    }
     while input.pos < program.len() {
         let opcode = input.u8()?;
         let emits = if opcode >= p.opcode_base && opcode != 0 {
-            let adjusted = opcode - p.opcode_base;
-            line_advance(&mut row, p.line_base + i64::from(adjusted % p.line_range));
-            if advance(&mut row, &mut op_index, u64::from(adjusted / p.line_range)) {
+            let (line_step, op_step) = special[opcode as usize];
+            line_advance(&mut row, i64::from(line_step));
+            if advance(&mut row, &mut op_index, u64::from(op_step)) {
                 row.view = 0;
             }
             true

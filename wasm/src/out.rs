@@ -6,24 +6,33 @@
 //! Table (u32s): magic, format, then for each array below ptr, bytes, count; then warning ptr, len.
 //!   strings  UTF-8 bytes
 //!   files    nFiles x u32[6]: absolute path off/len, table name off/len, objdump switch header off/len
-//!   cus      nCus   x u32[6]: first row, objdump CU header off/len, DWARF version, file 1's id,
+//!   cus      nCus   x u32[6]: first row, objdump's heading of the unit (its name line and the
+//!            column names) off/len, DWARF version, file 1's id,
 //!            file 0's id (DWARF 5) or NONE
 //!   rowAddr  nRows  x f64 (link-time address, exact below 2^53)
-//!   rowData  nRows  x u32[4]: file, line, column, flags (1 is_stmt, 2 end_sequence,
-//!            4 DWARF 5 file register never set in the sequence, bits 8.. objdump's view number,
-//!            saturated)
+//!   rowData  nRows  x u32[3]: file, line, packed: column in bits 0-15, flags in bits 16-19
+//!            (1 is_stmt, 2 end_sequence, 4 DWARF 5 file register never set in the sequence,
+//!            8 the row is in rowExtra), objdump's view number in bits 20-31. A row whose
+//!            discriminator is not 0, or whose column or view does not fit, is in rowExtra (and its
+//!            packed column and view are 0): most rows are not, and 4 more bytes of fresh memory per
+//!            row cost more than the rare lookup
 //!   funcs    nFuncs x u32[6]: name off/len, parent (inline caller) or NONE, call file, call line, call column
 //!   segAddr  nSegs  x f64; segFunc nSegs x u32: innermost function from this address on (NONE: none)
 //!   lkAddr   nLk    x f64; lkRow   nLk   x u32: line row from this address on (NONE: outside sequences)
-//!   rowDisc  nDisc  x u32[2]: (row, discriminator) of the rows whose discriminator is not 0, by row
-//!            (most are 0: a column of its own would be 4 more bytes of fresh memory per row)
+//!   rowExtra nExtra x u32[4]: (row, discriminator, column, view saturated at 2^24 - 1), by row
 //! (see src/core/dwarf/wasmResult.ts for the reader)
 
 pub const NONE: u32 = 0xffff_ffff;
 pub const MAGIC: u32 = 0x5744_5350; // "PSDW"
-pub const FORMAT: u32 = 4;
-/// The view number of a row sits in the high bits of its flags.
-pub const VIEW_SHIFT: u32 = 8;
+pub const FORMAT: u32 = 5;
+/// Where the flags and the view sit in a row's packed word (the column is in the low 16 bits).
+pub const FLAG_SHIFT: u32 = 16;
+pub const VIEW_SHIFT: u32 = 20;
+pub const END_SEQUENCE: u32 = 2 << FLAG_SHIFT;
+pub const EXTRA: u32 = 8 << FLAG_SHIFT;
+const PACKED_COLUMN_MAX: u64 = 0xffff;
+const PACKED_VIEW_MAX: u32 = 0xfff;
+/// Views beyond this are saturated.
 pub const VIEW_MAX: u32 = 0x00ff_ffff;
 
 pub struct Out {
@@ -31,8 +40,8 @@ pub struct Out {
     pub files: Vec<[u32; 6]>,
     pub cus: Vec<[u32; 6]>,
     pub row_addr: Vec<f64>,
-    pub row_data: Vec<[u32; 4]>,
-    pub row_disc: Vec<[u32; 2]>,
+    pub row_data: Vec<[u32; 3]>,
+    pub row_extra: Vec<[u32; 4]>,
     pub funcs: Vec<[u32; 6]>,
     pub seg_addr: Vec<f64>,
     pub seg_func: Vec<u32>,
@@ -53,13 +62,48 @@ impl Out {
             cus: Vec::new(),
             row_addr: Vec::new(),
             row_data: Vec::new(),
-            row_disc: Vec::new(),
+            row_extra: Vec::new(),
             funcs: Vec::new(),
             seg_addr: Vec::new(),
             seg_func: Vec::new(),
             lk_addr: Vec::new(),
             lk_row: Vec::new(),
             warning: None,
+        }
+    }
+
+    /// Appends a row; `flags` are the low bits (is_stmt, end_sequence, file register unset).
+    #[inline(always)]
+    pub fn push_row(&mut self, address: u64, file: u32, line: u64, column: u64, flags: u32, view: u32, discriminator: u64) {
+        let line = line.min(u32::MAX as u64) as u32;
+        self.row_addr.push(address as f64);
+        if discriminator == 0 && column <= PACKED_COLUMN_MAX && view <= PACKED_VIEW_MAX {
+            self.row_data.push([file, line, column as u32 | flags << FLAG_SHIFT | view << VIEW_SHIFT]);
+        } else {
+            let row = self.row_data.len() as u32;
+            let (discriminator, column) = (discriminator.min(u32::MAX as u64) as u32, column.min(u32::MAX as u64) as u32);
+            self.row_extra.push([row, discriminator, column, view.min(VIEW_MAX)]);
+            self.row_data.push([file, line, flags << FLAG_SHIFT | EXTRA]);
+        }
+    }
+
+    /// Forgets the rows from `first` on (a unit the fast interpreter declined).
+    pub fn truncate_rows(&mut self, first: usize) {
+        self.row_addr.truncate(first);
+        self.row_data.truncate(first);
+        let keep = self.row_extra.iter().take_while(|d| (d[0] as usize) < first).count();
+        self.row_extra.truncate(keep);
+    }
+
+    /// (column, view, discriminator) of row `i`.
+    pub fn row_details(&self, i: usize) -> (u32, u32, u32) {
+        let packed = self.row_data[i][2];
+        if packed & EXTRA == 0 {
+            return (packed & 0xffff, packed >> VIEW_SHIFT, 0);
+        }
+        match self.row_extra.binary_search_by(|e| (e[0] as usize).cmp(&i)) {
+            Ok(k) => (self.row_extra[k][2], self.row_extra[k][3], self.row_extra[k][1]),
+            Err(_) => (0, 0, 0),
         }
     }
 
@@ -77,13 +121,13 @@ impl Out {
         t.extend_from_slice(&entry(&self.files, 6));
         t.extend_from_slice(&entry(&self.cus, 6));
         t.extend_from_slice(&entry(&self.row_addr, 1));
-        t.extend_from_slice(&entry(&self.row_data, 4));
+        t.extend_from_slice(&entry(&self.row_data, 3));
         t.extend_from_slice(&entry(&self.funcs, 6));
         t.extend_from_slice(&entry(&self.seg_addr, 1));
         t.extend_from_slice(&entry(&self.seg_func, 1));
         t.extend_from_slice(&entry(&self.lk_addr, 1));
         t.extend_from_slice(&entry(&self.lk_row, 1));
-        t.extend_from_slice(&entry(&self.row_disc, 2));
+        t.extend_from_slice(&entry(&self.row_extra, 4));
         let w = self.warning.as_deref().unwrap_or("").as_bytes();
         t.push(w.as_ptr() as u32);
         t.push(w.len() as u32);

@@ -2,9 +2,9 @@
 //! the host writes out chunk by chunk: no per-row strings, no JS formatting. Byte for byte what
 //! binutils prints (the same columns, views, file-switch headers and blank lines).
 
-use crate::out::{Out, VIEW_SHIFT};
+use crate::out::{Out, EXTRA, FLAG_SHIFT, VIEW_SHIFT};
 
-const HEADER: &[u8] = b"File name                            Line number    Starting address    View    Stmt\n";
+pub const HEADER: &[u8] = b"File name                            Line number    Starting address    View    Stmt\n";
 /// The default and largest chunk: one is handed to the host once it passes its limit.
 pub const CHUNK: usize = 1 << 20;
 
@@ -87,8 +87,6 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>, limit: usiz
         let end = end.min(rows);
         if !cursor.in_cu {
             buf.extend_from_slice(string(out, cu[1], cu[2]));
-            buf.extend_from_slice(b":\n");
-            buf.extend_from_slice(HEADER);
             cursor.in_cu = true;
             cursor.row = cu[0] as usize;
             cursor.current = cu[4];
@@ -97,7 +95,7 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>, limit: usiz
         while cursor.row < end && buf.len() < limit {
             let i = cursor.row;
             let data = &out.row_data[i];
-            let (file, flags) = (data[0], data[3]);
+            let (file, flags) = (data[0], data[2] >> FLAG_SHIFT);
             let addr = out.row_addr[i] as u64;
             let names = out.files.get(file as usize);
             if file != cursor.current || cursor.names.is_none() {
@@ -126,7 +124,7 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>, limit: usiz
                 }
             } else {
                 decimal_into(&mut row, LINE_END, data[1]);
-                let view = flags >> VIEW_SHIFT;
+                let view = if data[2] & EXTRA == 0 { data[2] >> VIEW_SHIFT } else { out.row_details(i).1 };
                 let mut len = VIEW_END;
                 if view != 0 {
                     let first = decimal_into(&mut row, VIEW_END, view);

@@ -43,10 +43,10 @@ function lines(index: DwarfModuleIndex, bin: string, json: boolean): void {
     const fileJson: string[] = [];
     let buf = '';
     for (let i = 0; i < index.rowCount; i++) {
-      const f = rowData[i * 4 + 3];
-      const id = rowData[i * 4];
+      const f = index.rowFlags(i);
+      const id = rowData[i * 3];
       const file = (fileJson[id] ??= JSON.stringify(index.filePath(id)));
-      buf += `${i ? ',' : ''}\n{"address":${rowAddr[i]},"file":${file},"line":${rowData[i * 4 + 1]},"column":${rowData[i * 4 + 2]},"isStmt":${(f & ROW_STMT) !== 0},"endSequence":${(f & ROW_END_SEQUENCE) !== 0}}`;
+      buf += `${i ? ',' : ''}\n{"address":${rowAddr[i]},"file":${file},"line":${rowData[i * 3 + 1]},"column":${index.rowColumn(i)},"isStmt":${(f & ROW_STMT) !== 0},"endSequence":${(f & ROW_END_SEQUENCE) !== 0}}`;
       if (buf.length > 1 << 16) {
         writeOut(buf);
         buf = '';

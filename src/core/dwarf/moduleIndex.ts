@@ -5,7 +5,7 @@ import { ElfError, ElfFile, ElfSection, ElfSegment, ElfSymbol, SHT_NOBITS } from
 import { ElfReader, SectionSource } from '../elf/elfReader';
 import { findDebugFile } from './debugFile';
 import { AddressInfo, InlineFrame, LineRow, ModuleIndex } from './types';
-import { buildModuleData, ModuleData, NONE, ROW_END_SEQUENCE, ROW_STMT, SECTION_IDS, WasmIndexError } from './wasmResult';
+import { buildModuleData, ModuleData, NONE, PACKED_FLAG_SHIFT, PACKED_VIEW_SHIFT, ROW_END_SEQUENCE, ROW_EXTRA, ROW_STMT, SECTION_IDS, WasmIndexError } from './wasmResult';
 
 /** Any failure to index a module; the message names the file and the problem. */
 export class DwarfError extends Error {
@@ -228,6 +228,7 @@ export class DwarfModuleIndex implements ModuleIndex {
   get cuCount(): number {
     return this.data.cus.length / 6;
   }
+  /** Unit `i`: `header` is what objdump prints before its rows (the unit's name line and the column names). */
   cu(i: number): { firstRow: number; header: string; version: number; defaultFile: number; file0: number } {
     const c = this.data.cus;
     return { firstRow: c[i * 6], header: this.str(c[i * 6 + 1], c[i * 6 + 2]), version: c[i * 6 + 3], defaultFile: c[i * 6 + 4], file0: c[i * 6 + 5] };
@@ -255,28 +256,38 @@ export class DwarfModuleIndex implements ModuleIndex {
     return this.data.rowAddr[i];
   }
   rowFile(i: number): number {
-    return this.data.rowData[i * 4];
+    return this.data.rowData[i * 3];
   }
   rowLine(i: number): number {
-    return this.data.rowData[i * 4 + 1];
+    return this.data.rowData[i * 3 + 1];
   }
   rowColumn(i: number): number {
-    return this.data.rowData[i * 4 + 2];
+    const packed = this.data.rowData[i * 3 + 2];
+    return packed & (ROW_EXTRA << PACKED_FLAG_SHIFT) ? this.extra(i, 2) : packed & 0xffff;
   }
+  /** ROW_* bits. */
   rowFlags(i: number): number {
-    return this.data.rowData[i * 4 + 3];
+    return (this.data.rowData[i * 3 + 2] >>> PACKED_FLAG_SHIFT) & 0xf;
+  }
+  /** objdump's view number: the rows before this one at its address since the address last moved. */
+  rowView(i: number): number {
+    const packed = this.data.rowData[i * 3 + 2];
+    return packed & (ROW_EXTRA << PACKED_FLAG_SHIFT) ? this.extra(i, 3) : packed >>> PACKED_VIEW_SHIFT;
   }
   rowDiscriminator(i: number): number {
-    // The few rows with a discriminator are listed apart, by row: binary search.
-    const d = this.data.rowDisc;
+    return this.data.rowData[i * 3 + 2] & (ROW_EXTRA << PACKED_FLAG_SHIFT) ? this.extra(i, 1) : 0;
+  }
+  /** Field `k` of row `i`'s entry in rowExtra (the few rows flagged ROW_EXTRA, by row): binary search. */
+  private extra(i: number, k: number): number {
+    const d = this.data.rowExtra;
     let lo = 0;
-    let hi = d.length / 2;
+    let hi = d.length / 4;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (d[mid * 2] < i) lo = mid + 1;
+      if (d[mid * 4] < i) lo = mid + 1;
       else hi = mid;
     }
-    return lo * 2 < d.length && d[lo * 2] === i ? d[lo * 2 + 1] : 0;
+    return lo * 4 < d.length && d[lo * 4] === i ? d[lo * 4 + k] : 0;
   }
   row(i: number): LineRow {
     const f = this.rowFlags(i);
@@ -393,11 +404,11 @@ export class DwarfModuleIndex implements ModuleIndex {
     const map = new Map<string, Array<[number, number]>>();
     const { rowAddr, rowData } = this.data;
     for (let i = 0; i + 1 < this.rowCount; i++) {
-      if (rowData[i * 4 + 3] & ROW_END_SEQUENCE) continue;
+      if ((rowData[i * 3 + 2] >>> PACKED_FLAG_SHIFT) & ROW_END_SEQUENCE) continue;
       const start = rowAddr[i];
       const end = rowAddr[i + 1];
       if (!(end > start)) continue;
-      const key = `${rowData[i * 4]}:${rowData[i * 4 + 1]}`;
+      const key = `${rowData[i * 3]}:${rowData[i * 3 + 1]}`;
       let ranges = map.get(key);
       if (!ranges) map.set(key, (ranges = []));
       const last = ranges[ranges.length - 1];
@@ -410,7 +421,7 @@ export class DwarfModuleIndex implements ModuleIndex {
   files(): string[] {
     const seen = new Set<number>();
     const { rowData } = this.data;
-    for (let i = 0; i < this.rowCount; i++) seen.add(rowData[i * 4]);
+    for (let i = 0; i < this.rowCount; i++) seen.add(rowData[i * 3]);
     return [...seen].map((id) => this.filePath(id)).filter((p) => p !== '??').sort();
   }
 

@@ -19,14 +19,18 @@ export const SECTION_IDS: Record<string, number> = {
 
 export const NONE = 0xffffffff;
 const MAGIC = 0x57445350;
-const FORMAT = 4;
+const FORMAT = 5;
 
+/** Bits of a row's flags (DwarfModuleIndex.rowFlags). */
 export const ROW_STMT = 1;
 export const ROW_END_SEQUENCE = 2;
 /** DWARF 5 row whose sequence never set the file register (binutils then names file 0). */
 export const ROW_UNSET_FILE5 = 4;
-/** objdump's view number of a row is `flags >>> ROW_VIEW_SHIFT` (saturated at 2^24 - 1). */
-export const ROW_VIEW_SHIFT = 8;
+/** The row's discriminator, column and view are in rowExtra. */
+export const ROW_EXTRA = 8;
+/** In the packed word of rowData (wasm/src/out.rs): column in bits 0-15, flags from bit 16, view from bit 20. */
+export const PACKED_FLAG_SHIFT = 16;
+export const PACKED_VIEW_SHIFT = 20;
 
 /** The .wasm failed: `trap` when it aborted (a bug or exhausted memory), else gimli's message. */
 export class WasmIndexError extends Error {
@@ -58,10 +62,10 @@ export class ModuleData {
   /** nCus x 6: first row, CU header off/len, version, id of file 1, id of file 0 (DWARF 5) or NONE. */
   cus!: Uint32Array;
   rowAddr!: Float64Array;
-  /** nRows x 4: file, line, column, flags (ROW_* bits, view number above ROW_VIEW_SHIFT). */
+  /** nRows x 3: file, line, packed (column bits 0-15, ROW_* flags from PACKED_FLAG_SHIFT, objdump's view from PACKED_VIEW_SHIFT). */
   rowData!: Uint32Array;
-  /** nDisc x 2: (row, discriminator) of the rows whose discriminator is not 0, by row. */
-  rowDisc!: Uint32Array;
+  /** nExtra x 4: (row, discriminator, column, view) of the rows flagged ROW_EXTRA, by row. */
+  rowExtra!: Uint32Array;
   /** nFuncs x 6: name off/len, parent, call file, call line, call column. */
   funcs!: Uint32Array;
   segAddr!: Float64Array;
@@ -211,7 +215,7 @@ export class ModuleData {
     this.segFunc = u32();
     this.lkAddr = f64();
     this.lkRow = u32();
-    this.rowDisc = u32();
+    this.rowExtra = u32();
     this.warning = t[i + 1] ? Buffer.from(new Uint8Array(buf, t[i], t[i + 1])).toString('utf8') : undefined;
   }
 }
