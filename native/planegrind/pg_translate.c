@@ -1332,7 +1332,7 @@ static void do_stmt(Env *e, IRStmt *st)
 
 /* ---- temps that carry a value from one guest instruction to a later one ---- */
 
-typedef struct { Int *def; IRTemp *copy_of; Bool *escapes; Int insn; } Uses;
+typedef struct { Int *def; IRTemp *copy_of; Bool *is_get, *own_use, *escapes; Int insn; } Uses;
 
 static void uses_expr(Uses *u, IRExpr *x);
 static void uses_addr(Uses *u, IRExpr *a)
@@ -1347,7 +1347,9 @@ static void uses_expr(Uses *u, IRExpr *x)
    case Iex_RdTmp: {
       IRTemp t = x->Iex.RdTmp.tmp;
       if (u->copy_of[t] != IRTemp_INVALID) t = u->copy_of[t];   /* a use of a copy uses the original */
-      if (u->def[t] >= 0 && u->def[t] != u->insn) u->escapes[t] = True;
+      if (u->def[t] < 0) break;
+      if (u->def[t] == u->insn) u->own_use[t] = True;
+      else u->escapes[t] = True;
       break;
    }
    case Iex_Load: uses_addr(u, x->Iex.Load.addr); break;
@@ -1375,29 +1377,37 @@ static void uses_expr(Uses *u, IRExpr *x)
    own, and is counted as touching tainted data through the temp's shadow (do_stmt, WrTmp). Not
    counted: temps used only within their own instruction, a later instruction's use as an address
    (VEX shares address arithmetic between instructions; a load through a tainted address is the
-   pointer policy's to judge), and temps that only read a register (VEX reuses one Get for later
-   instructions: that is their read, not the first instruction's result). */
+   pointer policy's to judge), and a register read that its own instruction also used (VEX reuses
+   one Get for later instructions: that is their read). A register read its instruction did nothing
+   else with is a mov whose destination VEX dropped, and counts. */
 static Bool *temps_escaping(IRSB *bb)
 {
    Int n = bb->tyenv->types_used;
-   Uses u = { PG_MALLOC("pg.def", (n ? n : 1) * sizeof(Int)), PG_MALLOC("pg.copy", (n ? n : 1) * sizeof(IRTemp)),
-              PG_MALLOC("pg.esc", (n ? n : 1) * sizeof(Bool)), -1 };
-   for (Int t = 0; t < n; t++) { u.def[t] = -1; u.copy_of[t] = IRTemp_INVALID; u.escapes[t] = False; }
+   Int m = n ? n : 1;
+   Uses u = { PG_MALLOC("pg.def", m * sizeof(Int)), PG_MALLOC("pg.copy", m * sizeof(IRTemp)),
+              PG_MALLOC("pg.get", m * sizeof(Bool)), PG_MALLOC("pg.own", m * sizeof(Bool)),
+              PG_MALLOC("pg.esc", m * sizeof(Bool)), -1 };
+   for (Int t = 0; t < n; t++) {
+      u.def[t] = -1;
+      u.copy_of[t] = IRTemp_INVALID;
+      u.is_get[t] = u.own_use[t] = u.escapes[t] = False;
+   }
    for (Int i = 0; i < bb->stmts_used; i++) {
       IRStmt *st = bb->stmts[i];
       switch (st->tag) {
       case Ist_IMark: u.insn++; break;
       case Ist_WrTmp: {
          IRExpr *x = st->Ist.WrTmp.data;
-         uses_expr(&u, x);
-         /* a computed value; reads of registers, copies and constants are never a result */
          IRTemp t = st->Ist.WrTmp.tmp;
          if (x->tag == Iex_RdTmp) {
+            /* a copy: its uses are the original's */
             IRTemp o = x->Iex.RdTmp.tmp;
             u.copy_of[t] = u.copy_of[o] != IRTemp_INVALID ? u.copy_of[o] : o;
-         } else if (x->tag != Iex_Get && x->tag != Iex_GetI && x->tag != Iex_Const) {
-            u.def[t] = u.insn;
+            break;
          }
+         uses_expr(&u, x);
+         if (x->tag != Iex_Const) u.def[t] = u.insn;
+         u.is_get[t] = x->tag == Iex_Get || x->tag == Iex_GetI;
          break;
       }
       case Ist_Put: uses_expr(&u, st->Ist.Put.data); break;
@@ -1435,8 +1445,14 @@ static Bool *temps_escaping(IRSB *bb)
       default: break;
       }
    }
+   /* a register read counts for its instruction only if that instruction did nothing else with it
+      (a mov whose destination VEX dropped); else the later use is VEX reusing the read */
+   for (Int t = 0; t < n; t++)
+      if (u.is_get[t] && u.own_use[t]) u.escapes[t] = False;
    PG_FREE(u.def);
    PG_FREE(u.copy_of);
+   PG_FREE(u.is_get);
+   PG_FREE(u.own_use);
    return u.escapes;
 }
 

@@ -128,6 +128,20 @@ describe('planegrind', function () {
       assert.equal(counts(xor).taintedExecutions, counts(xor).executions, `xor at 0x${xor.toString(16)} touched tainted data on every execution`);
     });
 
+    it('counts every instruction of a register-only chain over user data (xorshift: mov, shift, xor)', async () => {
+      const chain = compile(dir, 'pg_chain');
+      const r = await runPg(dir, [chain, 'input.bin'], ['--user-data=*.bin']);
+      assert.equal(r.code, 0, r.stderr);
+      const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '--disassemble=mix', chain], { encoding: 'utf8' }).stdout;
+      const body = [...dis.matchAll(/^\s*([0-9a-f]+):\s+(mov|shl|shr|xor)\s+\S*%e[ad]x$/gm)].map((m) => ({ off: parseInt(m[1], 16), op: m[2] }));
+      assert.ok(body.length >= 9, dis);
+      const exe = moduleOf(r.log, 'pg_chain');
+      for (const { off, op } of body) {
+        const i = r.log.instructions.find((x) => x.module === exe.id && x.offset === off)!;
+        assert.equal(i.taintedExecutions, i.executions, `${op} at 0x${off.toString(16)} touched tainted data on each of its ${i.executions} executions`);
+      }
+    });
+
     it('sensitive: the lock accesses become data plane', async () => {
       const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin', '--pointer-policy=sensitive']);
       assert.equal(r.code, 0, r.stderr);
