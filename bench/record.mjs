@@ -5,10 +5,11 @@
 // Wall time on a shared machine is mostly waiting for the CPU, so the CPU time (user + system) of the
 // client and the chunk server is measured too (bash's `times`), and the slowdowns are given for both.
 // Noise on a shared 2-core VM: modes run in rounds, each round in a rotated order; every put starts
-// from the same state (the previous put's logs and chunks deleted right before it, then `sync`: see
-// put()); the ratios are taken per round (a mode against the round's no-preload put) and reported as
+// from the same state (the previous put's logs and chunks deleted right before it, then `sync`), the
+// chunk store is on tmpfs (see `stores`); the ratios are taken per round (a mode against the round's no-preload put) and reported as
 // best and median, with the load average before and after; user and system time are given apart.
-// Usage: node bench/record.mjs [--size BYTES] [--runs N]   (default 256 MiB, 2 runs)
+// Usage: node bench/record.mjs [--size BYTES] [--runs N] [--modes none,tagging,by-reference,by-value]
+//        (default 256 MiB, 2 rounds, all four modes; none is always measured)
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -18,6 +19,10 @@ import { buildMinidfs, cleanEnv, librecord, numberArg, root, workDir, writeInput
 const size = numberArg('--size', 256 << 20);
 const runs = numberArg('--runs', 2);
 const work = workDir('planescope-bench-record-');
+// the chunk server's store on tmpfs: its 1 GiB of chunk files is the same work in every mode, and on ext4
+// its write() time was bimodal here (0.29-0.38 or 0.55-0.86 s of system time for the same put, any mode;
+// on tmpfs 0.36-0.42 s in 6 of 6); the logs stay on disk, in the work directory, as recorded for real
+const stores = workDir('planescope-bench-record-store-', { tmpfs: true });
 // a private copy: a build that rewrites dist/native/librecord.so in place would crash running programs
 const lib = join(work, 'librecord.so');
 copyFileSync(librecord, lib);
@@ -67,7 +72,7 @@ async function put(mode, n) {
   const trace = join(work, `trace-${n}`);
   mkdirSync(trace);
   const env = envFor(mode, trace);
-  const store = join(work, `store-${n}`);
+  const store = join(stores, `store-${n}`);
   const master = start(join(bin, 'minidfs-master'), ['-p', '0', '-c', String(64 << 20)], env);
   const addr = (await master.line(/listening on (\S+)/))[1];
   const cs = start(join(bin, 'minidfs-chunkserver'), ['-m', addr, '-d', store, '-i', '100'], env, true);
@@ -81,8 +86,9 @@ async function put(mode, n) {
   await Promise.all([master.exited, cs.exited]);
   const [cu, csys] = cpuOf(cs), [lu, lsys] = cpuOf(client);
   const user = cu + lu, sys = csys + lsys, cpu = user + sys;
+  const split = `client ${lu.toFixed(3)}+${lsys.toFixed(3)}, chunk server ${cu.toFixed(3)}+${csys.toFixed(3)}`;
   const logs = readdirSync(trace).filter((f) => f.endsWith('.rec')).map((f) => ({ f, bytes: statSync(join(trace, f)).size }));
-  return { secs, cpu, user, sys, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
+  return { secs, cpu, user, sys, split, trace, store, logs, bytes: logs.reduce((s, l) => s + l.bytes, 0) };
 }
 
 /** Replays one log alone through `planescope replay`; resolves with its exit status and JSON. */
@@ -137,7 +143,12 @@ try {
   const loadStart = load();
   console.log(`load average at start: ${loadStart}`);
   await perCall();
-  const modes = ['none', 'tagging', 'by-reference', 'by-value'];
+  const all = ['none', 'tagging', 'by-reference', 'by-value'];
+  const mi = process.argv.indexOf('--modes');
+  const asked = mi < 0 ? all : process.argv[mi + 1]?.split(',') ?? [];
+  const unknown = asked.filter((m) => !all.includes(m));
+  if (unknown.length) throw new Error(`--modes: unknown mode ${unknown.join(', ')}; the modes are ${all.join(', ')}`);
+  const modes = all.filter((m) => m === 'none' || asked.includes(m));
   const drop = (x) => { rmSync(x.trace, { recursive: true, force: true }); rmSync(x.store, { recursive: true, force: true }); };
   // one put first, not counted: the first round ran ~2x the CPU of later ones (the fresh input file's page cache)
   let previous = await put('none', 'warmup');
@@ -158,7 +169,7 @@ try {
       round[mode] = r;
       // the last round's recordings stay for the replays (the chunk server replays from an empty store)
       if (i === runs - 1 && mode !== 'none' && mode !== 'tagging') { rmSync(r.store, { recursive: true, force: true }); kept[mode] = r; previous = null; } else previous = r;
-      console.log(`round ${i + 1} ${mode.padEnd(12)} ${r.secs.toFixed(2)} s  ${(size / r.secs / (1 << 20)).toFixed(0)} MB/s  cpu ${r.cpu.toFixed(3)} s (user ${r.user.toFixed(3)})  logs ${(r.bytes / (1 << 20)).toFixed(2)} MiB  (load ${load()})`);
+      console.log(`round ${i + 1} ${mode.padEnd(12)} ${r.secs.toFixed(2)} s  ${(size / r.secs / (1 << 20)).toFixed(0)} MB/s  cpu ${r.cpu.toFixed(3)} s (user+sys: ${r.split})  logs ${(r.bytes / (1 << 20)).toFixed(2)} MiB  (load ${load()})`);
     }
     rounds.push(round);
   }
@@ -171,7 +182,7 @@ try {
     console.log(`  ${m.padEnd(12)} cpu ${Math.min(...c).toFixed(3)} / ${median(c).toFixed(3)} s (${fmt(c, 3)}); user ${Math.min(...u).toFixed(3)} / ${median(u).toFixed(3)} s; wall ${Math.min(...w).toFixed(2)} / ${median(w).toFixed(2)} s (${fmt(w)})`);
   }
   console.log('slowdown per round against that round\'s no-preload put (best / median; all rounds):  target <= 1.1x; anchors: paper\'s recorder 1.8x, rr ~1.2x');
-  for (const base of ['none', 'tagging']) {
+  for (const base of ['none', 'tagging'].filter((b) => modes.includes(b))) {
     for (const m of modes.filter((x) => x !== 'none' && x !== base)) {
       for (const k of ['cpu', 'user', 'sys', 'secs']) {
         const q = rounds.map((r) => r[m][k] / r[base][k]);
@@ -179,13 +190,16 @@ try {
       }
     }
   }
-  console.log(`ratio of the medians: by-reference cpu ${(median(col('by-reference', 'cpu')) / median(col('none', 'cpu'))).toFixed(3)}x, wall ${(median(col('by-reference', 'secs')) / median(col('none', 'secs'))).toFixed(3)}x; by-value cpu ${(median(col('by-value', 'cpu')) / median(col('none', 'cpu'))).toFixed(3)}x, wall ${(median(col('by-value', 'secs')) / median(col('none', 'secs'))).toFixed(3)}x`);
-  for (const m of ['by-value', 'by-reference']) {
+  for (const m of modes.filter((x) => x !== 'none')) {
+    console.log(`ratio of the medians, ${m} vs none: cpu ${(median(col(m, 'cpu')) / median(col('none', 'cpu'))).toFixed(3)}x, wall ${(median(col(m, 'secs')) / median(col('none', 'secs'))).toFixed(3)}x`);
+  }
+  const recorded = ['by-value', 'by-reference'].filter((m) => kept[m]);
+  for (const m of recorded) {
     const r = kept[m];
     console.log(`log bytes ${m} (last round): ${r.bytes} (${(r.bytes / r.secs / (1 << 20)).toFixed(r.bytes > (64 << 20) ? 0 : 2)} MiB/s of log during the put); per process: ${r.logs.map((l) => `${l.f} ${l.bytes}`).join(', ')}`);
   }
-  console.log(`log size by-reference / by-value: ${(kept['by-reference'].bytes / kept['by-value'].bytes * 100).toFixed(3)}% (target <= 2%)`);
-  for (const m of ['by-value', 'by-reference']) {
+  if (recorded.length === 2) console.log(`log size by-reference / by-value: ${(kept['by-reference'].bytes / kept['by-value'].bytes * 100).toFixed(3)}% (target <= 2%)`);
+  for (const m of recorded) {
     for (const l of kept[m].logs) {
       const t0 = process.hrtime.bigint();
       const r = await replay(kept[m].trace, l.f);
@@ -197,4 +211,5 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
+  rmSync(stores, { recursive: true, force: true });
 }
