@@ -1334,24 +1334,27 @@ static void do_stmt(Env *e, IRStmt *st)
 
 typedef struct { Int *def; IRTemp *copy_of; Bool *is_get, *own_use, *escapes; Int insn; } Uses;
 
+/* temp t read; as_addr: as a load's or store's address */
+static void uses_tmp(Uses *u, IRTemp t, Bool as_addr)
+{
+   if (u->copy_of[t] != IRTemp_INVALID) t = u->copy_of[t];   /* a use of a copy uses the original */
+   if (u->def[t] < 0) return;
+   if (u->def[t] == u->insn) u->own_use[t] = True;
+   else if (!as_addr) u->escapes[t] = True;
+}
+
 static void uses_expr(Uses *u, IRExpr *x);
 static void uses_addr(Uses *u, IRExpr *a)
 {
-   if (a && a->tag != Iex_RdTmp) uses_expr(u, a);
+   if (a && a->tag == Iex_RdTmp) uses_tmp(u, a->Iex.RdTmp.tmp, True);
+   else uses_expr(u, a);
 }
 
 static void uses_expr(Uses *u, IRExpr *x)
 {
    if (!x) return;
    switch (x->tag) {
-   case Iex_RdTmp: {
-      IRTemp t = x->Iex.RdTmp.tmp;
-      if (u->copy_of[t] != IRTemp_INVALID) t = u->copy_of[t];   /* a use of a copy uses the original */
-      if (u->def[t] < 0) break;
-      if (u->def[t] == u->insn) u->own_use[t] = True;
-      else u->escapes[t] = True;
-      break;
-   }
+   case Iex_RdTmp: uses_tmp(u, x->Iex.RdTmp.tmp, False); break;
    case Iex_Load: uses_addr(u, x->Iex.Load.addr); break;
    case Iex_Unop: uses_expr(u, x->Iex.Unop.arg); break;
    case Iex_Binop: uses_expr(u, x->Iex.Binop.arg1); uses_expr(u, x->Iex.Binop.arg2); break;
