@@ -184,18 +184,23 @@ const phasesBaseline = phases('baseline');
 const phasesOptimize = phases('optimize');
 
 // ---- 3. in a long-lived process, after warm-up ----
-// A full GC before each timed run, so that one run's dropped index (its wasm memory) is not
-// collected, and billed, inside the next.
+// A full GC before each timed run, then a short pause, so that one run's dropped index (its wasm
+// memory, unmapped by V8's background threads) is not collected, and billed, inside the next.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
+const pause = new Int32Array(new SharedArrayBuffer(4));
 function inProcess(work) {
   const cpu = [];
   const wall = [];
-  clearModuleIndexCache();
-  work(); // warm-up: V8 optimises what this workload runs
+  // Warm-up: V8 optimises what this workload runs (the JS loops too, which need a few runs).
+  for (let i = 0; i < 3; i++) {
+    clearModuleIndexCache();
+    work();
+  }
   for (let i = 0; i < 2 * runs; i++) {
     clearModuleIndexCache();
     gc();
+    Atomics.wait(pause, 0, 0, 20);
     const c0 = cpuMs();
     const w0 = wallMs();
     work();

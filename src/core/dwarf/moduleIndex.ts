@@ -5,7 +5,15 @@ import { ElfError, ElfFile, ElfSection, ElfSegment, ElfSymbol, SHT_NOBITS } from
 import { ElfReader, SectionSource } from '../elf/elfReader';
 import { findDebugFile } from './debugFile';
 import { AddressInfo, InlineFrame, LineRow, ModuleIndex } from './types';
-import { buildModuleData, ModuleData, NONE, PACKED_FLAG_SHIFT, PACKED_VIEW_SHIFT, ROW_END_SEQUENCE, ROW_EXTRA, ROW_STMT, SECTION_IDS, WasmIndexError } from './wasmResult';
+import { buildModuleData, ModuleData, NONE as NONE_ID, PACKED_FLAG_SHIFT, PACKED_VIEW_SHIFT, ROW_END_SEQUENCE, ROW_EXTRA, ROW_STMT, SECTION_IDS, WasmIndexError } from './wasmResult';
+
+// Module-local copies of the constants the per-row accessors use: an imported binding compiled to
+// CommonJS (tsx, ts-node) is a getter call at every use.
+const NONE = NONE_ID;
+const FLAG_SHIFT = PACKED_FLAG_SHIFT;
+const VIEW_SHIFT = PACKED_VIEW_SHIFT;
+const EXTRA_BIT = ROW_EXTRA << PACKED_FLAG_SHIFT;
+const END_SEQUENCE = ROW_END_SEQUENCE;
 
 /** Any failure to index a module; the message names the file and the problem. */
 export class DwarfError extends Error {
@@ -263,19 +271,19 @@ export class DwarfModuleIndex implements ModuleIndex {
   }
   rowColumn(i: number): number {
     const packed = this.data.rowData[i * 3 + 2];
-    return packed & (ROW_EXTRA << PACKED_FLAG_SHIFT) ? this.extra(i, 2) : packed & 0xffff;
+    return packed & EXTRA_BIT ? this.extra(i, 2) : packed & 0xffff;
   }
   /** ROW_* bits. */
   rowFlags(i: number): number {
-    return (this.data.rowData[i * 3 + 2] >>> PACKED_FLAG_SHIFT) & 0xf;
+    return (this.data.rowData[i * 3 + 2] >>> FLAG_SHIFT) & 0xf;
   }
   /** objdump's view number: the rows before this one at its address since the address last moved. */
   rowView(i: number): number {
     const packed = this.data.rowData[i * 3 + 2];
-    return packed & (ROW_EXTRA << PACKED_FLAG_SHIFT) ? this.extra(i, 3) : packed >>> PACKED_VIEW_SHIFT;
+    return packed & EXTRA_BIT ? this.extra(i, 3) : packed >>> VIEW_SHIFT;
   }
   rowDiscriminator(i: number): number {
-    return this.data.rowData[i * 3 + 2] & (ROW_EXTRA << PACKED_FLAG_SHIFT) ? this.extra(i, 1) : 0;
+    return this.data.rowData[i * 3 + 2] & EXTRA_BIT ? this.extra(i, 1) : 0;
   }
   /** Field `k` of row `i`'s entry in rowExtra (the few rows flagged ROW_EXTRA, by row): binary search. */
   private extra(i: number, k: number): number {
@@ -297,7 +305,7 @@ export class DwarfModuleIndex implements ModuleIndex {
       line: this.rowLine(i),
       column: this.rowColumn(i),
       isStmt: (f & ROW_STMT) !== 0,
-      endSequence: (f & ROW_END_SEQUENCE) !== 0,
+      endSequence: (f & END_SEQUENCE) !== 0,
     };
   }
 
@@ -404,7 +412,7 @@ export class DwarfModuleIndex implements ModuleIndex {
     const map = new Map<string, Array<[number, number]>>();
     const { rowAddr, rowData } = this.data;
     for (let i = 0; i + 1 < this.rowCount; i++) {
-      if ((rowData[i * 3 + 2] >>> PACKED_FLAG_SHIFT) & ROW_END_SEQUENCE) continue;
+      if ((rowData[i * 3 + 2] >>> FLAG_SHIFT) & END_SEQUENCE) continue;
       const start = rowAddr[i];
       const end = rowAddr[i + 1];
       if (!(end > start)) continue;

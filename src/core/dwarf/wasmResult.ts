@@ -187,6 +187,9 @@ export class ModuleData {
 
   /** Views the arrays afresh if the memory grew since (which detaches views), unless the instance trapped. */
   private current(): void {
+    // Growing the memory detaches every view (their length drops to 0), which is cheaper to see
+    // than fetching memory.buffer on every lookup; an empty rowAddr is checked the slow way.
+    if (this.rowAddr.byteLength > 0) return;
     if (!this.dead && this.wasm.memory.buffer !== this.rowAddr.buffer) this.view();
   }
 
