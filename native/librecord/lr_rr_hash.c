@@ -1,6 +1,6 @@
 /* librecord record/replay: the content hash of by-reference records (user-data reads, message payloads),
    computed while recording on every such byte, so it must run at memory speed: right after a 1 MiB
-   read() here, 28 ms per GiB with AVX-512, 31 with AVX2 (the scalar loop: ~9 GB/s). It is defined
+   read() here, ~31 ms per GiB with AVX-512, ~34 with AVX2 (the scalar loop: ~9 GB/s). It is defined
    lane-wise so that the scalar, AVX2 and AVX-512 loops give the same value (a recording made on one
    machine replays on another): 32-byte stripes, four 64-bit lanes; stripe s, lane i:
    x = w[i] ^ (K[i] + s * STEP), acc[i] += lo32(x) * hi32(x) + w[i ^ 1]. The key changes per stripe so the
