@@ -50,6 +50,18 @@ function sqliteLibrary() {
   return lib;
 }
 
+/**
+ * The DWARF layer as the CLI and the extension run it: one esbuild bundle (under a per-file
+ * transpiler such as tsx every imported constant is a getter call, which costs lookups 20%). It
+ * lives under wasm/target/ (ignored by git) so that it finds dist/ as the bundles do.
+ */
+function bundleDwarfLayer() {
+  const out = join(root, 'wasm', 'target', 'bench-dwarf.cjs');
+  const contents = ['core/dwarf/moduleIndex', 'core/dwarf/decodedLine', 'core/dwarf/wasmResult', 'core/dwarfWasm', 'core/elf/elfReader'].map((m) => `export * from './src/${m}';`).join('\n');
+  require('esbuild').buildSync({ stdin: { contents, resolveDir: root, loader: 'ts', sourcefile: 'bench-dwarf.ts' }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'warning' });
+  return out;
+}
+
 const cpuMs = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
@@ -59,11 +71,7 @@ const wallMs = () => Number(process.hrtime.bigint()) / 1e6;
 // ---- 2. the phases of `dwarf lines` / `dwarf addr2line`, in a fresh process (child mode) ----
 if (process.argv[2] === '--phases') {
   const [, , , lib, tiering] = process.argv;
-  const { register } = require('tsx/cjs/api');
-  register();
-  const { instantiateDwarfWasm, preferBaselineWasm } = require(join(root, 'src/core/dwarfWasm.ts'));
-  const { ElfReader } = require(join(root, 'src/core/elf/elfReader.ts'));
-  const { ModuleData, SECTION_IDS, copySections } = require(join(root, 'src/core/dwarf/wasmResult.ts'));
+  const { instantiateDwarfWasm, preferBaselineWasm, ElfReader, ModuleData, SECTION_IDS, copySections } = require(process.argv[5]);
   if (tiering === 'baseline') preferBaselineWasm();
   const phases = [];
   let c = cpuMs();
@@ -101,11 +109,12 @@ if (process.argv[2] === '--phases') {
   mark('rest of .debug_info, range lists into wasm memory');
   data.buildFunctions();
   mark('function pass (wasm, lookups only)');
-  console.log(JSON.stringify({ phases, rows: data.rowAddr.length }));
+  console.log(JSON.stringify({ phases, rows: data.rowData.length / 3 }));
   process.exit(0);
 }
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
+const dwarfBundle = bundleDwarfLayer();
 if (!existsSync(cli)) throw new Error(`missing ${cli}: run \`npm run build\` first`);
 const lib = sqliteLibrary();
 // The same library with zlib-compressed debug sections (SHF_COMPRESSED), for the cost of inflating.
@@ -144,10 +153,7 @@ const ours = execFileSync('node', [cli, 'dwarf', 'lines', lib], { maxBuffer: 1 <
 const theirs = execFileSync('objdump', ['--dwarf=decodedline', lib], { maxBuffer: 1 << 30 });
 const identical = Buffer.compare(ours, theirs) === 0;
 
-const { register } = require('tsx/cjs/api');
-register();
-const { openModuleIndex, clearModuleIndexCache } = require(join(root, 'src/core/dwarf/moduleIndex.ts'));
-const { writeDecodedLines } = require(join(root, 'src/core/dwarf/decodedLine.ts'));
+const { openModuleIndex, clearModuleIndexCache, writeDecodedLines } = require(dwarfBundle);
 let index = openModuleIndex(lib); // also the warm-up of section 3 (compiles the .wasm once)
 const addrSet = new Set();
 for (let r = 0; r < index.rowCount; r++) if (!(index.rowFlags(r) & 2)) addrSet.add(index.rowAddress(r));
@@ -174,7 +180,7 @@ const a2l = summary(timeTool(['addr2line', '-f', '-i', '-e', lib], { stdinFile: 
 function phases(tiering) {
   const all = [];
   for (let i = 0; i < Math.max(3, runs); i++) {
-    const r = spawnSync('node', [fileURLToPath(import.meta.url), '--phases', lib, tiering], { encoding: 'utf8' });
+    const r = spawnSync('node', [fileURLToPath(import.meta.url), '--phases', lib, tiering, dwarfBundle], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`phase run failed: ${r.stderr}`);
     all.push(JSON.parse(r.stdout).phases);
   }
@@ -210,9 +216,9 @@ function inProcess(work) {
   return { cpu: median(cpu), wall: median(wall), text: `wall ${spread(wall)}  cpu ${spread(cpu)}` };
 }
 const rowWalk = (idx) => {
-  const { rowAddr, rowData } = idx.data;
+  // Through the accessors, as the extension's consumers read rows.
   let check = 0;
-  for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 3 + 1] + rowData[r * 3];
+  for (let r = 0; r < idx.rowCount; r++) check += idx.rowAddress(r) + idx.rowLine(r) + idx.rowFile(r);
   if (check < 0) throw new Error('unreachable');
 };
 const lineOpen = inProcess(() => (index = openModuleIndex(lib)));

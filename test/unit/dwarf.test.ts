@@ -71,6 +71,11 @@ const variants: Variant[] = [
   { name: 'C++ templates -O2 DWARF 5', source: 'templates.cpp', flags: ['-O2', '-gdwarf-5'] },
   { name: 'C++ templates -O2 DWARF 4', source: 'templates.cpp', flags: ['-O2', '-gdwarf-4'] },
   { name: 'C++ templates -O0', source: 'templates.cpp', flags: ['-O0', '-g'] },
+  {
+    name: 'C -O2 code below and above 4 GiB',
+    source: 'far.c',
+    flags: ['-O2', '-g', '-no-pie', '-fno-pie', '-mcmodel=large', '-fno-asynchronous-unwind-tables', '-Wl,--section-start=far_text=0x300000000'],
+  },
   // llvm-dwarfdump keeps a column in 16 bits: it prints 70000 as 4464.
   { name: 'assembler: 5000 rows at one address (views), column 70000', source: 'views.s', flags: [], llvmColumnBits: 16 },
   {
@@ -209,6 +214,15 @@ describe('DWARF layer vs binutils and LLVM', function () {
     assert.equal(index.lookup(index.rowAddress(1))?.column, 5, 'the last row at an address');
   });
 
+  it('keeps row addresses in 32 bits unless their high bits differ', () => {
+    const near = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
+    assert.ok(near.data.rowLo.length === near.rowCount && near.data.rowAddr.length === 0);
+    const far = openModuleIndex(built.get('C -O2 code below and above 4 GiB')!.bin);
+    assert.ok(far.data.rowLo.length === 0 && far.data.rowAddr.length === far.rowCount);
+    assert.equal(far.rowAddress(0), 0x300000000);
+    assert.equal(far.lookup(0x300000000)?.function, 'far_away');
+  });
+
   it('resolves file names to absolute paths through comp_dir and include directories', () => {
     const index = openModuleIndex(built.get('C -O2 DWARF 5')!.bin);
     const files = index.files();
@@ -340,7 +354,7 @@ describe('DWARF layer vs binutils and LLVM', function () {
     reference.buildAddressMap();
     reference.buildFunctions();
     assert.ok(reference.cus.length / 6 === 2 && reference.funcs.length > 0);
-    const arrays = (d: ModuleData) => [d.rowAddr, d.rowData, d.rowExtra, d.files, d.cus, d.funcs, d.segAddr, d.segFunc, d.lkAddr, d.lkRow, d.strings].map((a) => Array.from(a));
+    const arrays = (d: ModuleData) => [d.rowAddr, d.rowLo, [d.addrBase], d.rowData, d.rowExtra, d.files, d.cus, d.funcs, d.segAddr, d.segFunc, d.lkAddr, d.lkRow, d.strings].map((a) => Array.from(a));
 
     const partial = build(128);
     assert.equal(partial.status, 0, 'the root DIEs fit in 128 bytes');

@@ -145,7 +145,7 @@ pub fn build(sections: [&'static [u8]; SECTION_COUNT], gimli_only: bool, info_pr
     }
     // Rows average 3-4 bytes of .debug_line: reserving up front avoids copying on growth.
     let estimate = sections[2].len() / 3;
-    b.out.row_addr.reserve(estimate);
+    b.out.row_lo.reserve(estimate);
     b.out.row_data.reserve(estimate);
     let headers: Vec<gimli::UnitHeader<R>> = b.unit_starts.iter().map(|(_, h)| *h).collect();
     let mut ok_units = 0;
@@ -323,7 +323,7 @@ impl<'d> Builder<'d> {
             };
             let (no, nl) = self.out.string(&heading);
             let default_file = self.file_id(unit, header, 1, &mut file_map);
-            self.out.cus.push([self.out.row_addr.len() as u32, no, nl, version, default_file, 0]);
+            self.out.cus.push([self.out.row_count() as u32, no, nl, version, default_file, 0]);
             let file0 = if version >= 5 { self.file_id(unit, header, 0, &mut file_map) } else { NONE };
             self.out.cus.last_mut().unwrap()[5] = file0;
             // The fast interpreter first; whatever it declines, gimli decodes (the whole unit again).
@@ -336,7 +336,7 @@ impl<'d> Builder<'d> {
                 opcode_base: header.opcode_base(),
                 address_size: header.address_size(),
             };
-            let first_row = self.out.row_addr.len();
+            let first_row = self.out.row_count();
             let gimli_only = self.gimli_only;
             // Consecutive rows mostly name the same file: remember the last one (not a call per row).
             let mut last_file: (u64, u32) = (u64::MAX, NONE);
@@ -409,7 +409,7 @@ impl<'d> Builder<'d> {
             return;
         }
         self.address_map_done = true;
-        let rows = self.out.row_addr.len();
+        let rows = self.out.row_count();
         // The sequences (first row, end row, whether it ended with end_sequence), in program order.
         let mut seqs: Vec<(usize, usize, bool)> = Vec::new();
         let firsts: Vec<usize> = self.out.cus.iter().map(|c| c[0] as usize).collect();
@@ -429,18 +429,17 @@ impl<'d> Builder<'d> {
         }
         // Sequences in address order (stable: at a shared start, program order), so that the entries
         // come out sorted unless sequences overlap; the later sequence wins at a shared address.
-        let row_addr = &self.out.row_addr;
-        seqs.sort_by(|a, b| row_addr[a.0].partial_cmp(&row_addr[b.0]).unwrap_or(std::cmp::Ordering::Equal));
-        let (addr, lk_row) = (&mut self.out.lk_addr, &mut self.out.lk_row);
-        addr.reserve_exact(rows + seqs.len());
-        lk_row.reserve_exact(rows + seqs.len());
+        let out = &self.out;
+        seqs.sort_by(|a, b| out.row_address_f64(a.0).partial_cmp(&out.row_address_f64(b.0)).unwrap_or(std::cmp::Ordering::Equal));
+        let mut addr: Vec<f64> = Vec::with_capacity(rows + seqs.len());
+        let mut lk_row: Vec<u32> = Vec::with_capacity(rows + seqs.len());
         let mut sorted = true;
         for &(first, end, ended) in &seqs {
             let seq_start = addr.len();
             for i in first..end {
-                let address = row_addr[i];
+                let address = out.row_address_f64(i);
                 // binutils keeps only the last row at an address within a sequence.
-                let target = if self.out.row_data[i][2] & END_SEQUENCE != 0 { NONE } else { i as u32 };
+                let target = if out.row_data[i][2] & END_SEQUENCE != 0 { NONE } else { i as u32 };
                 let n = addr.len();
                 if n > seq_start && addr[n - 1] == address {
                     lk_row[n - 1] = target;
@@ -481,6 +480,8 @@ impl<'d> Builder<'d> {
         }
         addr.truncate(w);
         lk_row.truncate(w);
+        self.out.lk_addr = addr;
+        self.out.lk_row = lk_row;
     }
 
     /// One unit's subprograms and inlined subroutines. The DIEs are read raw: only these two tags

@@ -9,7 +9,9 @@
 //!   cus      nCus   x u32[6]: first row, objdump's heading of the unit (its name line and the
 //!            column names) off/len, DWARF version, file 1's id,
 //!            file 0's id (DWARF 5) or NONE
-//!   rowAddr  nRows  x f64 (link-time address, exact below 2^53)
+//!   rowAddr  nRows  x f64 (link-time address, exact below 2^53), or empty while every address has
+//!            the high 32 bits addrHigh: then rowLo holds the low 32 bits (4 bytes of fresh memory
+//!            per row instead of 8)
 //!   rowData  nRows  x u32[3]: file, line, packed: column in bits 0-15, flags in bits 16-19
 //!            (1 is_stmt, 2 end_sequence, 4 DWARF 5 file register never set in the sequence,
 //!            8 the row is in rowExtra), objdump's view number in bits 20-31. A row whose
@@ -20,11 +22,12 @@
 //!   segAddr  nSegs  x f64; segFunc nSegs x u32: innermost function from this address on (NONE: none)
 //!   lkAddr   nLk    x f64; lkRow   nLk   x u32: line row from this address on (NONE: outside sequences)
 //!   rowExtra nExtra x u32[4]: (row, discriminator, column, view saturated at 2^24 - 1), by row
+//!   rowLo    nRows  x u32 (or empty: see rowAddr); then addrHigh as one u32
 //! (see src/core/dwarf/wasmResult.ts for the reader)
 
 pub const NONE: u32 = 0xffff_ffff;
 pub const MAGIC: u32 = 0x5744_5350; // "PSDW"
-pub const FORMAT: u32 = 5;
+pub const FORMAT: u32 = 6;
 /// Where the flags and the view sit in a row's packed word (the column is in the low 16 bits).
 pub const FLAG_SHIFT: u32 = 16;
 pub const VIEW_SHIFT: u32 = 20;
@@ -40,6 +43,8 @@ pub struct Out {
     pub files: Vec<[u32; 6]>,
     pub cus: Vec<[u32; 6]>,
     pub row_addr: Vec<f64>,
+    pub row_lo: Vec<u32>,
+    pub addr_high: u32,
     pub row_data: Vec<[u32; 3]>,
     pub row_extra: Vec<[u32; 4]>,
     pub funcs: Vec<[u32; 6]>,
@@ -61,6 +66,8 @@ impl Out {
             files: Vec::new(),
             cus: Vec::new(),
             row_addr: Vec::new(),
+            row_lo: Vec::new(),
+            addr_high: 0,
             row_data: Vec::new(),
             row_extra: Vec::new(),
             funcs: Vec::new(),
@@ -76,7 +83,14 @@ impl Out {
     #[inline(always)]
     pub fn push_row(&mut self, address: u64, file: u32, line: u64, column: u64, flags: u32, view: u32, discriminator: u64) {
         let line = line.min(u32::MAX as u64) as u32;
-        self.row_addr.push(address as f64);
+        let high = (address >> 32) as u32;
+        if self.row_addr.is_empty() && (high == self.addr_high || self.row_lo.is_empty()) {
+            self.addr_high = high;
+            self.row_lo.push(address as u32);
+        } else {
+            self.widen();
+            self.row_addr.push(address as f64);
+        }
         if discriminator == 0 && column <= PACKED_COLUMN_MAX && view <= PACKED_VIEW_MAX {
             self.row_data.push([file, line, column as u32 | flags << FLAG_SHIFT | view << VIEW_SHIFT]);
         } else {
@@ -87,9 +101,46 @@ impl Out {
         }
     }
 
+    /// The number of rows.
+    pub fn row_count(&self) -> usize {
+        self.row_data.len()
+    }
+
+    /// Row `i`'s address.
+    #[inline(always)]
+    pub fn row_address(&self, i: usize) -> u64 {
+        match self.row_lo.get(i) {
+            Some(&lo) if self.row_addr.is_empty() => u64::from(self.addr_high) << 32 | u64::from(lo),
+            _ => self.row_addr[i] as u64,
+        }
+    }
+
+    /// Row `i`'s address as the lookup arrays hold it.
+    #[inline(always)]
+    pub fn row_address_f64(&self, i: usize) -> f64 {
+        if self.row_addr.is_empty() {
+            (u64::from(self.addr_high) << 32 | u64::from(self.row_lo[i])) as f64
+        } else {
+            self.row_addr[i]
+        }
+    }
+
+    /// From the 32-bit addresses to f64 ones: a row's address does not share the others' high bits.
+    #[cold]
+    fn widen(&mut self) {
+        if !self.row_addr.is_empty() || self.row_lo.is_empty() {
+            return;
+        }
+        let high = u64::from(self.addr_high) << 32;
+        self.row_addr = Vec::with_capacity(self.row_lo.capacity());
+        self.row_addr.extend(self.row_lo.iter().map(|&lo| (high | u64::from(lo)) as f64));
+        self.row_lo = Vec::new();
+    }
+
     /// Forgets the rows from `first` on (a unit the fast interpreter declined).
     pub fn truncate_rows(&mut self, first: usize) {
         self.row_addr.truncate(first);
+        self.row_lo.truncate(first);
         self.row_data.truncate(first);
         let keep = self.row_extra.iter().take_while(|d| (d[0] as usize) < first).count();
         self.row_extra.truncate(keep);
@@ -128,6 +179,8 @@ impl Out {
         t.extend_from_slice(&entry(&self.lk_addr, 1));
         t.extend_from_slice(&entry(&self.lk_row, 1));
         t.extend_from_slice(&entry(&self.row_extra, 4));
+        t.extend_from_slice(&entry(&self.row_lo, 1));
+        t.push(self.addr_high);
         let w = self.warning.as_deref().unwrap_or("").as_bytes();
         t.push(w.as_ptr() as u32);
         t.push(w.len() as u32);

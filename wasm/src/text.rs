@@ -80,7 +80,7 @@ const VIEW_END: usize = 76;
 pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>, limit: usize) {
     buf.clear();
     let cus = out.cus.len();
-    let rows = out.row_addr.len();
+    let rows = out.row_count();
     while cursor.cu < cus && buf.len() < limit {
         let cu = &out.cus[cursor.cu];
         let end = if cursor.cu + 1 < cus { out.cus[cursor.cu + 1][0] as usize } else { rows };
@@ -96,7 +96,7 @@ pub fn next_chunk(out: &Out, cursor: &mut Cursor, buf: &mut Vec<u8>, limit: usiz
             let i = cursor.row;
             let data = &out.row_data[i];
             let (file, flags) = (data[0], data[2] >> FLAG_SHIFT);
-            let addr = out.row_addr[i] as u64;
+            let addr = out.row_address(i);
             let names = out.files.get(file as usize);
             if file != cursor.current || cursor.names.is_none() {
                 if file != cursor.current {

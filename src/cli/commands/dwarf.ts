@@ -38,7 +38,7 @@ function writeOut(chunk: string): void {
 function lines(index: DwarfModuleIndex, bin: string, json: boolean): void {
   if (json) {
     writeOut(`{"path":${JSON.stringify(index.path)},"buildId":${JSON.stringify(index.buildId)},"rows":[`);
-    const { rowAddr, rowData } = index.data;
+    const { rowData } = index.data;
     // Each file's JSON string once, not once per row.
     const fileJson: string[] = [];
     let buf = '';
@@ -46,7 +46,7 @@ function lines(index: DwarfModuleIndex, bin: string, json: boolean): void {
       const f = index.rowFlags(i);
       const id = rowData[i * 3];
       const file = (fileJson[id] ??= JSON.stringify(index.filePath(id)));
-      buf += `${i ? ',' : ''}\n{"address":${rowAddr[i]},"file":${file},"line":${rowData[i * 3 + 1]},"column":${index.rowColumn(i)},"isStmt":${(f & ROW_STMT) !== 0},"endSequence":${(f & ROW_END_SEQUENCE) !== 0}}`;
+      buf += `${i ? ',' : ''}\n{"address":${index.rowAddress(i)},"file":${file},"line":${rowData[i * 3 + 1]},"column":${index.rowColumn(i)},"isStmt":${(f & ROW_STMT) !== 0},"endSequence":${(f & ROW_END_SEQUENCE) !== 0}}`;
       if (buf.length > 1 << 16) {
         writeOut(buf);
         buf = '';

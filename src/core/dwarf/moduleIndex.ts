@@ -183,7 +183,7 @@ export class DwarfModuleIndex implements ModuleIndex {
     /** The name of the line-table section read (.debug_line or .zdebug_line). */
     readonly lineSection = '.debug_line',
   ) {
-    this.rowCount = data.rowAddr.length;
+    this.rowCount = data.rowData.length / 3;
     this.paths = new Array(data.files.length / 6);
   }
 
@@ -261,7 +261,8 @@ export class DwarfModuleIndex implements ModuleIndex {
   }
 
   rowAddress(i: number): number {
-    return this.data.rowAddr[i];
+    const { rowLo } = this.data;
+    return rowLo.length ? this.data.addrBase + rowLo[i] : this.data.rowAddr[i];
   }
   rowFile(i: number): number {
     return this.data.rowData[i * 3];
@@ -410,11 +411,11 @@ export class DwarfModuleIndex implements ModuleIndex {
   private buildLineMap(): Map<string, Array<[number, number]>> {
     if (this.lineMap) return this.lineMap;
     const map = new Map<string, Array<[number, number]>>();
-    const { rowAddr, rowData } = this.data;
+    const { rowData } = this.data;
     for (let i = 0; i + 1 < this.rowCount; i++) {
       if ((rowData[i * 3 + 2] >>> FLAG_SHIFT) & END_SEQUENCE) continue;
-      const start = rowAddr[i];
-      const end = rowAddr[i + 1];
+      const start = this.rowAddress(i);
+      const end = this.rowAddress(i + 1);
       if (!(end > start)) continue;
       const key = `${rowData[i * 3]}:${rowData[i * 3 + 1]}`;
       let ranges = map.get(key);

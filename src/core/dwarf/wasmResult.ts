@@ -19,7 +19,7 @@ export const SECTION_IDS: Record<string, number> = {
 
 export const NONE = 0xffffffff;
 const MAGIC = 0x57445350;
-const FORMAT = 5;
+const FORMAT = 6;
 
 /** Bits of a row's flags (DwarfModuleIndex.rowFlags). */
 export const ROW_STMT = 1;
@@ -61,7 +61,12 @@ export class ModuleData {
   files!: Uint32Array;
   /** nCus x 6: first row, CU header off/len, version, id of file 1, id of file 0 (DWARF 5) or NONE. */
   cus!: Uint32Array;
+  /** Row addresses when they do not all share their high 32 bits; else empty, and see rowLo. */
   rowAddr!: Float64Array;
+  /** The low 32 bits of each row's address when all share the high ones (addrBase); else empty. */
+  rowLo!: Uint32Array;
+  /** The shared high bits of the addresses in rowLo, as a number (a multiple of 2^32). */
+  addrBase = 0;
   /** nRows x 3: file, line, packed (column bits 0-15, ROW_* flags from PACKED_FLAG_SHIFT, objdump's view from PACKED_VIEW_SHIFT). */
   rowData!: Uint32Array;
   /** nExtra x 4: (row, discriminator, column, view) of the rows flagged ROW_EXTRA, by row. */
@@ -188,9 +193,9 @@ export class ModuleData {
   /** Views the arrays afresh if the memory grew since (which detaches views), unless the instance trapped. */
   private current(): void {
     // Growing the memory detaches every view (their length drops to 0), which is cheaper to see
-    // than fetching memory.buffer on every lookup; an empty rowAddr is checked the slow way.
-    if (this.rowAddr.byteLength > 0) return;
-    if (!this.dead && this.wasm.memory.buffer !== this.rowAddr.buffer) this.view();
+    // than fetching memory.buffer on every lookup; an empty rowData is checked the slow way.
+    if (this.rowData.byteLength > 0) return;
+    if (!this.dead && this.wasm.memory.buffer !== this.rowData.buffer) this.view();
   }
 
   /** Views the arrays listed by the result table (wasm/src/out.rs). */
@@ -219,6 +224,8 @@ export class ModuleData {
     this.lkAddr = f64();
     this.lkRow = u32();
     this.rowExtra = u32();
+    this.rowLo = u32();
+    this.addrBase = t[i++] * 2 ** 32;
     this.warning = t[i + 1] ? Buffer.from(new Uint8Array(buf, t[i], t[i + 1])).toString('utf8') : undefined;
   }
 }
