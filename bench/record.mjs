@@ -5,9 +5,10 @@
 // Wall time on a shared machine is mostly waiting for the CPU, so the CPU time (user + system) of the
 // client and the chunk server is measured too (bash's `times`), and the slowdowns are given for both.
 // Noise on a shared 2-core VM: modes run in rounds, each round in a rotated order; every put starts
-// from the same state (the previous put's logs and chunks deleted right before it, then `sync`), the
-// chunk store is on tmpfs (see `stores`); the ratios are taken per round (a mode against the round's no-preload put) and reported as
-// best and median, with the load average before and after; user and system time are given apart.
+// from the same state (the previous put's logs and chunks deleted right before it, then `sync`); the
+// chunk store is on tmpfs (see `stores`); the ratios are taken per round (a mode against the round's
+// no-preload put) and reported as best and median, with the load average before, during and after;
+// user and system time are given apart, per process too.
 // Usage: node bench/record.mjs [--size BYTES] [--runs N] [--modes none,tagging,by-reference,by-value]
 //        (default 256 MiB, 2 rounds, all four modes; none is always measured)
 import { execFileSync, spawn } from 'node:child_process';
@@ -156,13 +157,12 @@ try {
   const kept = {}; // the last round's recordings, for the replays (and the log sizes)
   for (let i = 0; i < runs; i++) {
     const round = {};
-    // rotated order: every mode runs first, second, ... equally often, and right after each other mode
+    // rotated order: over as many rounds as modes, every mode runs first, second, ... once
     const order = modes.map((_, k) => modes[(k + i) % modes.length]);
     for (const mode of order) {
-      // the previous put's files go right before this one: page cache freed just now is reused warm, while
-      // pages freed seconds earlier may have gone back to the host (virtio_balloon free page reporting)
-      // and fault in again at up to 2.5x the kernel time (the chunk server's system time of the same
-      // no-preload put: 0.27 or 0.75 s; touching memory before each put made it worse, 0.3-2.0 s)
+      // the previous put's files go right before this one, so every put starts with as much free memory
+      // and, after the sync, no writeback pending (touching 3 GiB of memory before each put, to hand it
+      // page cache that was in use recently, made the chunk server's system time worse: 0.3-2.0 s)
       if (previous) drop(previous);
       execFileSync('sync'); // a by-value run's 2 GiB of dirty log pages would otherwise be written back during the next run
       const r = await put(mode, `${mode}-${i}`);
