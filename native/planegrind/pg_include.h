@@ -88,13 +88,15 @@ typedef struct {
    ULong     logged;
    UInt      n;
    PG_Insn **insns;
+   ULong    *atoms_of;        /* per instruction: the taint tests (bits of a run's mask) its taint is the OR of */
    /* tainted executions not yet added to the instructions: every run since run number t_base had
       mask t_mask (instrumented code calls pg_seg_tainted only when a run's mask differs) */
    ULong     t_mask, t_base;
    PG_Label  t_label;
 } PG_Seg;
 PG_Insn *pg_insn_get(Addr a);
-PG_Seg  *pg_seg_new(PG_Insn **insns, UInt n);
+PG_Seg  *pg_seg_new(PG_Insn **insns, UInt n, const ULong *atoms_of);
+void     pg_seg_tainted_part(PG_Seg *s, ULong mask, UInt k);
 VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in);
 VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label);
 /* a tainted pointer site: insn_store = the PG_Insn* with bit 0 = is a store; label of the address */

@@ -41,7 +41,7 @@ PG_Insn *pg_insn_get(Addr a)
    return &n->insn;
 }
 
-PG_Seg *pg_seg_new(PG_Insn **list, UInt n)
+PG_Seg *pg_seg_new(PG_Insn **list, UInt n, const ULong *atoms_of)
 {
    if (!segs) segs = VG_(newXA)(VG_(malloc), "pg.segs", VG_(free), sizeof(PG_Seg *));
    PG_Seg *s = PG_MALLOC("pg.seg", sizeof(PG_Seg));
@@ -51,6 +51,8 @@ PG_Seg *pg_seg_new(PG_Insn **list, UInt n)
    s->n = n;
    s->insns = PG_MALLOC("pg.seg.insns", n * sizeof(PG_Insn *));
    VG_(memcpy)(s->insns, list, n * sizeof(PG_Insn *));
+   s->atoms_of = PG_MALLOC("pg.seg.atoms", n * sizeof(ULong));
+   VG_(memcpy)(s->atoms_of, atoms_of, n * sizeof(ULong));
    VG_(addToXA)(segs, &s);
    return s;
 }
@@ -64,16 +66,22 @@ static void mark_dirty(PG_Insn *in)
    }
 }
 
-/* adds k tainted executions to the instructions of mask */
-static void seg_apply(PG_Seg *s, ULong mask, ULong k, PG_Label label)
+/* adds k tainted executions to those of the first n instructions one of whose taint tests is true
+   in mask (bit j: the segment's test j; atoms_of[i]: instruction i's tests) */
+static void seg_apply_to(PG_Seg *s, ULong mask, ULong k, PG_Label label, UInt n)
 {
-   if (!k) return;
-   while (mask) {
-      PG_Insn *in = s->insns[__builtin_ctzll(mask)];
+   if (!k || !mask) return;
+   for (UInt i = 0; i < n; i++) {
+      if (!(s->atoms_of[i] & mask)) continue;
+      PG_Insn *in = s->insns[i];
       in->tainted += k;
       if (label) in->seg_label = label;
-      mask &= mask - 1;
    }
+}
+
+static void seg_apply(PG_Seg *s, ULong mask, ULong k, PG_Label label)
+{
+   seg_apply_to(s, mask, k, label, s->n);
 }
 
 /* The runs since the last change of mask all had t_mask: add them to the instructions. */
@@ -83,8 +91,8 @@ static void seg_settle(PG_Seg *s)
    s->t_base = s->count;
 }
 
-/* A run of segment s (counted in s->count already) ended with mask (bit k: instruction k touched
-   tainted data) different from s->t_mask; label: the largest source label of the data it last
+/* A run of segment s (counted in s->count already) ended with mask (bit j: the segment's taint test j
+   was true; PG_Seg.atoms_of) different from s->t_mask; label: the largest source label of the data it last
    touched. The runs before it since t_base had t_mask; this one becomes the new reference, so a loop
    over user data calls this once, not per iteration. */
 VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label)
@@ -94,6 +102,17 @@ VG_REGPARM(3) void pg_seg_tainted(PG_Seg *s, ULong mask, ULong label)
    s->t_mask = mask;
    s->t_base = s->count;
    s->t_label = (PG_Label)label;
+}
+
+/* A stop-at stopped the current run of s before its instruction k: the runs before it had t_mask; this
+   one's tests were mask, and only its first k instructions ran. */
+void pg_seg_tainted_part(PG_Seg *s, ULong mask, UInt k)
+{
+   seg_apply(s, s->t_mask, s->count - 1 - s->t_base, s->t_label);
+   seg_apply_to(s, mask, 1, 0, k);
+   s->t_mask = mask;
+   s->t_base = s->count;
+   s->t_label = 0;
 }
 
 VG_REGPARM(1) void pg_insn_tainted(PG_Insn *in)

@@ -33,7 +33,22 @@ typedef struct {
    Int      gso;           /* offset of shadow area 1 in the guest state */
    Int      offIP;
    PG_Insn *insn;          /* current instruction */
-   IRAtom  *acc;           /* I1: the current instruction touched tainted data (NULL: no) */
+   /* Tainted executions. A run's mask has a bit per taint test (an I1 atom) of the segment, not per
+      instruction: an instruction's taint is the OR of some tests (atoms_of), and instructions share
+      them (a cmp and its jcc; an xor and the operands it ORs: test_set), so a chain of register ops
+      over data costs a bit per new test, not per instruction. pg_seg_new keeps atoms_of. */
+#define MAX_ATOMS 63
+#define SET_FULL (~0ULL)       /* a test set that did not fit in the mask */
+   IRAtom  *atoms[MAX_ATOMS];
+   UInt     n_atoms, n_masked;  /* tests, and how many of them are in seg_mask yet */
+   ULong    atoms_of[MAX_SEG];
+   UInt     seg_id;            /* the segment the test sets below belong to */
+#define N_TSET 256
+   struct { IRTemp sh; UInt seg; ULong set; } tset[N_TSET];   /* shadow temp -> its tests (a cache) */
+#define N_OR2 128
+   struct { IRTemp r; IRAtom *a, *b; } or2[N_OR2];             /* shadow r is non-zero iff a or b is */
+   Bool     acc_inline;        /* the current instruction's tests did not fit: counted inline by acc */
+   IRAtom  *acc;              /* I1, only while acc_inline */
    PG_Insn *seg[MAX_SEG];
    UInt     seg_n;
    PG_Seg  *cur_seg;
@@ -45,7 +60,7 @@ typedef struct {
    LP      *lmap;          /* original temp -> its label pair */
    Bool    *escapes;       /* original temp -> read by a later guest instruction than the one defining it */
    LP       ins_lp;        /* pair of the data the current instruction last touched */
-   IRAtom  *seg_mask;      /* I64: bit k = instruction k of the segment touched tainted data (NULL: none) */
+   IRAtom  *seg_mask;      /* I64: bit j = the segment's test j (atoms[j]) was true (NULL: no test yet) */
    LP       seg_lp;        /* pair of the data the segment last touched */
    /* what is known of shadow temps' taint: made by from1(b) (an n-ary result), to1 is b again;
       a widening or a copy of shadow `same` is tainted iff it is (a cache: collisions forget) */
@@ -56,16 +71,53 @@ typedef struct {
    /* the next load/store helper also records a tainted pointer site: the address's shadow (I64) and
       its largest source label (I64), else NULL */
    IRAtom  *site_sa, *site_hi;
+#define N_HC 512
+   struct { IRExpr *x; IRTemp t; IRType ty; } hc[N_HC];   /* assign's pure expressions (a cache) */
 } Env;
 
 /* ---- small IR builders ---- */
 
 static void stmt(Env *e, IRStmt *s) { addStmtToIRSB(e->sb, s); }
 
+static Bool same_arg(IRExpr *a, IRExpr *b)
+{
+   if (a->tag != b->tag) return False;
+   if (a->tag == Iex_RdTmp) return a->Iex.RdTmp.tmp == b->Iex.RdTmp.tmp;
+   return a->tag == Iex_Const && eqIRConst(a->Iex.Const.con, b->Iex.Const.con);
+}
+
+static Bool is_atom(IRExpr *a) { return a->tag == Iex_RdTmp || a->tag == Iex_Const; }
+
+/* A pure unary or binary op of atoms already assigned in this block gives its temp again: each
+   instruction's shadow code narrows and tests the same registers' shadows, and shared temps let the
+   caches below (to1, touched) see that two instructions test the same value. */
 static IRAtom *assign(Env *e, IRType ty, IRExpr *x)
 {
+   UInt h = 0;
+   Bool pure = (x->tag == Iex_Unop && is_atom(x->Iex.Unop.arg)) ||
+               (x->tag == Iex_Binop && is_atom(x->Iex.Binop.arg1) && is_atom(x->Iex.Binop.arg2));
+   if (pure) {
+      IRExpr *a1 = x->tag == Iex_Unop ? x->Iex.Unop.arg : x->Iex.Binop.arg1;
+      IRExpr *a2 = x->tag == Iex_Binop ? x->Iex.Binop.arg2 : NULL;
+      IROp op = x->tag == Iex_Unop ? x->Iex.Unop.op : x->Iex.Binop.op;
+      h = (UInt)op * 31 + (a1->tag == Iex_RdTmp ? a1->Iex.RdTmp.tmp : 7) * 131 +
+          (a2 && a2->tag == Iex_RdTmp ? a2->Iex.RdTmp.tmp * 7 : 3);
+      h %= N_HC;
+      IRExpr *c = e->hc[h].x;
+      if (c && c->tag == x->tag && e->hc[h].ty == ty) {
+         IROp cop = c->tag == Iex_Unop ? c->Iex.Unop.op : c->Iex.Binop.op;
+         IRExpr *c1 = c->tag == Iex_Unop ? c->Iex.Unop.arg : c->Iex.Binop.arg1;
+         if (cop == op && same_arg(c1, a1) && (!a2 || same_arg(c->Iex.Binop.arg2, a2)))
+            return IRExpr_RdTmp(e->hc[h].t);
+      }
+   }
    IRTemp t = newIRTemp(e->sb->tyenv, ty);
    stmt(e, IRStmt_WrTmp(t, x));
+   if (pure) {
+      e->hc[h].x = x;
+      e->hc[h].t = t;
+      e->hc[h].ty = ty;
+   }
    return IRExpr_RdTmp(t);
 }
 
@@ -149,6 +201,20 @@ static IRAtom *memo_root(Env *e, IRAtom *v)
       v = e->uniform[h].same;
    }
    return v;
+}
+
+/* the shadow v was widened from (memo_set by sh_unop), else NULL */
+static IRAtom *widened_from(Env *e, IRAtom *v)
+{
+   IRType ty = typeOfIRExpr(e->sb->tyenv, v);
+   /* through copies (same type) to the widening */
+   for (Int i = 0; i < 8 && v->tag == Iex_RdTmp; i++) {
+      UInt h = v->Iex.RdTmp.tmp % N_UNIFORM;
+      if (e->uniform[h].sh != v->Iex.RdTmp.tmp || !e->uniform[h].same) return NULL;
+      v = e->uniform[h].same;
+      if (typeOfIRExpr(e->sb->tyenv, v) != ty) return v;
+   }
+   return NULL;
 }
 
 /* dst (a shadow temp) is assigned v: it knows what v's taint is */
@@ -258,6 +324,23 @@ static IRAtom *or_sh(Env *e, IRType ty, IRAtom *a, IRAtom *b)
       return assign(e, ty, IRExpr_Binop(Iop_64HLto128, hi, lo));
    }
    return assign(e, ty, IRExpr_Binop(or_op(ty), a, b));
+}
+
+/* r = a | b of two shadows: r's taint test is a's or b's (test_set) */
+static void or2_note(Env *e, IRAtom *r, IRAtom *a, IRAtom *b)
+{
+   if (r->tag != Iex_RdTmp || r == a || r == b) return;
+   UInt h = r->Iex.RdTmp.tmp % N_OR2;
+   e->or2[h].r = r->Iex.RdTmp.tmp;
+   e->or2[h].a = a;
+   e->or2[h].b = b;
+}
+
+static IRAtom *or_sh_noted(Env *e, IRType ty, IRAtom *a, IRAtom *b)
+{
+   IRAtom *r = or_sh(e, ty, a, b);
+   or2_note(e, r, a, b);
+   return r;
 }
 
 /* ---- label pairs ---- */
@@ -374,6 +457,89 @@ static void sh_put(Env *e, Int off, Int size, IRAtom *s)
 
 static void touch(Env *e, IRAtom *v);
 
+static Bool same_atom(IRAtom *a, IRAtom *b)
+{
+   if (a->tag != b->tag) return False;
+   if (a->tag == Iex_RdTmp) return a->Iex.RdTmp.tmp == b->Iex.RdTmp.tmp;
+   return a->tag == Iex_Const && a->Iex.Const.con->Ico.U1 == b->Iex.Const.con->Ico.U1;
+}
+
+/* the bit of test b (I1) in this segment's mask, added (with the IR that sets it) if new */
+static ULong atom_bit(Env *e, IRAtom *b)
+{
+   if (is_zero(b)) return 0;
+   UInt j = 0;
+   while (j < e->n_atoms && !same_atom(e->atoms[j], b)) j++;
+   if (j == e->n_atoms) {
+      if (j == MAX_ATOMS) return SET_FULL;
+      e->atoms[e->n_atoms++] = b;   /* its bit joins the mask at the instruction's end (mask_new_atoms) */
+   }
+   return 1ULL << j;
+}
+
+/* ORs the bits of the tests added since the last call into the segment's mask; done at each
+   instruction's end so the bits are made where the tests are last used (shorter live ranges) */
+static void mask_new_atoms(Env *e)
+{
+   for (; e->n_masked < e->n_atoms; e->n_masked++) {
+      UInt j = e->n_masked;
+      IRAtom *bit = assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->atoms[j]));
+      if (j) bit = assign(e, Ity_I64, IRExpr_Binop(Iop_Shl64, bit, IRExpr_Const(IRConst_U8(j))));
+      e->seg_mask = e->seg_mask ? assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, e->seg_mask, bit)) : bit;
+   }
+}
+
+/* the tests whose OR says whether shadow v is non-zero: an OR of two shadows is the union of theirs */
+static ULong test_set(Env *e, IRAtom *v, Int depth)
+{
+   if (is_zero(v)) return 0;
+   v = memo_root(e, v);
+   UInt h = 0;
+   if (v->tag == Iex_RdTmp) {
+      IRTemp t = v->Iex.RdTmp.tmp;
+      h = t % N_TSET;
+      if (e->tset[h].sh == t && e->tset[h].seg == e->seg_id) return e->tset[h].set;
+      UInt o = t % N_OR2;
+      if (depth < 4 && e->or2[o].r == t && e->or2[o].a) {
+         ULong a = test_set(e, e->or2[o].a, depth + 1), b = test_set(e, e->or2[o].b, depth + 1);
+         if (a != SET_FULL && b != SET_FULL) {
+            e->tset[h].sh = t;
+            e->tset[h].seg = e->seg_id;
+            e->tset[h].set = a | b;
+            return a | b;
+         }
+      }
+   }
+   ULong set = atom_bit(e, to1(e, v));
+   if (v->tag == Iex_RdTmp && set != SET_FULL) {
+      e->tset[h].sh = v->Iex.RdTmp.tmp;
+      e->tset[h].seg = e->seg_id;
+      e->tset[h].set = set;
+   }
+   return set;
+}
+
+/* the current instruction touched tainted data if one of the tests in set is true; v: the shadow
+   (or I1) they test, for inline counting when they do not fit */
+static void acc_add(Env *e, ULong set, IRAtom *v)
+{
+   if (!set || !e->insn || e->seg_n == 0) return;
+   UInt k = e->seg_n - 1;
+   if (!e->acc_inline && set != SET_FULL) {
+      e->atoms_of[k] |= set;
+      return;
+   }
+   if (!e->acc_inline) {
+      /* no bit left: this instruction is counted inline, by the OR of all its tests */
+      e->acc_inline = True;
+      e->acc = NULL;
+      for (UInt j = 0; j < e->n_atoms; j++)
+         if (e->atoms_of[k] >> j & 1) e->acc = or1(e, e->acc, e->atoms[j]);
+      e->atoms_of[k] = 0;
+   }
+   e->acc = or1(e, e->acc, to1(e, v));
+}
+
 /* the instruction touched tainted data if shadow v is non-zero; p: that data's provenance */
 static void touch_lp(Env *e, IRAtom *v, LP p)
 {
@@ -393,18 +559,27 @@ static void touch(Env *e, IRAtom *v)
          if (e->touched[i] == v->Iex.RdTmp.tmp) return;
       if (e->n_touched < 16) e->touched[e->n_touched++] = v->Iex.RdTmp.tmp;
    }
-   e->acc = or1(e, e->acc, to1(e, v));
+   acc_add(e, test_set(e, v, 0), v);
 }
 
 /* the n-ary rule: result of type ty tainted iff any argument is */
 static IRAtom *nary(Env *e, IRType ty, IRExpr **args, Int n)
 {
-   IRAtom *any = NULL;
+   IRAtom *any = NULL, *first = NULL, *second = NULL;
+   Int parts = 0;
    for (Int i = 0; i < n; i++) {
       if (!args[i] || is_IRExpr_VECRET_or_GSPTR(args[i])) continue;
-      any = or1(e, any, to1(e, sh(e, args[i])));
+      IRAtom *s = sh(e, args[i]);
+      if (is_zero(s)) continue;
+      if (parts == 0) first = s;
+      else if (parts == 1) second = s;
+      parts++;
+      any = or1(e, any, to1(e, s));
    }
-   return any ? from1(e, any, shadow_ty(ty)) : zero(e, shadow_ty(ty));
+   if (!any) return zero(e, shadow_ty(ty));
+   IRAtom *r = from1(e, any, shadow_ty(ty));
+   if (parts == 2) or2_note(e, r, first, second);
+   return r;
 }
 
 /* ---- vector lanes ---- */
@@ -543,6 +718,12 @@ static IRAtom *sh_unop(Env *e, IROp op, IRAtom *arg, IRType rty)
    case Iop_V256to64_2: case Iop_V256to64_3: case Iop_1Sto8: case Iop_1Sto16: case Iop_1Sto32: case Iop_1Sto64:
    case Iop_32to1: case Iop_64to1: {
       if (is_zero(s)) return zero(e, sty);
+      if (op == Iop_64to32 || op == Iop_64to16 || op == Iop_64to8 || op == Iop_32to16 || op == Iop_32to8 ||
+          op == Iop_16to8 || op == Iop_V128to64) {
+         /* the low part of a widening of x is x (each instruction re-narrows what the last widened) */
+         IRAtom *w = widened_from(e, s);
+         if (w && typeOfIRExpr(e->sb->tyenv, w) == sty) return w;
+      }
       IRAtom *r = assign(e, sty, IRExpr_Unop(op, s));
       switch (op) {
       case Iop_8Uto16: case Iop_8Uto32: case Iop_8Uto64: case Iop_16Uto32: case Iop_16Uto64: case Iop_32Uto64:
@@ -598,11 +779,11 @@ static IRAtom *sh_binop(Env *e, IROp op, IRAtom *a1, IRAtom *a2, IRType rty)
    case Iop_And8: case Iop_And16: case Iop_And32: case Iop_And64:
       if (a2->tag == Iex_Const) return and_const(e, sty, s1, a2->Iex.Const.con);
       if (a1->tag == Iex_Const) return and_const(e, sty, s2, a1->Iex.Const.con);
-      return or_sh(e, sty, s1, s2);
+      return or_sh_noted(e, sty, s1, s2);
    case Iop_Or8: case Iop_Or16: case Iop_Or32: case Iop_Or64: case Iop_Xor8: case Iop_Xor16: case Iop_Xor32:
    case Iop_Xor64: case Iop_AndV128: case Iop_OrV128: case Iop_XorV128: case Iop_AndV256: case Iop_OrV256:
    case Iop_XorV256: case Iop_Or1: case Iop_And1:
-      return or_sh(e, sty, s1, s2);
+      return or_sh_noted(e, sty, s1, s2);
    case Iop_Shl8: case Iop_Shl16: case Iop_Shl32: case Iop_Shl64: case Iop_Shr8: case Iop_Shr16:
    case Iop_Shr32: case Iop_Shr64: case Iop_Sar8: case Iop_Sar16: case Iop_Sar32: case Iop_Sar64:
       if (a2->tag == Iex_Const) {
@@ -899,7 +1080,7 @@ static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard, LP *l
    d->guard = t;
    stmt(e, IRStmt_Dirty(d));
    if (pg_clo_policy == PG_POLICY_SENSITIVE) {
-      e->acc = or1(e, e->acc, t);
+      acc_add(e, atom_bit(e, t), t);
       if (lp) *lp = ap;
       return t;
    }
@@ -908,26 +1089,21 @@ static IRAtom *pointer(Env *e, IRAtom *addr, Bool is_store, IRAtom *guard, LP *l
 
 /* ---- per-instruction and per-segment accounting ---- */
 
-/* Tainted executions: instruction k (< 64) of a segment ORs its taint into bit k of the segment's
-   mask, in registers; one guarded helper at the segment's end counts the set bits (pg_seg_tainted),
-   so clean code pays a few ALU ops per instruction and no memory access. */
+/* Tainted executions: an instruction's taint is a set of the segment's tests (acc_add); one guarded
+   helper at the segment's end credits the instructions (pg_seg_tainted) only when the run's mask
+   differs from the last one's, so clean code pays a few ALU ops per test and no memory access. */
 static void end_insn(Env *e)
 {
-   if (e->insn && e->acc && !is_zero(e->acc)) {
-      UInt k = e->seg_n - 1;
-      if (k < 64) {
-         IRAtom *bit = assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc));
-         if (k) bit = assign(e, Ity_I64, IRExpr_Binop(Iop_Shl64, bit, IRExpr_Const(IRConst_U8(k))));
-         e->seg_mask = e->seg_mask ? assign(e, Ity_I64, IRExpr_Binop(Iop_Or64, e->seg_mask, bit)) : bit;
-      } else {
-         /* insn->tainted += acc, inline */
-         IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&e->insn->tainted));
-         IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
-         IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc))));
-         stmt(e, IRStmt_Store(Iend_LE, a, w));
-      }
-      if (e->ins_lp.hi) e->seg_lp = e->ins_lp;
+   if (e->insn && e->acc_inline && e->acc && !is_zero(e->acc)) {
+      /* insn->tainted += acc, inline */
+      IRAtom *a = IRExpr_Const(IRConst_U64((HWord)&e->insn->tainted));
+      IRAtom *v = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, a));
+      IRAtom *w = assign(e, Ity_I64, IRExpr_Binop(Iop_Add64, v, assign(e, Ity_I64, IRExpr_Unop(Iop_1Uto64, e->acc))));
+      stmt(e, IRStmt_Store(Iend_LE, a, w));
    }
+   mask_new_atoms(e);
+   if (e->insn && e->seg_n && (e->acc_inline || e->atoms_of[e->seg_n - 1]) && e->ins_lp.hi) e->seg_lp = e->ins_lp;
+   e->acc_inline = False;
    e->acc = NULL;
    e->n_touched = 0;
    e->ins_lp = lp_none;
@@ -977,7 +1153,7 @@ static VG_REGPARM(2) void pg_stop_near(VexGuestAMD64State *g, Addr ip)
 static void end_seg(Env *e, Int start_stmt)
 {
    if (e->seg_n == 0) return;
-   PG_Seg *s = pg_seg_new(e->seg, e->seg_n);
+   PG_Seg *s = pg_seg_new(e->seg, e->seg_n, e->atoms_of);
    IRStmt **slot = &e->sb->stmts[start_stmt];
    Int n = 0;
    if (pg_stop_support) {
@@ -1032,6 +1208,9 @@ static void end_seg(Env *e, Int start_stmt)
    /* between segments (and in the scheduler, a syscall) no segment is part-way run */
    if (pg_stop_support)
       stmt(e, IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)), IRExpr_Const(IRConst_U64(0))));
+   for (UInt k = 0; k < e->seg_n; k++) e->atoms_of[k] = 0;
+   e->n_atoms = e->n_masked = 0;
+   e->seg_id++;
    e->seg_n = 0;
    e->seg_mask = NULL;
    e->seg_lp = lp_none;
@@ -1045,7 +1224,7 @@ static VG_REGPARM(3) void pg_stop_hit(PG_Insn *in, ULong mask, ULong k)
    /* called only when the target's instructions have completed; the side exit after it is then taken,
       so the segment's end does not run: count its tainted executions so far here */
    Bool armed = pg_stop_armed;
-   if (pg_cur_seg && mask != pg_cur_seg->t_mask) pg_seg_tainted(pg_cur_seg, mask, 0);
+   if (pg_cur_seg) pg_seg_tainted_part(pg_cur_seg, mask, (UInt)k);
    pg_seg_left_at((UInt)k);
    pg_stop_set(0);
    if (armed) VG_(gdbserver)(VG_(get_running_tid)());
@@ -1257,7 +1436,8 @@ static void do_stmt(Env *e, IRStmt *st)
          lp = lp_merge(e, lp, ap);
       }
       if (!is_zero(s)) {
-         e->acc = or1(e, e->acc, assign(e, Ity_I1, IRExpr_Binop(Iop_And1, to1(e, s), g->guard)));
+         IRAtom *t = assign(e, Ity_I1, IRExpr_Binop(Iop_And1, to1(e, s), g->guard));
+         acc_add(e, atom_bit(e, t), t);
          if (lp.hi) e->ins_lp = lp;
       }
       store_shadow(e, g->addr, s, g->guard, lp);
@@ -1475,6 +1655,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
    e.escapes = temps_escaping(bb);
+   e.seg_id = 1;   /* test-set cache entries of segment 0 are empty ones */
    e.gso = layout->total_sizeB;
    e.exact = pg_stop_support && pg_stop_armed;
    e.offIP = layout->offset_IP;
