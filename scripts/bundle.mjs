@@ -21,7 +21,10 @@ const common = {
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   esbuild.build({ ...common, entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js' }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  // dist/cli.js picks the bundle a command needs: `planescope dwarf` has one of its own (src/cli/entry.ts).
+  esbuild.build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/dwarfMain.ts'], outfile: 'dist/cli-dwarf.js' }),
 ]);
 
 // sql.js loads its wasm from next to the bundle; copy when newer.

@@ -17,3 +17,31 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/** Runs one command: its help for `--help`/`-h`, else the command itself. */
+export function runCommand(command: Command, args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(command.help);
+    return Promise.resolve(0);
+  }
+  return command.run(args);
+}
+
+/** Runs `run` as the process: its result is the exit code, an error one clear line on stderr. */
+export function runAsProcess(run: () => Promise<number>): void {
+  run().then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      if (error instanceof UserError) {
+        console.error(`planescope: ${error.message}`);
+        process.exitCode = error.exitCode;
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        console.error(`planescope: ${message}`);
+        if (process.env.PLANESCOPE_DEBUG && error instanceof Error) console.error(error.stack);
+        else console.error('(set PLANESCOPE_DEBUG=1 for the stack trace)');
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -1,6 +1,6 @@
 // The `planescope` command: dispatches to a sub-command and turns errors into one clear line.
 import { planescopeVersion } from '../core/assets';
-import { Command, UserError } from './command';
+import { Command, runAsProcess, runCommand, UserError } from './command';
 import { commands } from './commands/index';
 
 function overview(): string {
@@ -37,28 +37,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(rest[0] ? find(rest[0]).help : overview());
     return 0;
   }
-  const command = find(verb);
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.help);
-    return 0;
-  }
-  return command.run(rest);
+  return runCommand(find(verb), rest);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (error: unknown) => {
-      if (error instanceof UserError) {
-        console.error(`planescope: ${error.message}`);
-        process.exitCode = error.exitCode;
-      } else {
-        const message = error instanceof Error ? error.message : String(error);
-        console.error(`planescope: ${message}`);
-        if (process.env.PLANESCOPE_DEBUG && error instanceof Error) console.error(error.stack);
-        else console.error('(set PLANESCOPE_DEBUG=1 for the stack trace)');
-        process.exitCode = 1;
-      }
-    },
-  );
+/** Runs the process's command line (dist/cli.js, src/cli/entry.ts, calls this for every command but `dwarf`). */
+export function start(): void {
+  runAsProcess(() => main(process.argv.slice(2)));
 }
+
+if (require.main === module) start();
