@@ -72,7 +72,8 @@ LR_HIDDEN uint16_t lr_rr_tid(void);
 LR_HIDDEN void lr_rr_set_tid(uint16_t tid);
 LR_HIDDEN uint16_t lr_rr_new_tid(void);
 
-/* Record: appends one record (one writev under the log lock, so a crash loses at most the call in flight). */
+/* Record: appends one record (a copy into the mapped log window under the log lock, so a crash loses at most
+   the call in flight). */
 LR_HIDDEN void lr_rr_put(int kind, int fd, int64_t ret, int err, uint64_t arg, uint32_t flags,
                          const void *aux, size_t aux_len, const void *data, size_t data_len);
 /* Record: the same with the data taken from iovecs, from byte offset skip, data_len bytes (no copy in between). */
@@ -104,7 +105,7 @@ LR_HIDDEN void lr_rr_diverge(const char *what, int kind, int fd) __attribute__((
 /* Returns the logged result: sets errno from the record. */
 LR_HIDDEN int64_t lr_rr_result(const struct lr_rr_rec *r);
 
-/* A fast 64-bit hash of user-data bytes (by-reference records). */
+/* A fast 64-bit hash of user-data bytes (by-reference records); AVX-512, AVX2 or scalar, all the same value. */
 LR_HIDDEN uint64_t lr_rr_hash(const void *p, size_t n);
 
 /* The hooks the tagging layer calls (lr_rr_replaying, lr_rr_recording, lr_rr_identity, lr_rr_msg_sent,
