@@ -252,6 +252,9 @@ export function executablePath(log: TaintLog): string {
   return match.length === 1 ? match[0].path : exe;
 }
 
+/** planegrind's warning record for a --user-data glob that matched no file the process opened. */
+const UNMATCHED_GLOB = /--user-data glob '(.*)' matched no file opened in this run/;
+
 export class RunMerger {
   readonly components: MergedComponent[] = [];
   readonly runs: MergedRun[] = [];
@@ -266,6 +269,8 @@ export class RunMerger {
   private readonly siteList: MergedSite[] = [];
   private readonly moduleByKey = new Map<string, MergedModule>();
   private readonly componentByExe = new Map<string, MergedComponent>();
+  /** Per --user-data glob: matched by some run, or the logs that said it matched nothing. */
+  private readonly globs = new Map<string, { matched: boolean; unmatchedIn: string[] }>();
 
   get sites(): MergedSite[] {
     return this.siteList;
@@ -278,6 +283,26 @@ export class RunMerger {
   /** The policy that decides planes: insensitive (the paper's) whenever such runs exist. */
   primaryPolicy(): PointerPolicy {
     return this.runs.some((r) => r.policy === 'insensitive') || this.runs.length === 0 ? 'insensitive' : 'sensitive';
+  }
+
+  /** Every process gets the same globs and each opens only some of the files: a glob is worth a
+   *  warning only when no process of the merge opened a file it matches (one warning, not one per log). */
+  private noteGlobs(log: TaintLog, unmatched: Set<string>): void {
+    for (const glob of new Set([...log.userData, ...unmatched])) {
+      const g = this.globs.get(glob) ?? { matched: false, unmatchedIn: [] };
+      this.globs.set(glob, g);
+      if (g.matched) continue;
+      const i = this.warnings.findIndex((w) => w.kind === 'unmatched-glob' && w.subject === glob);
+      if (i >= 0) this.warnings.splice(i, 1);
+      if (!unmatched.has(glob)) {
+        g.matched = true;
+        continue;
+      }
+      g.unmatchedIn.push(log.source);
+      const n = g.unmatchedIn.length;
+      const where = n === 1 ? `the run of ${g.unmatchedIn[0]}` : `any of the ${n} runs (${g.unmatchedIn.slice(0, 3).join(', ')}${n > 3 ? ', ...' : ''})`;
+      this.warnings.push({ kind: 'unmatched-glob', subject: glob, text: `--user-data glob '${glob}' matched no file opened in ${where}: check the pattern` });
+    }
   }
 
   addLog(log: TaintLog): MergedRun {
@@ -313,11 +338,18 @@ export class RunMerger {
     if (log.end.reason === 'truncated') {
       this.warnings.push({ kind: 'truncated-log', subject: log.source, text: `${log.source} was cut short (no end record: the process was killed, or is still running): its records up to the cut are used` });
     }
+    const unmatched = new Set<string>();
     for (const w of log.warnings) {
       // The cut-short case has its own warning above.
       if (log.end.reason === 'truncated' && /no `end` record/.test(w)) continue;
+      const glob = UNMATCHED_GLOB.exec(w)?.[1];
+      if (glob !== undefined) {
+        unmatched.add(glob);
+        continue;
+      }
       this.warnings.push({ kind: 'log-warning', subject: log.source, text: w.startsWith(log.source) ? w : `${log.source}: ${w}` });
     }
+    this.noteGlobs(log, unmatched);
 
     const moduleOf = new Map<number, number>();
     for (const m of log.modules) {
