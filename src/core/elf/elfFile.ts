@@ -1,7 +1,11 @@
 // A bounds-checked reader of ELF containers (headers, sections, segments, notes, symbols) over a
 // DataView. Written by hand rather than through elfy because elfy reads the 64-bit section header's
 // addralign/entsize at the wrong offsets and throws untyped errors on truncated input.
-import { inflateSync } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+
+// node:zlib is not in node's start-up snapshot: loading it costs every `planescope dwarf` run about
+// 2 ms, and only compressed sections need it.
+let zlib: typeof Zlib | undefined;
 
 /** A problem with the ELF container itself; the message names the file. */
 export class ElfError extends Error {
@@ -215,7 +219,8 @@ export class ElfFile {
     if (size > MAX_SECTION_BYTES) throw new ElfError(this.path, `corrupt compressed section ${name}: claims ${size} bytes`);
     let out: Buffer;
     try {
-      out = inflateSync(stream, { maxOutputLength: Math.max(size, 1) });
+      zlib ??= require('node:zlib') as typeof Zlib;
+      out = zlib.inflateSync(stream, { maxOutputLength: Math.max(size, 1) });
     } catch (e) {
       throw new ElfError(this.path, `corrupt compressed section ${name}: ${(e as Error).message}`);
     }
