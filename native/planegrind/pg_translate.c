@@ -464,7 +464,7 @@ static Bool same_atom(IRAtom *a, IRAtom *b)
    return a->tag == Iex_Const && a->Iex.Const.con->Ico.U1 == b->Iex.Const.con->Ico.U1;
 }
 
-/* the bit of test b (I1) in this segment's mask, added (with the IR that sets it) if new */
+/* the bit of test b (I1) in this segment's mask, added if new (mask_new_atoms makes its IR) */
 static ULong atom_bit(Env *e, IRAtom *b)
 {
    if (is_zero(b)) return 0;
@@ -472,7 +472,7 @@ static ULong atom_bit(Env *e, IRAtom *b)
    while (j < e->n_atoms && !same_atom(e->atoms[j], b)) j++;
    if (j == e->n_atoms) {
       if (j == MAX_ATOMS) return SET_FULL;
-      e->atoms[e->n_atoms++] = b;   /* its bit joins the mask at the instruction's end (mask_new_atoms) */
+      e->atoms[e->n_atoms++] = b;
    }
    return 1ULL << j;
 }
