@@ -3,7 +3,8 @@
 // dist/; the first run fetches better-sqlite3@12 with `npm pack` into ~/.cache/planescope/bench and
 // compiles SQLite's amalgamation once).
 //
-// It reports, each over N runs (2N inside the process; median and range; wall and CPU time, CPU
+// It reports, each over N runs (6N inside the process, where a run takes milliseconds and one
+// disturbed run moves a median of few; median and range; wall and CPU time, CPU
 // being steadier on a loaded machine):
 //  1. what a user waits for: `planescope dwarf lines LIB >/dev/null` vs `objdump --dwarf=decodedline`
 //     and `llvm-dwarfdump --debug-line`, `planescope dwarf addr2line` vs `addr2line -f -i` fed every
@@ -142,7 +143,7 @@ function timeTool(args, { stdinFile, env } = {}) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const spread = (xs) => `${median(xs).toFixed(0)} ms [${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}]`;
+const spread = (xs, digits = 0) => `${median(xs).toFixed(digits)} ms [${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}]`;
 const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
 const summary = (s) => ({ wall: median(s.map((x) => x.wall)), cpu: median(s.map((x) => x.cpu)), peak: Math.max(...s.map((x) => x.peak)), text: `wall ${spread(s.map((x) => x.wall))}  cpu ${spread(s.map((x) => x.cpu))}` });
 
@@ -196,6 +197,7 @@ const phasesOptimize = phases('optimize');
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 const pause = new Int32Array(new SharedArrayBuffer(4));
+const inProcessRuns = 6 * runs;
 function inProcess(work) {
   const cpu = [];
   const wall = [];
@@ -204,7 +206,7 @@ function inProcess(work) {
     clearModuleIndexCache();
     work();
   }
-  for (let i = 0; i < 2 * runs; i++) {
+  for (let i = 0; i < inProcessRuns; i++) {
     clearModuleIndexCache();
     gc();
     Atomics.wait(pause, 0, 0, 20);
@@ -214,16 +216,25 @@ function inProcess(work) {
     cpu.push(cpuMs() - c0);
     wall.push(wallMs() - w0);
   }
-  return { cpu: median(cpu), wall: median(wall), text: `wall ${spread(wall)}  cpu ${spread(cpu)}` };
+  return { cpu: median(cpu), wall: median(wall), text: `wall ${spread(wall, 1)}  cpu ${spread(cpu, 1)}` };
 }
+// A walk of every row (address, line, file) straight over the typed arrays, as bulk consumers do,
+// and the same through the per-row accessors.
 const rowWalk = (idx) => {
-  // Through the accessors, as the extension's consumers read rows.
+  const { rowLo, rowAddr, rowData } = idx.data;
+  let check = 0;
+  if (rowLo.length) for (let r = 0; r < idx.rowCount; r++) check += rowLo[r] + rowData[r * 3 + 1] + rowData[r * 3];
+  else for (let r = 0; r < idx.rowCount; r++) check += rowAddr[r] + rowData[r * 3 + 1] + rowData[r * 3];
+  if (check < 0) throw new Error('unreachable');
+};
+const rowWalkAccessors = (idx) => {
   let check = 0;
   for (let r = 0; r < idx.rowCount; r++) check += idx.rowAddress(r) + idx.rowLine(r) + idx.rowFile(r);
   if (check < 0) throw new Error('unreachable');
 };
 const lineOpen = inProcess(() => (index = openModuleIndex(lib)));
 const lineIndex = inProcess(() => rowWalk((index = openModuleIndex(lib))));
+const lineIndexAccessors = inProcess(() => rowWalkAccessors(openModuleIndex(lib)));
 const lineIndexGz = inProcess(() => rowWalk(openModuleIndex(libGz)));
 const lineIndexGimli = inProcess(() => rowWalk(openModuleIndex(lib, { lineDecoder: 'gimli' })));
 let textBytes = 0;
@@ -255,7 +266,7 @@ const ourPeakKiB = process.resourceUsage().maxRSS;
 const ratio = (theirMs, ourMs) => `${(theirMs / ourMs).toFixed(2)}x`;
 const line = (label, s, extra = '') => console.log(`  ${label.padEnd(44)} ${s.text}${extra}`);
 console.log(`DWARF benchmark: ${lib}`);
-console.log(`  ${rows} line rows, ${index.cuCount} unit(s), ${addrs.length} distinct addresses (${frames} frames incl. inlined); ${runs} runs each (${2 * runs} in-process), median [range]`);
+console.log(`  ${rows} line rows, ${index.cuCount} unit(s), ${addrs.length} distinct addresses (${frames} frames incl. inlined); ${runs} runs each (${inProcessRuns} in-process), median [range]`);
 console.log(`  load average ${load0.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (2 cores shared: wall times are noisy, CPU times less so)`);
 console.log('');
 console.log('1. what a user waits for (whole processes, output to /dev/null)');
@@ -288,6 +299,7 @@ console.log('');
 console.log('3. inside a long-lived process (the extension), .wasm compiled and optimised by earlier use');
 line('line index build alone (openModuleIndex)', lineOpen, `  -> ${fmt(rows / (lineOpen.wall / 1000))} rows/s = ${ratio(objdump.wall, lineOpen.wall)} objdump wall, ${ratio(objdump.cpu, lineOpen.cpu)} CPU`);
 line('line index (openModuleIndex + walk of every row)', lineIndex, `  -> ${fmt(rows / (lineIndex.wall / 1000))} rows/s = ${ratio(objdump.wall, lineIndex.wall)} objdump wall, ${ratio(objdump.cpu, lineIndex.cpu)} CPU`);
+line('  same, the walk through rowAddress/rowLine/rowFile', lineIndexAccessors, `  -> ${fmt(rows / (lineIndexAccessors.wall / 1000))} rows/s = ${ratio(objdump.wall, lineIndexAccessors.wall)} objdump wall, ${ratio(objdump.cpu, lineIndexAccessors.cpu)} CPU`);
 line('  same, -gz copy (sections inflated first)', lineIndexGz, `  -> ${fmt(rows / (lineIndexGz.wall / 1000))} rows/s = ${ratio(objdumpGz.cpu, lineIndexGz.cpu)} objdump's CPU on it`);
 line('  same, line programs decoded by gimli alone', lineIndexGimli, `  -> ${fmt(rows / (lineIndexGimli.wall / 1000))} rows/s`);
 line('line index + objdump text (rendered, not written)', lineText, `  -> ${fmt(rows / (lineText.wall / 1000))} rows/s = ${ratio(objdump.wall, lineText.wall)} objdump wall, ${ratio(objdump.cpu, lineText.cpu)} CPU (${textBytes} bytes)`);
