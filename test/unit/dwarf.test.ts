@@ -493,6 +493,31 @@ describe('planescope dwarf lines (the command)', function () {
     }
   }
 
+  /** The built `planescope` CLI (dist/cli.js, which loads the dwarf commands' own bundle). */
+  function cli(args: string[], input?: string): string {
+    return execFileSync(process.execPath, [join(packageRoot(), 'dist', 'cli.js'), ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  }
+
+  it('prints addr2line -f -i\'s lines for addresses as arguments and on stdin, and the rows as JSON', () => {
+    const bin = join(dir, 'cli-fixture');
+    run('gcc', ['-O2', '-g', '-o', bin, join(FIXTURES, 'lines.c')]);
+    clearModuleIndexCache();
+    const index = openModuleIndex(bin);
+    const addrs = [...new Set(Array.from({ length: index.rowCount }, (_, i) => `0x${index.rowAddress(i).toString(16)}`))];
+    const expected = run('addr2line', ['-f', '-i', '-e', bin, ...addrs]);
+    assert.equal(cli(['dwarf', 'addr2line', bin, ...addrs]), expected);
+    assert.equal(cli(['dwarf', 'addr2line', bin], addrs.join('\n') + '\n'), expected);
+    const json = JSON.parse(cli(['dwarf', 'lines', bin, '--json'])) as { buildId: string; rows: Array<{ address: number; file: string; line: number; column: number; isStmt: boolean; endSequence: boolean }> };
+    assert.equal(json.buildId, index.buildId);
+    assert.deepEqual(json.rows, Array.from({ length: index.rowCount }, (_, i) => {
+      const r = index.row(i);
+      return { address: r.address, file: r.file, line: r.line, column: r.column, isStmt: r.isStmt, endSequence: r.endSequence };
+    }));
+    const info = JSON.parse(cli(['dwarf', 'info', bin, '--json'])) as { rows: number; units: number };
+    assert.deepEqual([info.rows, info.units], [index.rowCount, index.cuCount]);
+    assert.match(cli(['dwarf', '--help']), /^Usage: planescope dwarf lines BIN/);
+  });
+
   it('writes objdump\'s bytes to a non-blocking pipe that fills up (the EAGAIN path)', async function () {
     // Node makes a child's stdio blocking when it spawns it: python3 sets O_NONBLOCK on fd 1 and
     // then becomes the CLI (exec, same pid).
