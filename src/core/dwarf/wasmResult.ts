@@ -284,7 +284,7 @@ function copyInfoPrefixes(source: Source, target: Uint8Array, prefix: number, mi
 /**
  * Allocates every section in a fresh instance's memory and copies what the line pass reads: all of
  * .debug_line, the strings and the abbreviations, but of .debug_info only each unit's header and root
- * DIE: `infoPrefix` bytes of each unit, read `infoRead` bytes at a time), and none of the range lists
+ * DIE (`infoPrefix` bytes of each unit, read `infoRead` bytes at a time), and none of the range lists
  * (with `infoPrefix` 0, everything). `fill()` copies the rest, at the same addresses, and tells the
  * instance; it throws when the file changed in between. Pass `prefix` to ps_build_index.
  */
