@@ -170,9 +170,12 @@ void pg_io_flush(void)
 {
    for (Int k = 0; k < N_KINDS; k++)
       for (Int d = 0; d < 2; d++) {
-         ULong t = io[k][d][0] - io_logged[k][d][0], c = io[k][d][1] - io_logged[k][d][1];
+         /* clean can go down: librecord marks received bytes tainted after the recv (TAINTED_INPUT),
+            and a flush may come in between; the record then says so with a negative delta */
+         ULong t = io[k][d][0] - io_logged[k][d][0];
+         Long c = (Long)(io[k][d][1] - io_logged[k][d][1]);
          if (!t && !c) continue;
-         pg_log_printf("io kind=%s dir=%s tainted=%llu clean=%llu\n", kind_name[k], d ? "out" : "in", t, c);
+         pg_log_printf("io kind=%s dir=%s tainted=%llu clean=%lld\n", kind_name[k], d ? "out" : "in", t, c);
          io_logged[k][d][0] = io[k][d][0];
          io_logged[k][d][1] = io[k][d][1];
       }
