@@ -156,9 +156,10 @@ describe('planegrind monitor commands', function () {
     assert.match(stopped, /exited normally/, stopped);
     const { m: a, icount: ia } = await counts('plain');
     const { m: b, icount: ib } = await counts('stopped');
-    assert.equal(ib, ia, 'the icount of the end record');
-    assert.ok(a.size > 100, `instructions in the log: ${a.size}`);
     const diff = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k} ${a.get(k)} vs ${b.get(k)}`);
+    // the differing instructions say where an icount difference comes from (seen once in CI: 14 fewer)
+    assert.equal(ib, ia, `the icount of the end record; instructions that differ: ${diff.slice(0, 10).join('; ')}`);
+    assert.ok(a.size > 100, `instructions in the log: ${a.size}`);
     assert.deepEqual(diff.slice(0, 10), []);
   });
   // Translations made while no stop-at is armed check once per segment and leave (discarding
