@@ -36,17 +36,18 @@ function gdbBatch(bin: string, prefix: string, pid: number, commands: string[]):
   return `${r.stdout}\n${r.stderr}`;
 }
 
-/** Runs bin under planegrind with --vgdb=yes, waiting for gdb at start; gdb runs the commands. */
+/** Runs bin under planegrind with --vgdb=yes, waiting for gdb at start; gdb runs the commands. Returns
+ *  gdb's output, then the program's. */
 async function gdbRun(dir: string, bin: string, run: string, commands: string[], logName?: string): Promise<string> {
   const prefix = join(dir, `vg-${run}`);
-  const { child } = startMon(dir, bin, ['--vgdb=yes', '--vgdb-error=0'], prefix, logName);
+  const { child, stdout } = startMon(dir, bin, ['--vgdb=yes', '--vgdb-error=0'], prefix, logName);
   await waitFor(() => {
     const l = spawnSync('vgdb', [`--vgdb-prefix=${prefix}`, '-l'], { encoding: 'utf8' });
     return `${l.stdout}${l.stderr}`.includes(`--pid=${child.pid}`);
   }, 'vgdb to list the process');
   const out = gdbBatch(bin, prefix, child.pid!, commands);
   await new Promise((r) => child.on('close', r));
-  return out;
+  return `${out}\n${stdout()}`;
 }
 
 describe('planegrind monitor commands', function () {
@@ -129,6 +130,23 @@ describe('planegrind monitor commands', function () {
     const counts = [...out.matchAll(/^icount (\d+)$/gm)].map((m) => Number(m[1]));
     assert.deepEqual(counts, [n, n + 1, n + 2], out);
     assert.match(out, /^stop-at cancelled icount=\d+$/m, out);
+  });
+
+  it('a stop-at stop between a flag write and its reader (cmp; sbb) shows and resumes from the exact flags', async () => {
+    const prog = compile(dir, 'pg_flags');
+    const dis = execFileSync('objdump', ['-d', '--no-show-raw-insn', '--disassemble=main', prog], { encoding: 'utf8' });
+    const sbb = /^\s*([0-9a-f]+):\s+sbb/m.exec(dis)?.[1];
+    assert.ok(sbb, dis);
+    const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags)\s+0x/.test(l)).join('\n');
+    const natively = execFileSync(prog, { encoding: 'utf8' });
+    // the 300th arrival at the sbb, by a breakpoint (gdbserver keeps registers exact there)
+    const ref = await gdbRun(dir, prog, 'flags-bp', [`break *0x${sbb}`, 'ignore 1 299', 'continue', 'monitor icount', 'info registers', 'delete', 'continue']);
+    const n = Number(/^icount (\d+)$/m.exec(ref)?.[1]);
+    assert.ok(n > 0, ref);
+    const out = await gdbRun(dir, prog, 'flags-stop', [`monitor stop-at ${n}`, 'continue', 'p/x $pc', 'info registers', 'continue']);
+    assert.match(out, new RegExp(`^\\$1 = 0x${sbb}$`, 'm'), out);
+    assert.equal(regs(out), regs(ref), `registers (with the flags) at stop-at ${n} differ from the breakpoint's\n${out}`);
+    for (const o of [ref, out]) assert.ok(o.includes(natively.trim()), `the program's output is ${natively.trim()}:\n${o}`);
   });
 
   it('stops and steps leave the log\'s per-instruction counts as in a run without stops', async () => {
