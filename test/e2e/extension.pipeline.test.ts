@@ -110,22 +110,30 @@ describe('extension: classify a real planegrind trace from the editor (code-serv
 
   it('runs classify from the palette with progress and opens the database it wrote', async () => {
     const page = vscode.page;
-    await vscode.workbench.runCommand('Planescope: Classify a Trace Directory');
-    // VS Code's own file dialogs in the browser are quick inputs holding a path: pick the trace folder ...
     const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
     const trace = join(vscode.workspace, 'trace');
-    await input.fill(`${trace}/`);
-    // Accept with the dialog's own button, again until the save dialog proposes <parent>/trace.planes.db:
-    // while the dialog is still listing the typed folder it ignores an accept (seen on a loaded machine).
-    const proposesDatabase = () => /trace\.planes\.db$/.test((document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? '');
+    const proposal = () => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? '';
     const accept = page.locator('.quick-input-widget .monaco-button', { hasText: 'Classify this trace directory' });
-    const deadline = Date.now() + 60000;
-    for (;;) {
-      if (await accept.isVisible()) await accept.click().catch(() => undefined);
-      const proposed = await page.waitForFunction(proposesDatabase, undefined, { timeout: 3000 }).then(() => true, () => false);
-      if (proposed) break;
-      if (Date.now() > deadline) throw new Error('the folder dialog never accepted the trace directory');
+    // VS Code's own file dialogs in the browser are quick inputs holding a path: pick the trace folder,
+    // accept with the dialog's own button until the save dialog proposes a database. While the dialog is
+    // still listing a folder it ignores an accept, or accepts the folder it showed before the typed
+    // path (seen on a loaded machine: it proposed <workspace>.planes.db): then start over.
+    for (let attempt = 1; ; attempt++) {
+      await vscode.workbench.runCommand('Planescope: Classify a Trace Directory');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`${trace}/`);
+      await page.waitForFunction((typed) => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value === typed, `${trace}/`);
+      const deadline = Date.now() + 30000;
+      let proposed = '';
+      while (!proposed && Date.now() < deadline) {
+        if (await accept.isVisible()) await accept.click().catch(() => undefined);
+        proposed = await page.waitForFunction(() => /\.planes\.db$/.test((document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value ?? ''), undefined, { timeout: 3000 })
+          .then(() => page.evaluate(proposal), () => '');
+      }
+      if (/trace\.planes\.db$/.test(proposed)) break;
+      if (attempt === 3) throw new Error(`the folder dialog never accepted the trace directory (last proposal: '${proposed}')`);
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
     }
     await page.keyboard.press('Enter');
     await vscode.workbench.waitForNotification(/Planescope: opened .*trace\.planes\.db/, 240000);
