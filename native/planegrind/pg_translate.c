@@ -79,23 +79,14 @@ typedef struct {
 
 static void stmt(Env *e, IRStmt *s) { addStmtToIRSB(e->sb, s); }
 
-static Bool same_arg(IRExpr *a, IRExpr *b)
-{
-   if (a->tag != b->tag) return False;
-   if (a->tag == Iex_RdTmp) return a->Iex.RdTmp.tmp == b->Iex.RdTmp.tmp;
-   return a->tag == Iex_Const && eqIRConst(a->Iex.Const.con, b->Iex.Const.con);
-}
-
-static Bool is_atom(IRExpr *a) { return a->tag == Iex_RdTmp || a->tag == Iex_Const; }
-
 /* A pure unary or binary op of atoms already assigned in this block gives its temp again: each
    instruction's shadow code narrows and tests the same registers' shadows, and shared temps let the
    caches below (to1, touched) see that two instructions test the same value. */
 static IRAtom *assign(Env *e, IRType ty, IRExpr *x)
 {
    UInt h = 0;
-   Bool pure = (x->tag == Iex_Unop && is_atom(x->Iex.Unop.arg)) ||
-               (x->tag == Iex_Binop && is_atom(x->Iex.Binop.arg1) && is_atom(x->Iex.Binop.arg2));
+   Bool pure = (x->tag == Iex_Unop && isIRAtom(x->Iex.Unop.arg)) ||
+               (x->tag == Iex_Binop && isIRAtom(x->Iex.Binop.arg1) && isIRAtom(x->Iex.Binop.arg2));
    if (pure) {
       IRExpr *a1 = x->tag == Iex_Unop ? x->Iex.Unop.arg : x->Iex.Binop.arg1;
       IRExpr *a2 = x->tag == Iex_Binop ? x->Iex.Binop.arg2 : NULL;
@@ -107,7 +98,7 @@ static IRAtom *assign(Env *e, IRType ty, IRExpr *x)
       if (c && c->tag == x->tag && e->hc[h].ty == ty) {
          IROp cop = c->tag == Iex_Unop ? c->Iex.Unop.op : c->Iex.Binop.op;
          IRExpr *c1 = c->tag == Iex_Unop ? c->Iex.Unop.arg : c->Iex.Binop.arg1;
-         if (cop == op && same_arg(c1, a1) && (!a2 || same_arg(c->Iex.Binop.arg2, a2)))
+         if (cop == op && eqIRAtom(c1, a1) && (!a2 || eqIRAtom(c->Iex.Binop.arg2, a2)))
             return IRExpr_RdTmp(e->hc[h].t);
       }
    }
@@ -457,19 +448,12 @@ static void sh_put(Env *e, Int off, Int size, IRAtom *s)
 
 static void touch(Env *e, IRAtom *v);
 
-static Bool same_atom(IRAtom *a, IRAtom *b)
-{
-   if (a->tag != b->tag) return False;
-   if (a->tag == Iex_RdTmp) return a->Iex.RdTmp.tmp == b->Iex.RdTmp.tmp;
-   return a->tag == Iex_Const && a->Iex.Const.con->Ico.U1 == b->Iex.Const.con->Ico.U1;
-}
-
 /* the bit of test b (I1) in this segment's mask, added if new (mask_new_atoms makes its IR) */
 static ULong atom_bit(Env *e, IRAtom *b)
 {
    if (is_zero(b)) return 0;
    UInt j = 0;
-   while (j < e->n_atoms && !same_atom(e->atoms[j], b)) j++;
+   while (j < e->n_atoms && !eqIRAtom(e->atoms[j], b)) j++;
    if (j == e->n_atoms) {
       if (j == MAX_ATOMS) return SET_FULL;
       e->atoms[e->n_atoms++] = b;
