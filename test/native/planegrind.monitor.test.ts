@@ -4,7 +4,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTaintLog } from '../../src/core/taintLog/reader';
-import { VGLIB, buildTool, compile, tempDir } from './planegrindHarness';
+import { VGLIB, buildTool, compile, disassemble, tempDir } from './planegrindHarness';
 
 function startMon(dir: string, bin: string, extra: string[], prefix: string, logName = 'mon.%p.taintlog'): { child: ChildProcess; stdout: () => string } {
   const child = spawn('valgrind', ['-q', '--tool=planegrind', `--vgdb-prefix=${prefix}`, '--user-data=*.bin', `--taint-log=${join(dir, logName)}`, ...extra, bin, 'in.bin'], {
@@ -14,6 +14,9 @@ function startMon(dir: string, bin: string, extra: string[], prefix: string, log
   child.stdout!.on('data', (d) => (out += d));
   return { child, stdout: () => out };
 }
+
+/** The general registers, rip and eflags of gdb's `info registers` output. */
+const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags)\s+0x/.test(l)).join('\n');
 
 async function waitFor(cond: () => boolean, what: string, ms = 60000): Promise<void> {
   const start = Date.now();
@@ -115,7 +118,7 @@ describe('planegrind monitor commands', function () {
   // only at memory accesses): a stop-at stop is indistinguishable from a breakpoint stop at the same
   // instruction, and stepping from it moves one instruction at a time.
   it('stop-at N stops where a breakpoint first reached at count N stops, with the same registers, and stepi counts from there (--vgdb=yes)', async () => {
-    const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags|[c-gs]s|fs_base|gs_base)\s+0x/.test(l)).join('\n');
+    const withSegments = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags|[c-gs]s|fs_base|gs_base)\s+0x/.test(l)).join('\n');
     const runGdb = (run: string, commands: string[]) => gdbRun(dir, bin, run, commands);
     // main's first instruction after the prologue runs once: the breakpoint stop there is the reference
     const ref = await runGdb('d', ['break main', 'continue', 'monitor icount', 'info registers']);
@@ -125,8 +128,8 @@ describe('planegrind monitor commands', function () {
     const out = await runGdb('e', [`monitor stop-at ${n}`, 'continue', 'monitor icount', 'info registers', 'stepi', 'monitor icount', 'stepi', 'monitor icount', 'monitor stop-at 0']);
     assert.match(out, /SIGTRAP/, out);
     assert.match(out, /main \(/, out);
-    assert.ok(regs(ref).split('\n').length >= 20, ref);
-    assert.equal(regs(out), regs(ref), `registers at stop-at ${n} differ from those at the breakpoint\n${out}`);
+    assert.ok(withSegments(ref).split('\n').length >= 20, ref);
+    assert.equal(withSegments(out), withSegments(ref), `registers at stop-at ${n} differ from those at the breakpoint\n${out}`);
     const counts = [...out.matchAll(/^icount (\d+)$/gm)].map((m) => Number(m[1]));
     assert.deepEqual(counts, [n, n + 1, n + 2], out);
     assert.match(out, /^stop-at cancelled icount=\d+$/m, out);
@@ -134,10 +137,9 @@ describe('planegrind monitor commands', function () {
 
   it('a stop-at stop between a flag write and its reader (cmp; sbb) shows and resumes from the exact flags', async () => {
     const prog = compile(dir, 'pg_flags');
-    const dis = execFileSync('objdump', ['-d', '--no-show-raw-insn', '--disassemble=main', prog], { encoding: 'utf8' });
+    const dis = disassemble(prog, 'main');
     const sbb = /^\s*([0-9a-f]+):\s+sbb/m.exec(dis)?.[1];
     assert.ok(sbb, dis);
-    const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags)\s+0x/.test(l)).join('\n');
     const natively = execFileSync(prog, { encoding: 'utf8' });
     // the 300th arrival at the sbb, by a breakpoint (gdbserver keeps registers exact there)
     const ref = await gdbRun(dir, prog, 'flags-bp', [`break *0x${sbb}`, 'ignore 1 299', 'continue', 'monitor icount', 'info registers', 'delete', 'continue']);
@@ -205,7 +207,6 @@ int main(int argc, char **argv) {
 `);
     const prog = join(dir, 'pg_rounds');
     execFileSync('gcc', ['-g', '-O1', '-no-pie', '-fno-pie', src, '-o', prog]);
-    const regs = (out: string) => out.split('\n').filter((l) => /^(r[a-z0-9]+|eflags)\s+0x/.test(l)).join('\n');
     // the third call of phase: rounds 0 and 1 ran the loop from translations made with no target armed
     const third = await gdbRun(dir, prog, 'h', ['break phase', 'continue', 'continue', 'continue', 'monitor icount']);
     const at = Number(/^icount (\d+)$/m.exec(third)?.[1]);

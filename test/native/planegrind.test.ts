@@ -8,7 +8,7 @@ import { findTaintLogs } from '../../src/core/classify/inputs';
 import { openPlanesDatabase } from '../../src/core/db/reader';
 import { readTaintLog } from '../../src/core/taintLog/reader';
 import type { TaintLog } from '../../src/core/taintLog/types';
-import { FIXTURES, VGLIB, buildTool, compile, lineCounts, markerLines, moduleOf, runPg, siteLines, tempDir } from './planegrindHarness';
+import { FIXTURES, VGLIB, buildTool, compile, disassemble, lineCounts, markerLines, moduleOf, runPg, siteLines, tempDir } from './planegrindHarness';
 
 function io(log: TaintLog, kind: string, direction: string) {
   return log.io.find((x) => x.kind === kind && x.direction === direction) ?? { taintedBytes: 0, cleanBytes: 0 };
@@ -117,7 +117,7 @@ describe('planegrind', function () {
       // VEX drops the xor's write of eax (the imul overwrites it): the xor has no Put of its own
       const r = await runPg(dir, [bin, 'input.bin'], ['--user-data=*.bin']);
       assert.equal(r.code, 0, r.stderr);
-      const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '--disassemble=hash', bin], { encoding: 'utf8' }).stdout;
+      const dis = disassemble(bin, 'hash');
       const offsets = (mnemonic: string) =>
         [...dis.matchAll(new RegExp(`^\\s*([0-9a-f]+):\\s+${mnemonic}\\s`, 'gm'))].map((m) => parseInt(m[1], 16));
       const exe = moduleOf(r.log, 'pg_hashlock');
@@ -132,7 +132,7 @@ describe('planegrind', function () {
       const chain = compile(dir, 'pg_chain');
       const r = await runPg(dir, [chain, 'input.bin'], ['--user-data=*.bin']);
       assert.equal(r.code, 0, r.stderr);
-      const dis = spawnSync('objdump', ['-d', '--no-show-raw-insn', '--disassemble=mix', chain], { encoding: 'utf8' }).stdout;
+      const dis = disassemble(chain, 'mix');
       const body = [...dis.matchAll(/^\s*([0-9a-f]+):\s+(mov|shl|shr|xor)\s+\S*%e[ad]x$/gm)].map((m) => ({ off: parseInt(m[1], 16), op: m[2] }));
       assert.ok(body.length >= 9, dis);
       const exe = moduleOf(r.log, 'pg_chain');

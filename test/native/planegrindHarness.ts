@@ -63,6 +63,11 @@ export function moduleOf(log: TaintLog, name: string): LogModule {
   return m;
 }
 
+/** objdump's disassembly of one function of bin (without raw bytes), for finding its instructions. */
+export function disassemble(bin: string, fn: string): string {
+  return spawnSync('objdump', ['-d', '--no-show-raw-insn', `--disassemble=${fn}`, bin], { encoding: 'utf8' }).stdout;
+}
+
 /** Source line (file:line) of each offset of a non-PIE binary, through binutils addr2line. */
 export function addr2line(bin: string, offsets: number[]): string[] {
   if (!offsets.length) return [];
