@@ -54,29 +54,38 @@ export function cleanEnv(extra = {}) {
 }
 
 /** Starts a program; with cpuTimes it runs under `bash -c '...; times'`, whose report of the program's
- *  CPU time (user + sys) cpu() reads at exit: CPU time is far less disturbed than wall time by other
- *  load on a shared machine. line(re) resolves with the first stdout match. */
+ *  CPU time cpuSplit() ([user, sys]) and cpu() (their sum) read at exit, in milliseconds (GNU time prints
+ *  only hundredths): CPU time is far less disturbed than wall time by other load on a shared machine.
+ *  line(re) resolves with the first stdout match. */
 export function startProgram(cmd, args, env, { cpuTimes = false } = {}) {
-  const child = cpuTimes
-    ? spawn('bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bash', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let child;
+  if (cpuTimes) {
+    // bash must not be preloaded (librecord would record it too) and must not open a file (the program
+    // would inherit its fd, and a replay would see other fd numbers): LD_PRELOAD reaches only the program
+    const { LD_PRELOAD: preload, ...bashEnv } = env;
+    const argv = ['/usr/bin/env', ...(preload ? [`LD_PRELOAD=${preload}`] : []), cmd, ...args];
+    child = spawn('bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bash', ...argv], { env: bashEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  } else {
+    child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  }
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (err += d));
-  const cpu = () => {
+  const cpuSplit = () => {
     // the last line `times` printed (its children's: the program), wherever a preload printed after it
     const all = [...err.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
     const m = all[all.length - 1];
-    return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
+    return m ? [Number(m[1]) * 60 + Number(m[2]), Number(m[3]) * 60 + Number(m[4])] : [NaN, NaN];
   };
+  const cpu = () => cpuSplit()[0] + cpuSplit()[1];
   const line = (re) => new Promise((resolve, reject) => {
     const check = () => out.match(re);
     const t = setInterval(() => { const m = check(); if (m) { clearInterval(t); resolve(m); } }, 5);
     child.on('exit', () => { clearInterval(t); const m = check(); if (m) resolve(m); else reject(new Error(`${cmd} exited: ${out}${err}`)); });
   });
   const exited = new Promise((resolve) => child.on('close', (c, s) => resolve(s ?? c)));
-  return { child, line, exited, cpu, stderr: () => err };
+  return { child, line, exited, cpu, cpuSplit, stderr: () => err };
 }
 
 /** One put of `input` through a fresh master + chunk server (store in `store`, removed unless keepStore);

@@ -15,7 +15,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { buildMinidfs, cleanEnv, librecord, numberArg, root, workDir, writeInput } from './minidfsWorkload.mjs';
+import { buildMinidfs, cleanEnv, librecord, numberArg, root, timedPut, workDir, writeInput } from './minidfsWorkload.mjs';
 
 const size = numberArg('--size', 256 << 20);
 const runs = numberArg('--runs', 2);
@@ -30,35 +30,6 @@ copyFileSync(librecord, lib);
 const bin = buildMinidfs(work);
 const input = writeInput(join(work, 'input.bin'), size);
 
-/** CPU seconds [user, system] of the program, from the last `times` line of its stderr (bash's report
- *  of its children, in milliseconds; GNU time prints only hundredths). */
-function cpuOf(proc) {
-  const all = [...proc.err().matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
-  const m = all[all.length - 1];
-  return m ? [Number(m[1]) * 60 + Number(m[2]), Number(m[3]) * 60 + Number(m[4])] : [NaN, NaN];
-}
-
-function start(cmd, args, env, withCpu = false) {
-  let [c, a, e] = [cmd, args, env];
-  if (withCpu) {
-    // bash (its `times`) must not be preloaded (it would be recorded too) and must not open a file (the
-    // program would inherit its fd, and its replay would see other fd numbers): it writes to stderr
-    e = { ...env };
-    delete e.LD_PRELOAD;
-    [c, a] = ['bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bash', '/usr/bin/env', ...(env.LD_PRELOAD ? [`LD_PRELOAD=${env.LD_PRELOAD}`] : []), cmd, ...args]];
-  }
-  const child = spawn(c, a, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d)); // shown when the put fails
-  const line = (re) => new Promise((resolve, reject) => {
-    const t = setInterval(() => { const m = out.match(re); if (m) { clearInterval(t); resolve(m); } }, 5);
-    child.on('exit', () => { clearInterval(t); reject(new Error(`${cmd} exited: ${out}`)); });
-  });
-  const exited = new Promise((resolve) => child.on('close', (c, s) => resolve(s ?? c)));
-  return { child, line, exited, err: () => err };
-}
-
 function envFor(mode, trace) {
   const env = cleanEnv();
   if (mode === 'none') return env;
@@ -68,24 +39,14 @@ function envFor(mode, trace) {
   return env;
 }
 
-/** One put through a fresh master + chunk server; returns seconds of the put and the log bytes. */
+/** One put through a fresh master + chunk server (its store kept until the next round deletes it);
+ *  returns seconds of the put, the CPU time of client and chunk server, and the log bytes. */
 async function put(mode, n) {
   const trace = join(work, `trace-${n}`);
   mkdirSync(trace);
-  const env = envFor(mode, trace);
   const store = join(stores, `store-${n}`);
-  const master = start(join(bin, 'minidfs-master'), ['-p', '0', '-c', String(64 << 20)], env);
-  const addr = (await master.line(/listening on (\S+)/))[1];
-  const cs = start(join(bin, 'minidfs-chunkserver'), ['-m', addr, '-d', store, '-i', '100'], env, true);
-  await master.line(/registered/);
-  const t0 = process.hrtime.bigint();
-  const client = start(join(bin, 'minidfs-client'), ['-m', addr, 'put', input, 'f'], env, true);
-  const status = await client.exited;
-  if (status !== 0) throw new Error(`put failed (${mode}): exit status ${status}: ${client.err()}`);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  await start(join(bin, 'minidfs-client'), ['-m', addr, 'shutdown'], env).exited;
-  await Promise.all([master.exited, cs.exited]);
-  const [cu, csys] = cpuOf(cs), [lu, lsys] = cpuOf(client);
+  const { secs, cs, client } = await timedPut({ bin, input, env: envFor(mode, trace), store, cpuTimes: true, keepStore: true });
+  const [cu, csys] = cs.cpuSplit(), [lu, lsys] = client.cpuSplit();
   const user = cu + lu, sys = csys + lsys, cpu = user + sys;
   const split = `client ${lu.toFixed(3)}+${lsys.toFixed(3)}, chunk server ${cu.toFixed(3)}+${csys.toFixed(3)}`;
   const logs = readdirSync(trace).filter((f) => f.endsWith('.rec')).map((f) => ({ f, bytes: statSync(join(trace, f)).size }));
