@@ -121,8 +121,15 @@ describe('extension: classify a real planegrind trace from the editor (code-serv
     for (let attempt = 1; ; attempt++) {
       await vscode.workbench.runCommand('Planescope: Classify a Trace Directory');
       await input.waitFor({ state: 'visible' });
-      await input.fill(`${trace}/`);
-      await page.waitForFunction((typed) => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value === typed, `${trace}/`);
+      // The dialog sets its own value once it has listed its first folder; typed before that, the path is
+      // overwritten (seen in CI: the value stayed <workspace>/). Type again until it stays.
+      const typedDeadline = Date.now() + 30000;
+      for (;;) {
+        await input.fill(`${trace}/`);
+        const stayed = await page.waitForTimeout(500).then(() => page.evaluate(proposal)).then((v) => v === `${trace}/`);
+        if (stayed) break;
+        if (Date.now() > typedDeadline) throw new Error(`the folder dialog does not keep the typed path (it shows '${await page.evaluate(proposal)}')`);
+      }
       const deadline = Date.now() + 30000;
       let proposed = '';
       while (!proposed && Date.now() < deadline) {
