@@ -1,8 +1,10 @@
 /* planegrind shadow memory: a two-level map like memcheck's. The primary map covers the low 128 GB
    (where Valgrind places client code, heap, mmaps and stacks on amd64-linux); higher addresses go to
    a small hash of secondaries. Each secondary covers 64 KB with one taint byte per byte (0 clean,
-   0xFF tainted: loads return these bytes directly as V-bits) and, allocated only when a tainted byte
-   is first stored, one 32-bit provenance label per byte. All untouched chunks share one clean,
+   0xFF tainted: loads return these bytes directly as V-bits) and one 32-bit provenance label per
+   byte, in the same block: a secondary exists only once a tainted byte was stored in its chunk, and
+   the kernel commits only the label pages that are written, so a separate label array would save no
+   memory and cost a load helper one more dependent load. All untouched chunks share one clean,
    read-only secondary, so loads never need a NULL check and clean stores to it are no-ops. */
 #include "pg_include.h"
 #include "pub_tool_aspacemgr.h"
@@ -15,12 +17,13 @@
 
 typedef struct {
    UChar v[SEC_SIZE];
-   UInt *lab;                              /* SEC_SIZE labels, or NULL while no byte was tainted */
+   UInt lab[SEC_SIZE];                     /* meaningful where v is non-zero */
 } Sec;
 
 static Sec   clean_sec;                    /* shared, all zero; never written */
-static Sec **primary;
-static ULong n_secs, lab_bytes;
+/* static, so that a load helper reaches an entry with one load from a constant address */
+static Sec  *primary[PRIM_SIZE];
+static ULong n_secs;
 
 /* Secondaries above PRIM_LIMIT: open hashing on the chunk number. */
 #define AUX_BUCKETS 4096
@@ -39,7 +42,6 @@ static void *shadow_alloc(SizeT n, const HChar *what)
 
 void pg_shadow_init(void)
 {
-   primary = shadow_alloc(PRIM_SIZE * sizeof(Sec *), "primary map");
    for (UWord i = 0; i < PRIM_SIZE; i++) primary[i] = &clean_sec;
 }
 
@@ -82,16 +84,7 @@ static Sec *sec_for_write(Addr a)
    return x->sec;
 }
 
-static UInt *sec_labels(Sec *s)
-{
-   if (!s->lab) {
-      s->lab = shadow_alloc(SEC_SIZE * sizeof(UInt), "labels");
-      lab_bytes += SEC_SIZE * sizeof(UInt);
-   }
-   return s->lab;
-}
-
-ULong pg_shadow_bytes_allocated(void) { return n_secs * sizeof(Sec) + lab_bytes; }
+ULong pg_shadow_bytes_allocated(void) { return n_secs * sizeof(Sec); }
 
 /* ---- byte-level access (slow paths, client requests, syscalls) ---- */
 
@@ -100,7 +93,7 @@ PG_Label pg_shadow_get(Addr a)
    Sec *s = sec_for_read(a);
    UWord off = a & (SEC_SIZE - 1);
    if (!s->v[off]) return 0;
-   return s->lab ? s->lab[off] : 0;
+   return s->lab[off];
 }
 
 static void set_byte(Addr a, PG_Label label)
@@ -113,7 +106,7 @@ static void set_byte(Addr a, PG_Label label)
    }
    if (s == &clean_sec) s = sec_for_write(a);
    s->v[off] = 0xFF;
-   sec_labels(s)[off] = label;
+   s->lab[off] = label;
 }
 
 void pg_shadow_set_range(Addr a, SizeT len, PG_Label label)
@@ -128,7 +121,7 @@ void pg_shadow_set_range(Addr a, SizeT len, PG_Label label)
       } else {
          if (s == &clean_sec) s = sec_for_write(a);
          VG_(memset)(&s->v[off], 0xFF, n);
-         UInt *l = sec_labels(s) + off;
+         UInt *l = s->lab + off;
          SizeT i = 0;
          /* a read() of user data labels 64 KB at a time: two labels per 8-byte store */
          if (n >= 2 && ((Addr)l & 7)) l[i++] = label;
@@ -187,7 +180,6 @@ void pg_shadow_copy(Addr from, Addr to, SizeT len)
 static PG_Label loaded_label(Sec *s, UWord off, UInt n)
 {
    PG_Label l = 0;
-   if (!s->lab) return 0;
    UInt i = 0;
    /* the common case: every byte tainted, one label (compared two at a time) */
    if (n >= 8 && s->v[off] && s->lab[off]) {
@@ -214,7 +206,7 @@ static ULong load_slow(Addr a, UInt n, PG_Label *label)
       UWord off = (a + i) & (SEC_SIZE - 1);
       if (s->v[off]) {
          v |= 0xFFULL << (8 * i);
-         if (s->lab) l = pg_label_merge(l, s->lab[off]);
+         l = pg_label_merge(l, s->lab[off]);
       }
    }
    if (l) pg_cur_label = l;
@@ -251,7 +243,6 @@ static __attribute__((noinline)) ULong load_general(Addr a, UInt n, PG_Insn *in,
 /* the one label of a fast-path load's tainted bytes, 0 when they have several (or none recorded) */
 static inline PG_Label one_label(const Sec *s, UWord off, UInt n, ULong v)
 {
-   if (UNLIKELY(!s->lab)) return 0;
    PG_Label l = s->lab[off + __builtin_ctzll(v) / 8];
    for (UInt i = 0; i < n; i++)
       if (s->v[off + i] && s->lab[off + i] != l) return 0;
@@ -354,7 +345,7 @@ static void store_tainted(Sec *s, UWord off, ULong v, UInt n, ULong pair, PG_Ins
 {
    PG_Label l = store_label(pair);
    in->label = l;
-   UInt *lab = sec_labels(s);
+   UInt *lab = s->lab;
    if (n == 8 && v == ~0ULL) {
       ULong ll = (ULong)l << 32 | l;
       *(ULong *)&s->v[off] = ~0ULL;
@@ -447,7 +438,7 @@ VG_REGPARM(2) ULong pg_load_any(Addr a, ULong len)
       Sec *s = sec_for_read(a + i);
       UWord off = (a + i) & (SEC_SIZE - 1);
       if (s->v[off]) {
-         if (s->lab) pg_cur_label = s->lab[off];
+         pg_cur_label = s->lab[off];
          return 1;
       }
    }

@@ -42,9 +42,9 @@ typedef struct {
    IRAtom  *atoms[MAX_ATOMS];
    UInt     n_atoms, n_masked;  /* tests, and how many of them are in seg_mask yet */
    ULong    atoms_of[MAX_SEG];
-   UInt     seg_id;            /* the segment the test sets below belong to */
+   UInt     atoms_gen;         /* the numbering of atoms the test sets below belong to */
 #define N_TSET 256
-   struct { IRTemp sh; UInt seg; ULong set; } tset[N_TSET];   /* shadow temp -> its tests (a cache) */
+   struct { IRTemp sh; UInt gen; ULong set; } tset[N_TSET];   /* shadow temp -> its tests (a cache) */
 #define N_OR2 128
    struct { IRTemp r; IRAtom *a, *b; } or2[N_OR2];             /* shadow r is non-zero iff a or b is */
    Bool     acc_inline;        /* the current instruction's tests did not fit: counted inline by acc */
@@ -60,8 +60,17 @@ typedef struct {
    LP      *lmap;          /* original temp -> its label pair */
    Bool    *escapes;       /* original temp -> read by a later guest instruction than the one defining it */
    LP       ins_lp;        /* pair of the data the current instruction last touched */
-   IRAtom  *seg_mask;      /* I64: bit j = the segment's test j (atoms[j]) was true (NULL: no test yet) */
+   /* I64: bit j = test j (atoms[j]) was true (NULL: no test yet). Tests are numbered per block, not per
+      segment, so a later segment's mask is the earlier one's OR its new tests (ANDed with the tests its
+      instructions use when it uses fewer): in an unrolled loop each iteration pays for its new tests only */
+   IRAtom  *seg_mask;
    LP       seg_lp;        /* pair of the data the segment last touched */
+   /* which source pairs a pair is the max of (bit per pair that is no merge): merging a pair with one
+      it already includes (in an unrolled loop, the loop-invariant operand's) needs no IR */
+#define N_LSET 256
+#define LEAVES_UNKNOWN (~0ULL)
+   struct { IRTemp hi, lo; ULong set; } lset[N_LSET];   /* pair (its temps) -> its sources (a cache) */
+   UInt     n_leaves;
    /* what is known of shadow temps' taint: made by from1(b) (an n-ary result), to1 is b again;
       a widening or a copy of shadow `same` is tainted iff it is (a cache: collisions forget) */
 #define N_UNIFORM 128
@@ -344,12 +353,38 @@ static LP lp_of(Env *e, IRAtom *a)
    return lp_none;
 }
 
+/* the source pairs pair p is the max of; a pair first seen is a source of its own (a fresh bit; when a
+   cache collision forgot a pair it gets a new one, which is only less precise) */
+static ULong lp_leaves(Env *e, LP p)
+{
+   if (p.hi->tag != Iex_RdTmp || p.lo->tag != Iex_RdTmp) return LEAVES_UNKNOWN;
+   IRTemp t = p.hi->Iex.RdTmp.tmp, u = p.lo->Iex.RdTmp.tmp;
+   UInt h = t % N_LSET;
+   if (e->lset[h].set && e->lset[h].hi == t && e->lset[h].lo == u) return e->lset[h].set;
+   if (e->n_leaves == 64) return LEAVES_UNKNOWN;
+   e->lset[h].hi = t;
+   e->lset[h].lo = u;
+   e->lset[h].set = 1ULL << e->n_leaves++;
+   return e->lset[h].set;
+}
+
 static LP lp_merge(Env *e, LP a, LP b)
 {
    if (!a.hi) return b;
    if (!b.hi || (a.hi == b.hi && a.lo == b.lo)) return a;
+   /* max is idempotent: a pair already made of the other's sources is the merge */
+   ULong sa = lp_leaves(e, a), sb = lp_leaves(e, b);
+   Bool known = sa != LEAVES_UNKNOWN && sb != LEAVES_UNKNOWN;
+   if (known && !(sb & ~sa)) return a;
+   if (known && !(sa & ~sb)) return b;
    LP r = { assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, a.hi, b.hi)),
             assign(e, Ity_I32, IRExpr_Binop(Iop_Max32U, a.lo, b.lo)) };
+   if (known) {
+      UInt h = r.hi->Iex.RdTmp.tmp % N_LSET;
+      e->lset[h].hi = r.hi->Iex.RdTmp.tmp;
+      e->lset[h].lo = r.lo->Iex.RdTmp.tmp;
+      e->lset[h].set = sa | sb;
+   }
    return r;
 }
 
@@ -482,13 +517,13 @@ static ULong test_set(Env *e, IRAtom *v, Int depth)
    if (v->tag == Iex_RdTmp) {
       IRTemp t = v->Iex.RdTmp.tmp;
       h = t % N_TSET;
-      if (e->tset[h].sh == t && e->tset[h].seg == e->seg_id) return e->tset[h].set;
+      if (e->tset[h].sh == t && e->tset[h].gen == e->atoms_gen) return e->tset[h].set;
       UInt o = t % N_OR2;
       if (depth < 4 && e->or2[o].r == t && e->or2[o].a) {
          ULong a = test_set(e, e->or2[o].a, depth + 1), b = test_set(e, e->or2[o].b, depth + 1);
          if (a != SET_FULL && b != SET_FULL) {
             e->tset[h].sh = t;
-            e->tset[h].seg = e->seg_id;
+            e->tset[h].gen = e->atoms_gen;
             e->tset[h].set = a | b;
             return a | b;
          }
@@ -497,7 +532,7 @@ static ULong test_set(Env *e, IRAtom *v, Int depth)
    ULong set = atom_bit(e, to1(e, v));
    if (v->tag == Iex_RdTmp && set != SET_FULL) {
       e->tset[h].sh = v->Iex.RdTmp.tmp;
-      e->tset[h].seg = e->seg_id;
+      e->tset[h].gen = e->atoms_gen;
       e->tset[h].set = set;
    }
    return set;
@@ -1179,24 +1214,32 @@ static void end_seg(Env *e, Int start_stmt)
    tl_assert(n <= SEG_SLOTS);
    for (UInt i = 0; i < e->n_stop_c; i++) e->stop_c[i]->Ico.U64 -= e->seg_n;   /* k - n */
    e->n_stop_c = 0;
-   if (e->seg_mask) {
+   ULong used = 0;   /* the tests this segment's instructions use */
+   for (UInt k = 0; k < e->seg_n; k++) used |= e->atoms_of[k];
+   if (used) {
+      IRAtom *mask = e->seg_mask;
+      ULong made = e->n_atoms == 64 ? ~0ULL : (1ULL << e->n_atoms) - 1;
+      if (used != made) mask = assign(e, Ity_I64, IRExpr_Binop(Iop_And64, mask, IRExpr_Const(IRConst_U64(used))));
       IRDirty *d = unsafeIRDirty_0_N(3, "pg_seg_tainted", VG_(fnptr_to_fnentry)(pg_seg_tainted),
-                                     mkIRExprVec_3(mkIRExpr_HWord((HWord)s), e->seg_mask,
+                                     mkIRExprVec_3(mkIRExpr_HWord((HWord)s), mask,
                                                    e->seg_lp.hi ? assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, e->seg_lp.hi))
                                                                 : IRExpr_Const(IRConst_U64(0))));
       /* only when this run's mask differs from the segment's last one (pg_seg_tainted) */
       IRAtom *last = assign(e, Ity_I64, IRExpr_Load(Iend_LE, Ity_I64, IRExpr_Const(IRConst_U64((HWord)&s->t_mask))));
-      d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, e->seg_mask, last));
+      d->guard = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpNE64, mask, last));
       stmt(e, IRStmt_Dirty(d));
    }
    /* between segments (and in the scheduler, a syscall) no segment is part-way run */
    if (pg_stop_support)
       stmt(e, IRStmt_Store(Iend_LE, IRExpr_Const(IRConst_U64((HWord)&pg_cur_seg)), IRExpr_Const(IRConst_U64(0))));
    for (UInt k = 0; k < e->seg_n; k++) e->atoms_of[k] = 0;
-   e->n_atoms = e->n_masked = 0;
-   e->seg_id++;
+   if (e->n_atoms > MAX_ATOMS / 2) {
+      /* the next segment numbers its tests afresh, so that it has bits left */
+      e->n_atoms = e->n_masked = 0;
+      e->atoms_gen++;
+      e->seg_mask = NULL;
+   }
    e->seg_n = 0;
-   e->seg_mask = NULL;
    e->seg_lp = lp_none;
 }
 
@@ -1639,7 +1682,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
    e.escapes = temps_escaping(bb);
-   e.seg_id = 1;   /* test-set cache entries of segment 0 are empty ones */
+   e.atoms_gen = 1;   /* test-set cache entries of generation 0 are empty ones */
    e.gso = layout->total_sizeB;
    e.exact = pg_stop_support && pg_stop_armed;
    e.offIP = layout->offset_IP;
