@@ -38,7 +38,6 @@ UInt     pg_labels_count(void);
 extern PG_Label pg_cur_label;
 
 /* ---- shadow memory (pg_shadow.c) ---- */
-void     pg_shadow_init(void);
 void     pg_shadow_set_range(Addr a, SizeT len, PG_Label label);   /* label 0 clears */
 PG_Label pg_shadow_get(Addr a);                                   /* a byte's label, 0 = clean */
 /* Per-byte labels of [a, a+len) into out (may be NULL); returns the number of tainted bytes. */

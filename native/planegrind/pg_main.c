@@ -160,7 +160,6 @@ static void pg_pre_clo_init(void)
    VG_(track_post_reg_write_clientcall_return)(pg_post_reg_write_clientcall);
 
    pg_clo_user_data = VG_(newXA)(VG_(malloc), "pg.clo.ud", VG_(free), sizeof(HChar *));
-   pg_shadow_init();
 }
 
 VG_DETERMINE_INTERFACE_VERSION(pg_pre_clo_init)

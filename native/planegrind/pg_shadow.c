@@ -21,8 +21,11 @@ typedef struct {
 } Sec;
 
 static Sec   clean_sec;                    /* shared, all zero; never written */
-/* static, so that a load helper reaches an entry with one load from a constant address */
-static Sec  *primary[PRIM_SIZE];
+/* Static, so that a load helper reaches an entry with one load from a constant address. An entry is
+   the secondary's distance from clean_sec: zero-filled means all clean, so the 16 MB need no
+   initialisation and only the pages of chunks that were tainted get committed. */
+static Long  primary[PRIM_SIZE];
+static inline Sec *prim_sec(Addr a) { return (Sec *)((Addr)&clean_sec + primary[a >> SEC_BITS]); }
 static ULong n_secs;
 
 /* Secondaries above PRIM_LIMIT: open hashing on the chunk number. */
@@ -40,10 +43,6 @@ static void *shadow_alloc(SizeT n, const HChar *what)
    return p;
 }
 
-void pg_shadow_init(void)
-{
-   for (UWord i = 0; i < PRIM_SIZE; i++) primary[i] = &clean_sec;
-}
 
 static Sec *new_sec(void)
 {
@@ -60,7 +59,7 @@ static Aux *aux_find(Addr chunk)
 
 static inline Sec *sec_for_read(Addr a)
 {
-   if (LIKELY(a < PRIM_LIMIT)) return primary[a >> SEC_BITS];
+   if (LIKELY(a < PRIM_LIMIT)) return prim_sec(a);
    Aux *x = aux_find(a >> SEC_BITS);
    return x ? x->sec : &clean_sec;
 }
@@ -68,9 +67,12 @@ static inline Sec *sec_for_read(Addr a)
 static Sec *sec_for_write(Addr a)
 {
    if (LIKELY(a < PRIM_LIMIT)) {
-      Sec **p = &primary[a >> SEC_BITS];
-      if (*p == &clean_sec) *p = new_sec();
-      return *p;
+      Sec *s = prim_sec(a);
+      if (s == &clean_sec) {
+         s = new_sec();
+         primary[a >> SEC_BITS] = (Addr)s - (Addr)&clean_sec;
+      }
+      return s;
    }
    Addr chunk = a >> SEC_BITS;
    Aux *x = aux_find(chunk);
@@ -256,7 +258,7 @@ static inline PG_Label one_label(const Sec *s, UWord off, UInt n, ULong v)
       UWord off = a & (SEC_SIZE - 1);                                          \
       if (UNLIKELY(sa | (a >= PRIM_LIMIT) | (off > SEC_SIZE - N)))             \
          return load_general(a, N, in, sa, ahi);                               \
-      const Sec *s = primary[a >> SEC_BITS];                                   \
+      const Sec *s = prim_sec(a);                                              \
       ULong v = *(const T *)&s->v[off];                                        \
       if (LIKELY(!v)) return 0;                                                \
       PG_Label l = one_label(s, off, N, v);                                    \
@@ -275,7 +277,7 @@ VG_REGPARM(2) ULong pg_load8(Addr a, PG_Insn *in, ULong sa, ULong ahi)
 {
    UWord off = a & (SEC_SIZE - 1);
    if (UNLIKELY(sa | (a >= PRIM_LIMIT) | (off > SEC_SIZE - 8))) return load_general(a, 8, in, sa, ahi);
-   const Sec *s = primary[a >> SEC_BITS];
+   const Sec *s = prim_sec(a);
    ULong v = *(const ULong *)&s->v[off];
    if (LIKELY(!v)) { pg_ld_label = 0; return 0; }
    PG_Label l = one_label(s, off, 8, v);
@@ -386,7 +388,7 @@ static __attribute__((noinline)) void store_general(Addr a, ULong v, UInt n, ULo
    {                                                                           \
       UWord off = a & (SEC_SIZE - 1);                                          \
       if (LIKELY(!(sa | v | (a >= PRIM_LIMIT) | (off > SEC_SIZE - N)))) {      \
-         Sec *s = primary[a >> SEC_BITS];                                      \
+         Sec *s = prim_sec(a);                                                 \
          if (s != &clean_sec) *(T *)&s->v[off] = 0;                            \
          return;                                                               \
       }                                                                        \
