@@ -77,6 +77,14 @@ typedef struct {
    struct { IRTemp sh; IRAtom *b; IRAtom *same; } uniform[N_UNIFORM];
    LP      *slot_lp;       /* per 8-byte chunk of the guest state: the pair its label slot holds now */
    UChar   *sh_zero;       /* per guest state byte: this block last put a constant-zero shadow there */
+   /* per offset of the guest state and shadow area 1: the atom the block last put there or got from
+      there (of gs_size bytes), while nothing else wrote those bytes. A put of the value a register
+      holds already is dropped: in an unrolled loop each iteration puts again the flags thunk's
+      operation and the loop-invariant registers and shadows, and stores are what the loop waits on. */
+   IRAtom **gs_val;
+   UChar   *gs_size;
+#define N_COPY 256
+   struct { IRTemp t; IRAtom *v; } copy[N_COPY];   /* shadow temp t was assigned atom v (a cache) */
    /* the next load/store helper also records a tainted pointer site: the address's shadow (I64) and
       its largest source label (I64), else NULL */
    IRAtom  *site_sa, *site_hi;
@@ -466,6 +474,51 @@ static void lp_set(Env *e, IRTemp t, LP p)
    if (t < e->n_orig) e->lmap[t] = p;
 }
 
+/* forgets what the block knows of bytes [off, off + size) of the guest state or shadow area 1 */
+static void gs_forget(Env *e, Int off, Int size)
+{
+   Int from = off >= 32 ? off - 31 : 0, to = off + size;
+   if (to > 2 * e->gso) to = 2 * e->gso;
+   for (Int o = from; o < to; o++)
+      if (e->gs_val[o] && o + e->gs_size[o] > off) e->gs_val[o] = NULL;
+}
+
+/* the atom whose value v is, through the shadow temps assigned a copy (each instruction's shadow of a
+   register is a temp of its own, often a copy of the one before) */
+static IRAtom *copy_root(Env *e, IRAtom *v)
+{
+   for (Int i = 0; i < 8 && v->tag == Iex_RdTmp; i++) {
+      UInt h = v->Iex.RdTmp.tmp % N_COPY;
+      if (e->copy[h].t != v->Iex.RdTmp.tmp || !e->copy[h].v) break;
+      v = e->copy[h].v;
+   }
+   return v;
+}
+
+static Bool gs_holds(Env *e, Int off, Int size, IRAtom *v)
+{
+   return off + size <= 2 * e->gso && e->gs_val[off] && e->gs_size[off] == size &&
+          eqIRAtom(e->gs_val[off], copy_root(e, v));
+}
+
+/* bytes [off, off + size) now hold v */
+static void gs_note(Env *e, Int off, Int size, IRAtom *v)
+{
+   v = copy_root(e, v);
+   if (off + size > 2 * e->gso) return;
+   gs_forget(e, off, size);
+   e->gs_val[off] = v;
+   e->gs_size[off] = size;
+}
+
+/* the atom guest state bytes [off, off + sizeof ty) hold, when the block knows one of that type */
+static IRAtom *gs_known(Env *e, Int off, IRType ty)
+{
+   Int size = sizeofIRType(ty);
+   if (off + size > 2 * e->gso || !e->gs_val[off] || e->gs_size[off] != size) return NULL;
+   return typeOfIRExpr(e->sb->tyenv, e->gs_val[off]) == ty ? e->gs_val[off] : NULL;
+}
+
 /* Puts shadow s of a size-byte write at guest offset off. A clean constant where the block already
    put one (e.g. the flags thunk's unused fields, written by every compare) needs no store: it is
    there still, also after a side exit not taken. */
@@ -477,7 +530,9 @@ static void sh_put(Env *e, Int off, Int size, IRAtom *s)
       while (i < size && e->sh_zero[off + i]) i++;
       if (i == size) return;
    }
+   if (gs_holds(e, off + e->gso, size, s)) return;
    stmt(e, IRStmt_Put(off + e->gso, s));
+   gs_note(e, off + e->gso, size, s);
    for (Int i = off; i < off + size && i < e->gso; i++) e->sh_zero[i] = z;
 }
 
@@ -840,8 +895,14 @@ static IRAtom *sh_expr(Env *e, IRExpr *x, IRType ty)
       return zero(e, sty);
    case Iex_RdTmp:
       return sh(e, x);
-   case Iex_Get:
-      return assign(e, sty, IRExpr_Get(x->Iex.Get.offset + e->gso, sty));
+   case Iex_Get: {
+      Int off = x->Iex.Get.offset + e->gso;
+      IRAtom *k = gs_known(e, off, sty);
+      if (k) return k;
+      IRAtom *v = assign(e, sty, IRExpr_Get(off, sty));
+      gs_note(e, off, sizeofIRType(sty), v);
+      return v;
+   }
    case Iex_GetI: {
       IRRegArray *d = x->Iex.GetI.descr;
       IRRegArray *sd = mkIRRegArray(d->base + e->gso, shadow_ty(d->elemTy), d->nElems);
@@ -1273,6 +1334,7 @@ static void stop_check(Env *e, Addr ip)
    IRAtom *hit = assign(e, Ity_I1, IRExpr_Binop(Iop_CmpLE64S, left,
                                                 IRExpr_Const(e->stop_c[e->n_stop_c++] = IRConst_U64(k))));
    stmt(e, IRStmt_Put(e->offIP, IRExpr_Const(IRConst_U64(ip))));
+   gs_note(e, e->offIP, 8, IRExpr_Const(IRConst_U64(ip)));
    IRDirty *d = unsafeIRDirty_0_N(3, "pg_stop_hit", VG_(fnptr_to_fnentry)(pg_stop_hit),
                                   mkIRExprVec_3(mkIRExpr_HWord((HWord)e->insn),
                                                 e->seg_mask ? e->seg_mask : IRExpr_Const(IRConst_U64(0)),
@@ -1323,6 +1385,10 @@ static void do_dirty(Env *e, IRStmt *st)
    LP lp = any ? lp_args(e, d->args, nargs) : lp_none;
    if (any) touch_lp(e, any, lp);
    stmt(e, st);
+   for (Int i = 0; i < d->nFxState; i++)
+      if (d->fxState[i].fx != Ifx_Read)
+         for (Int r = 0; r <= d->fxState[i].nRepeats; r++)
+            gs_forget(e, d->fxState[i].offset + r * d->fxState[i].repeatLen, d->fxState[i].size);
    IRAtom *taint = any ? any : IRExpr_Const(IRConst_U1(False));
    if (d->tmp != IRTemp_INVALID) {
       IRType ty = typeOfIRTemp(e->sb->tyenv, d->tmp);
@@ -1410,8 +1476,16 @@ static void do_stmt(Env *e, IRStmt *st)
       }
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.WrTmp.tmp), v));
       memo_copy(e, shadow_tmp(e, st->Ist.WrTmp.tmp), v);
+      if (isIRAtom(v)) {
+         UInt h = shadow_tmp(e, st->Ist.WrTmp.tmp) % N_COPY;
+         e->copy[h].t = shadow_tmp(e, st->Ist.WrTmp.tmp);
+         e->copy[h].v = v;
+      }
       lp_set(e, st->Ist.WrTmp.tmp, lp);
       stmt(e, st);
+      /* the register holds this temp now (unless the block knows it holds another one equal to it) */
+      if (x->tag == Iex_Get && x->Iex.Get.offset + sizeofIRType(ty) <= e->gso && !e->gs_val[x->Iex.Get.offset])
+         gs_note(e, x->Iex.Get.offset, sizeofIRType(ty), IRExpr_RdTmp(st->Ist.WrTmp.tmp));
       break;
    }
    case Ist_Put: {
@@ -1422,7 +1496,10 @@ static void do_stmt(Env *e, IRStmt *st)
       sh_put(e, st->Ist.Put.offset, sizeofIRType(ty), s);
       lp_put(e, st->Ist.Put.offset, sizeofIRType(ty), lp);
       touch_lp(e, s, lp);
-      stmt(e, st);
+      if (!gs_holds(e, st->Ist.Put.offset, sizeofIRType(ty), st->Ist.Put.data)) {
+         stmt(e, st);
+         gs_note(e, st->Ist.Put.offset, sizeofIRType(ty), st->Ist.Put.data);
+      }
       break;
    }
    case Ist_PutI: {
@@ -1430,8 +1507,11 @@ static void do_stmt(Env *e, IRStmt *st)
       IRRegArray *sd = mkIRRegArray(p->descr->base + e->gso, shadow_ty(p->descr->elemTy), p->descr->nElems);
       IRAtom *s = sh(e, p->data);
       stmt(e, IRStmt_PutI(mkIRPutI(sd, p->ix, p->bias, s)));
-      for (Int b = 0; b < p->descr->nElems * sizeofIRType(p->descr->elemTy); b++)
+      Int len = p->descr->nElems * sizeofIRType(p->descr->elemTy);
+      for (Int b = 0; b < len; b++)
          if (p->descr->base + b < e->gso) e->sh_zero[p->descr->base + b] = 0;
+      gs_forget(e, p->descr->base, len);
+      gs_forget(e, p->descr->base + e->gso, len);
       touch(e, s);
       stmt(e, st);
       break;
@@ -1690,6 +1770,9 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    for (Int i = 0; i <= e.gso / 8; i++) e.slot_lp[i] = lp_none;
    e.sh_zero = PG_MALLOC("pg.shzero", e.gso + 1);
    VG_(memset)(e.sh_zero, 0, e.gso + 1);
+   e.gs_val = PG_MALLOC("pg.gsval", 2 * e.gso * sizeof(IRAtom *));
+   VG_(memset)(e.gs_val, 0, 2 * e.gso * sizeof(IRAtom *));
+   e.gs_size = PG_MALLOC("pg.gssize", 2 * e.gso);
 
    Int i = 0;
    /* statements before the first IMark (rare) are copied with their shadows */
@@ -1726,5 +1809,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    PG_FREE(e.escapes);
    PG_FREE(e.slot_lp);
    PG_FREE(e.sh_zero);
+   PG_FREE(e.gs_val);
+   PG_FREE(e.gs_size);
    return e.sb;
 }
