@@ -43,7 +43,6 @@ static void *shadow_alloc(SizeT n, const HChar *what)
    return p;
 }
 
-
 static Sec *new_sec(void)
 {
    n_secs++;

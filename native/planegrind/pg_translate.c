@@ -80,7 +80,10 @@ typedef struct {
    /* per offset of the guest state and shadow area 1: the atom the block last put there or got from
       there (of gs_size bytes), while nothing else wrote those bytes. A put of the value a register
       holds already is dropped: in an unrolled loop each iteration puts again the flags thunk's
-      operation and the loop-invariant registers and shadows, and stores are what the loop waits on. */
+      operation and the loop-invariant registers and shadows, and stores are what the loop waits on.
+      Not with stop support: at a stop gdb may write registers, and the core's gdbserver puts its
+      calls into a block after this instrumentation, where the block cannot see them. */
+   Bool     gs_track;
    IRAtom **gs_val;
    UChar   *gs_size;
 #define N_COPY 256
@@ -497,7 +500,7 @@ static IRAtom *copy_root(Env *e, IRAtom *v)
 
 static Bool gs_holds(Env *e, Int off, Int size, IRAtom *v)
 {
-   return off + size <= 2 * e->gso && e->gs_val[off] && e->gs_size[off] == size &&
+   return e->gs_track && off + size <= 2 * e->gso && e->gs_val[off] && e->gs_size[off] == size &&
           eqIRAtom(e->gs_val[off], copy_root(e, v));
 }
 
@@ -515,7 +518,7 @@ static void gs_note(Env *e, Int off, Int size, IRAtom *v)
 static IRAtom *gs_known(Env *e, Int off, IRType ty)
 {
    Int size = sizeofIRType(ty);
-   if (off + size > 2 * e->gso || !e->gs_val[off] || e->gs_size[off] != size) return NULL;
+   if (!e->gs_track || off + size > 2 * e->gso || !e->gs_val[off] || e->gs_size[off] != size) return NULL;
    return typeOfIRExpr(e->sb->tyenv, e->gs_val[off]) == ty ? e->gs_val[off] : NULL;
 }
 
@@ -1773,6 +1776,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.gs_val = PG_MALLOC("pg.gsval", 2 * e.gso * sizeof(IRAtom *));
    VG_(memset)(e.gs_val, 0, 2 * e.gso * sizeof(IRAtom *));
    e.gs_size = PG_MALLOC("pg.gssize", 2 * e.gso);
+   e.gs_track = !pg_stop_support;
 
    Int i = 0;
    /* statements before the first IMark (rare) are copied with their shadows */
