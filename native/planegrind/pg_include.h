@@ -117,6 +117,10 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
                     IRType gWordTy, IRType hWordTy);
 extern Bool pg_stop_armed;     /* a stop-at target is set */
 extern Bool pg_stop_support;   /* exact counting and stop checks are instrumented (per segment; per instruction while armed) */
+/* pg_precise.c: which translations keep every register exact at each instruction */
+void   pg_precise_init(void);
+void   pg_precise_armed_changed(void);
+IRSB  *pg_precise_check(IRSB *bb, Addr start);
 extern Int  pg_clo_stop_support; /* --stop-at-support: -1 auto (when --vgdb-error is given) */
 
 /* ---- sources, sinks, I/O accounting (pg_syscalls.c) ---- */

@@ -89,8 +89,9 @@ static void pg_post_clo_init(void)
    /* ... and exact registers at every stop: VEX's first optimisation otherwise drops a register (or
       flags) write that a later instruction of the block overwrites, so a stop between the two (a
       stop-at target, a breakpoint under --vgdb=yes) shows, and resumes from, the stale value: a cmp's
-      flags before the sbb that reads them made a stepped-back run compute another result. */
-   if (pg_stop_support) VG_(clo_vex_control).iropt_register_updates_default = VexRegUpdAllregsAtEachInsn;
+      flags before the sbb that reads them made a stepped-back run compute another result
+      (pg_precise.c: only the blocks where a stop can fall between instructions pay for it). */
+   pg_precise_init();
    if (!pg_log_open()) VG_(exit)(1);
    pg_syscalls_init();
    VG_(atfork)(NULL, NULL, pg_child_after_fork);

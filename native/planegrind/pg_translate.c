@@ -1213,6 +1213,7 @@ void pg_stop_set(ULong at)
    pg_stop_armed = at != 0;
    pg_stop_budget = at ? (Long)(at - live) : PG_BUDGET_NONE;
    pg_budget_base = live + (ULong)pg_stop_budget;
+   pg_precise_armed_changed();
 }
 
 /* A segment's counter is bumped where it starts; since its instructions are known only at its end,
@@ -1755,6 +1756,10 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
 {
    if (gWordTy != hWordTy) VG_(tool_panic)("planegrind: host/guest word size mismatch");
    pg_log_maybe_periodic();
+   if (pg_stop_support) {
+      IRSB *stub = pg_precise_check(bb, vge->base[0]);
+      if (stub) return stub;
+   }
 
    Env e;
    VG_(memset)(&e, 0, sizeof e);
