@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TIMES_SCRIPT, childCpu } from './bashTimes.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const librecord = join(root, 'dist', 'native', 'librecord.so');
@@ -64,7 +65,7 @@ export function startProgram(cmd, args, env, { cpuTimes = false } = {}) {
     // would inherit its fd, and a replay would see other fd numbers): LD_PRELOAD reaches only the program
     const { LD_PRELOAD: preload, ...bashEnv } = env;
     const argv = ['/usr/bin/env', ...(preload ? [`LD_PRELOAD=${preload}`] : []), cmd, ...args];
-    child = spawn('bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bash', ...argv], { env: bashEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('bash', ['-c', TIMES_SCRIPT, 'bash', ...argv], { env: bashEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   }
@@ -72,12 +73,7 @@ export function startProgram(cmd, args, env, { cpuTimes = false } = {}) {
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (err += d));
-  const cpuSplit = () => {
-    // the last line `times` printed (its children's: the program), wherever a preload printed after it
-    const all = [...err.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
-    const m = all[all.length - 1];
-    return m ? [Number(m[1]) * 60 + Number(m[2]), Number(m[3]) * 60 + Number(m[4])] : [NaN, NaN];
-  };
+  const cpuSplit = () => childCpu(err);
   const cpu = () => cpuSplit()[0] + cpuSplit()[1];
   const line = (re) => new Promise((resolve, reject) => {
     const check = () => out.match(re);

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TIMES_SCRIPT, childCpu } from './bashTimes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => {
@@ -124,12 +125,11 @@ try {
     for (let i = 0; i < REPS; i++) {
       // GNU time for wall time and peak memory; bash's `times` for the CPU time, in milliseconds (GNU time
       // prints hundredths, and the native checksum takes some 0.06 s)
-      const r = spawnSync('bash', ['-c', '/usr/bin/time -f "TIME %e %M" "$@"; rc=$?; times >&2; exit $rc', 'bash', ...argv], { encoding: 'utf8', env: { ...process.env, VALGRIND_LIB: lib } });
+      const r = spawnSync('bash', ['-c', `/usr/bin/time -f "TIME %e %M" ${TIMES_SCRIPT}`, 'bash', ...argv], { encoding: 'utf8', env: { ...process.env, VALGRIND_LIB: lib } });
       if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
       const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
-      const t = [...r.stderr.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)].pop();
-      const cpu = Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]);
-      const res = { wall: Number(m[1]), cpu, rssMB: Number(m[2]) / 1024, out: r.stdout.trim() };
+      const [user, sys] = childCpu(r.stderr);
+      const res = { wall: Number(m[1]), cpu: user + sys, rssMB: Number(m[2]) / 1024, out: r.stdout.trim() };
       if (!best || res.cpu < best.cpu) best = res;
     }
     return best;
