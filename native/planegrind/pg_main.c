@@ -86,11 +86,7 @@ static void pg_post_clo_init(void)
    /* a debugger that waits for gdb wants exact instruction counts (stop-at, icount) */
    pg_stop_support = pg_clo_stop_support == 1 ||
                      (pg_clo_stop_support == -1 && VG_(clo_vgdb_error) < 999999999);
-   /* ... and exact registers at every stop: VEX's first optimisation otherwise drops a register (or
-      flags) write that a later instruction of the block overwrites, so a stop between the two (a
-      stop-at target, a breakpoint under --vgdb=yes) shows, and resumes from, the stale value: a cmp's
-      flags before the sbb that reads them made a stepped-back run compute another result
-      (pg_precise.c: only the blocks where a stop can fall between instructions pay for it). */
+   /* ... and exact registers at every stop (pg_precise.c) */
    pg_precise_init();
    if (!pg_log_open()) VG_(exit)(1);
    pg_syscalls_init();

@@ -1,7 +1,9 @@
 /* Register precision in debug sessions (stop support).
 
    A stop between two instructions of a block must show, and resume from, every register and the
-   flags as they are there. VEX keeps them so only with allregs-at-each-insn, which costs about 1.5x on
+   flags as they are there: VEX's first optimisation drops a register (or flags) write that a later
+   instruction of the block overwrites, and a stop between the two then shows the stale value (a cmp's
+   flags before the sbb that reads them made a stepped-back run compute another result). VEX keeps them so only with allregs-at-each-insn, which costs about 1.5x on
    register-heavy loops, and it decides the mode for each translation before planegrind sees the block.
    So: the default (for code that is not file-backed, e.g. JIT'd code) is allregs-at-each-insn, and
    file-backed code (nearly all code) is translated with allregs-at-mem-access through the core's
@@ -23,8 +25,7 @@ extern Bool VG_(has_gdbserver_breakpoint)(Addr addr);
 extern Bool valgrind_single_stepping(void);
 
 static Bool  switching;      /* planegrind sets VG_(clo_px_file_backed) */
-static Addr  pending;        /* a stub was made for this block: exact until it is translated again */
-static Bool  pending_set;
+static Addr  pending;        /* a stub was made for this block (0: none): exact until it is translated again */
 
 static void set_exact(Bool on)
 {
@@ -43,7 +44,7 @@ void pg_precise_init(void)
 /* the exact mode may be needed for other translations too: a stop-at target, single steps */
 static Bool exact_wanted(void)
 {
-   return pg_stop_armed || valgrind_single_stepping() || pending_set;
+   return pg_stop_armed || valgrind_single_stepping() || pending != 0;
 }
 
 void pg_precise_armed_changed(void)
@@ -67,11 +68,10 @@ IRSB *pg_precise_check(IRSB *bb, Addr start)
    /* this translation is exact when the mode was exact as it was made (conservatively: code that is
       not file-backed is exact anyway, and gets one stub too many at most) */
    Bool exact = VG_(clo_px_file_backed) == VexRegUpd_INVALID;
-   if (pending_set && start == pending) pending_set = False;
+   if (start == pending) pending = 0;
    Bool need = pg_stop_armed || valgrind_single_stepping() || has_breakpoint(bb);
    if (need && !exact) {
       pending = start;
-      pending_set = True;
       set_exact(True);
       IRSB *stub = deepCopyIRSBExceptStmts(bb);
       addStmtToIRSB(stub, IRStmt_Put(offsetof(VexGuestAMD64State, guest_CMSTART), IRExpr_Const(IRConst_U64(start))));

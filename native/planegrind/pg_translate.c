@@ -228,10 +228,14 @@ static IRAtom *widened_from(Env *e, IRAtom *v)
    return NULL;
 }
 
-/* dst (a shadow temp) is assigned v: it knows what v's taint is */
+/* dst (a shadow temp) is assigned v: it knows what v's taint is, and its value is v (copy_root) */
 static void memo_copy(Env *e, IRTemp dst, IRAtom *v)
 {
    if (v->tag == Iex_RdTmp) memo_set(e, IRExpr_RdTmp(dst), NULL, v);
+   if (!isIRAtom(v)) return;
+   UInt h = dst % N_COPY;
+   e->copy[h].t = dst;
+   e->copy[h].v = v;
 }
 
 static IRAtom *to1(Env *e, IRAtom *v)
@@ -1283,8 +1287,7 @@ static void end_seg(Env *e, Int start_stmt)
    for (UInt k = 0; k < e->seg_n; k++) used |= e->atoms_of[k];
    if (used) {
       IRAtom *mask = e->seg_mask;
-      ULong made = e->n_atoms == 64 ? ~0ULL : (1ULL << e->n_atoms) - 1;
-      if (used != made) mask = assign(e, Ity_I64, IRExpr_Binop(Iop_And64, mask, IRExpr_Const(IRConst_U64(used))));
+      if (used != (1ULL << e->n_atoms) - 1)   /* n_atoms <= MAX_ATOMS < 64 */ mask = assign(e, Ity_I64, IRExpr_Binop(Iop_And64, mask, IRExpr_Const(IRConst_U64(used))));
       IRDirty *d = unsafeIRDirty_0_N(3, "pg_seg_tainted", VG_(fnptr_to_fnentry)(pg_seg_tainted),
                                      mkIRExprVec_3(mkIRExpr_HWord((HWord)s), mask,
                                                    e->seg_lp.hi ? assign(e, Ity_I64, IRExpr_Unop(Iop_32Uto64, e->seg_lp.hi))
@@ -1480,11 +1483,6 @@ static void do_stmt(Env *e, IRStmt *st)
       }
       stmt(e, IRStmt_WrTmp(shadow_tmp(e, st->Ist.WrTmp.tmp), v));
       memo_copy(e, shadow_tmp(e, st->Ist.WrTmp.tmp), v);
-      if (isIRAtom(v)) {
-         UInt h = shadow_tmp(e, st->Ist.WrTmp.tmp) % N_COPY;
-         e->copy[h].t = shadow_tmp(e, st->Ist.WrTmp.tmp);
-         e->copy[h].v = v;
-      }
       lp_set(e, st->Ist.WrTmp.tmp, lp);
       stmt(e, st);
       /* the register holds this temp now (unless the block knows it holds another one equal to it) */
