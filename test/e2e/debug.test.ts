@@ -59,7 +59,8 @@ describe('e2e: planescope debug session', function () {
     assert.match(await wb.waitForPause(60_000), new RegExp(`^Stack Frame main, line ${line}, taintdemo\\.c`));
     // Locals first (VS Code expands the first scope): the tainted buffer carries the marker.
     await wb.page.locator('.debug-variables .monaco-list-row .expression .value', { hasText: /⟨tainted 16\/32 B⟩/ }).first().waitFor({ timeout: 30_000 });
-    const locals = await wb.variables();
+    // Rows arrive one render at a time: wait until both locals show, then check their values.
+    const locals = await wb.variables((rs) => ['buf', 'fixed'].every((n) => rs.some((r) => !r.scope && r.name === n)));
     assert.ok(locals.some((r) => !r.scope && r.name === 'buf' && /⟨tainted 16\/32 B⟩/.test(r.value)), JSON.stringify(locals));
     assert.ok(locals.some((r) => !r.scope && r.name === 'fixed' && r.value === '42'), JSON.stringify(locals));
     // The view renders only the rows that fit: collapse Locals, then open Taint.
@@ -70,9 +71,12 @@ describe('e2e: planescope debug session', function () {
       .locator('.debug-variables .monaco-list-row .expression .value', { hasText: /^tainted 16\/32 B/ })
       .first()
       .waitFor({ timeout: 30_000 });
-    const rows = await wb.variables();
-    const taintStart = rows.findIndex((r) => r.scope && r.name === 'Taint');
-    const taint = rows.slice(taintStart + 1).filter((r) => !r.scope);
+    const taintOf = <R extends { name: string; scope: boolean }>(rs: R[]): R[] => {
+      const start = rs.findIndex((r) => r.scope && r.name === 'Taint');
+      return start < 0 ? [] : rs.slice(start + 1).filter((r) => !r.scope);
+    };
+    const rows = await wb.variables((rs) => ['buf', 'fixed'].every((n) => taintOf(rs).some((r) => r.name === n)));
+    const taint = taintOf(rows);
     assert.ok(taint.some((r) => r.name === 'buf' && /^tainted 16\/32 B · label \d+$/.test(r.value)), JSON.stringify(rows));
     assert.ok(taint.some((r) => r.name === 'fixed' && /^clean/.test(r.value)), JSON.stringify(rows));
     // The picture in docs/debugging.md: refreshed only on request, so a test run leaves the tree clean.

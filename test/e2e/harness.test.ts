@@ -69,7 +69,8 @@ describe('e2e harness (against a probe extension)', function () {
     assert.ok((await wb.lineDecorations(controlLine)).gutterClasses.includes('codicon-debug-breakpoint'));
     await wb.startDebugging('Probe: stop in checksum');
     assert.equal(await wb.waitForPause(), `Stack Frame checksum, line ${dataLine}, hello.c`);
-    const shown = await wb.variables();
+    // The scopes render before Locals' children: wait for the rows, then check them exactly.
+    const shown = await wb.variables((rows) => rows.length >= 4);
     assert.deepEqual(shown.map((v) => [v.name, v.value, v.depth, v.scope]), [
       ['Locals', '', 1, true],
       ['sum', '42', 2, false],
