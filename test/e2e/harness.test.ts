@@ -53,13 +53,13 @@ describe('e2e harness (against a probe extension)', function () {
 
   it('reads and expands a tree view', async () => {
     const wb = editor.workbench;
-    const top = await wb.treeItems('Probe Tree');
+    const top = await wb.treeItems('Probe Tree', (items) => items.length >= 2);
     assert.deepEqual(top.map((i) => [i.label, i.description, i.depth, i.expanded]), [
       ['alpha', 'desc alpha', 1, false],
       ['beta', 'desc beta', 1, undefined],
     ]);
     await wb.setTreeItemExpanded('Probe Tree', 'alpha');
-    const all = await wb.treeItems('Probe Tree');
+    const all = await wb.treeItems('Probe Tree', (items) => items.length >= 4);
     assert.deepEqual(all.map((i) => `${'  '.repeat(i.depth - 1)}${i.label}`), ['alpha', '  alpha.1', '  alpha.2', 'beta']);
   });
 

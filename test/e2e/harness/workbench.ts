@@ -290,15 +290,8 @@ export class Workbench {
       if (Date.now() > deadline) {
         throw new Error(`e2e: line ${line} did not reach the expected decorations within ${timeoutMs} ms; last seen: ${JSON.stringify(result)}`);
       }
-      // Wait for the editor DOM to change (VS Code re-renders when decorations arrive), then read again.
-      await this.activeEditor().evaluate(
-        (el, ms) => new Promise<void>((done) => {
-          const observer = new MutationObserver(() => { observer.disconnect(); done(); });
-          observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
-          setTimeout(() => { observer.disconnect(); done(); }, ms);
-        }),
-        Math.min(1000, Math.max(0, deadline - Date.now())),
-      );
+      // VS Code re-renders when decorations arrive.
+      await this.domChange(this.activeEditor(), deadline);
     }
   }
 
@@ -495,11 +488,24 @@ export class Workbench {
     }).first();
   }
 
+  /** Waits until the DOM under `where` changes, for at most a second and never past `deadline`. */
+  private async domChange(where: Locator, deadline: number): Promise<void> {
+    await where.evaluate(
+      (el, ms) => new Promise<void>((done) => {
+        const observer = new MutationObserver(() => { observer.disconnect(); done(); });
+        observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+        setTimeout(() => { observer.disconnect(); done(); }, ms);
+      }),
+      Math.min(1000, Math.max(0, deadline - Date.now())),
+    );
+  }
+
   /**
    * Items of a tree view, top to bottom as rendered (expanded children included). The view must be in a
-   * visible container (use openView first); a collapsed pane is expanded. Waits for at least one item.
+   * visible container (use openView first); a collapsed pane is expanded. Waits for at least one item, or
+   * until `until` holds: rows render one refresh at a time.
    */
-  async treeItems(viewTitle: string, timeoutMs = waitMs): Promise<TreeItem[]> {
+  async treeItems(viewTitle: string, until?: (items: TreeItem[]) => boolean, timeoutMs = waitMs): Promise<TreeItem[]> {
     const pane = this.pane(viewTitle);
     await pane.waitFor({ timeout: timeoutMs });
     const header = pane.locator('.pane-header');
@@ -507,16 +513,25 @@ export class Workbench {
       await header.click();
       await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await header.elementHandle());
     }
-    const rows = pane.locator('.pane-body .monaco-list-row');
+    const body = pane.locator('.pane-body');
+    const rows = body.locator('.monaco-list-row');
     await rows.first().waitFor({ timeout: timeoutMs });
-    return rows.evaluateAll((els) =>
-      els.map((row) => ({
-        label: (row.querySelector('.label-name')?.textContent ?? row.querySelector('.monaco-icon-label')?.textContent ?? row.textContent ?? '').trim(),
-        description: (row.querySelector('.label-description')?.textContent ?? '').trim(),
-        depth: Number(row.getAttribute('aria-level') ?? '1'),
-        expanded: row.hasAttribute('aria-expanded') ? row.getAttribute('aria-expanded') === 'true' : undefined,
-      })),
-    );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const items = await rows.evaluateAll((els) =>
+        els.map((row) => ({
+          label: (row.querySelector('.label-name')?.textContent ?? row.querySelector('.monaco-icon-label')?.textContent ?? row.textContent ?? '').trim(),
+          description: (row.querySelector('.label-description')?.textContent ?? '').trim(),
+          depth: Number(row.getAttribute('aria-level') ?? '1'),
+          expanded: row.hasAttribute('aria-expanded') ? row.getAttribute('aria-expanded') === 'true' : undefined,
+        })),
+      );
+      if (!until || until(items)) return items;
+      if (Date.now() > deadline) {
+        throw new Error(`e2e: the ${viewTitle} view did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(items)}`);
+      }
+      await this.domChange(body, deadline);
+    }
   }
 
   /** Expands (or collapses) the tree item `label` of a view and waits until VS Code shows it so. */
@@ -656,14 +671,7 @@ export class Workbench {
       if (Date.now() > deadline) {
         throw new Error(`e2e: the Variables view did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(shown)}`);
       }
-      await view.evaluate(
-        (el, ms) => new Promise<void>((done) => {
-          const observer = new MutationObserver(() => { observer.disconnect(); done(); });
-          observer.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
-          setTimeout(() => { observer.disconnect(); done(); }, ms);
-        }),
-        Math.min(1000, Math.max(0, deadline - Date.now())),
-      );
+      await this.domChange(view, deadline);
     }
   }
 
