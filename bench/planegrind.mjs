@@ -5,6 +5,9 @@
 // a shared machine (wall time includes waiting for the CPU). Targets (DESIGN §8): planegrind/memcheck
 // <= 1.0 and planegrind/native <= 10 on the checksum loop.
 //   node bench/planegrind.mjs [--mb 50] [--reps 1] [--compare VGLIB_DIR]
+// Start-up (Valgrind's own, plus reading the debug info of every loaded library: with libc6-dbg installed,
+// as Debian's valgrind recommends, most of it) is measured apart: the checksum program over an empty file
+// under each configuration. "after start-up" columns subtract it, which is what the programs' loops cost.
 // Each program also runs under planegrind with --stop-at-support=yes (exact counting, what the debugger
 // turns on), and under the compared build with it, for what exact counting costs.
 // --compare runs a second planegrind build (a VALGRIND_LIB directory, e.g. one built from an earlier
@@ -104,18 +107,20 @@ try {
   const vglib = join(root, 'native', 'build', 'vglib');
   const data = join(dir, 'data.bin');
   writeFileSync(data, randomBytes(MB << 20));
+  const empty = join(dir, 'empty.bin');
+  writeFileSync(empty, '');
   const bins = {};
   for (const [name, src] of Object.entries(PROGRAMS)) {
     writeFileSync(join(dir, `${name}.c`), src);
     bins[name] = join(dir, name);
     execFileSync('gcc', ['-O2', '-g', join(dir, `${name}.c`), '-o', bins[name]]);
   }
-  const pg = (bin, extra = []) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, ...extra, bin, data];
-  const exact = (bin) => pg(bin, ['--stop-at-support=yes']);
+  const pg = (bin, input, extra = []) => ['valgrind', '-q', '--tool=planegrind', '--user-data=' + join(dir, '*.bin'), `--taint-log=${join(dir, 'bench.%p.taintlog')}`, ...extra, bin, input];
+  const exact = (bin, input) => pg(bin, input, ['--stop-at-support=yes']);
   const configs = {
-    native: (bin) => [bin, data],
-    none: (bin) => ['valgrind', '-q', '--tool=none', bin, data],
-    memcheck: (bin) => ['valgrind', '-q', '--tool=memcheck', bin, data],
+    native: (bin, input) => [bin, input],
+    none: (bin, input) => ['valgrind', '-q', '--tool=none', bin, input],
+    memcheck: (bin, input) => ['valgrind', '-q', '--tool=memcheck', bin, input],
     planegrind: pg,
     'pg exact': exact,
   };
@@ -135,22 +140,28 @@ try {
     return best;
   };
   console.log(`planegrind benchmark: ${MB} MB user data, best of ${REPS}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}${COMPARE ? `; compare = planegrind from ${COMPARE}` : ''}`);
-  console.log('program    config       wall s   cpu s   xnative(wall)  xnative(cpu)  peak MB');
+  const libOf = (cfg) => (cfg === 'compare' || cfg === 'cmp exact' ? COMPARE : vglib);
+  const startup = {};
+  for (const [cfg, argv] of Object.entries(configs)) startup[cfg] = measure(argv(bins.checksum, empty), libOf(cfg));
+  console.log(`start-up (checksum over an empty file), cpu s: ${Object.entries(startup).map(([cfg, r]) => `${cfg} ${r.cpu.toFixed(3)}`).join(', ')}`);
+  console.log('program    config       wall s   cpu s   xnative(wall)  xnative(cpu)  peak MB  cpu after start-up  xnative');
   const summary = [];
   for (const [name, bin] of Object.entries(bins)) {
     const res = {};
+    const loop = {};
     for (const [cfg, argv] of Object.entries(configs)) {
-      res[cfg] = measure(argv(bin), cfg === 'compare' || cfg === 'cmp exact' ? COMPARE : vglib);
+      res[cfg] = measure(argv(bin, data), libOf(cfg));
+      loop[cfg] = Math.max(res[cfg].cpu - startup[cfg].cpu, 0.001);
       const n = res.native;
-      console.log(`${name.padEnd(10)} ${cfg.padEnd(11)} ${res[cfg].wall.toFixed(2).padStart(7)} ${res[cfg].cpu.toFixed(3).padStart(7)} ${(res[cfg].wall / n.wall).toFixed(1).padStart(14)} ${(res[cfg].cpu / Math.max(n.cpu, 0.01)).toFixed(1).padStart(13)} ${res[cfg].rssMB.toFixed(0).padStart(8)}`);
+      console.log(`${name.padEnd(10)} ${cfg.padEnd(11)} ${res[cfg].wall.toFixed(2).padStart(7)} ${res[cfg].cpu.toFixed(3).padStart(7)} ${(res[cfg].wall / n.wall).toFixed(1).padStart(14)} ${(res[cfg].cpu / Math.max(n.cpu, 0.01)).toFixed(1).padStart(13)} ${res[cfg].rssMB.toFixed(0).padStart(8)} ${loop[cfg].toFixed(3).padStart(19)} ${(loop[cfg] / loop.native).toFixed(1).padStart(8)}`);
     }
     for (const cfg of ['planegrind', 'pg exact'])
       if (res[cfg].out !== res.native.out) throw new Error(`${name}: ${cfg} changed the output (${res[cfg].out} vs ${res.native.out})`);
-    summary.push({ name, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB, exactVsPlain: res['pg exact'].cpu / res.planegrind.cpu, compare: res.compare && { cpuVsMemcheck: res.compare.cpu / res.memcheck.cpu, cpuVsNative: res.compare.cpu / Math.max(res.native.cpu, 0.01), cpuVsThis: res.planegrind.cpu / res.compare.cpu, exactVsPlain: res['cmp exact'].cpu / res.compare.cpu, exactVsThis: res['pg exact'].cpu / res['cmp exact'].cpu } });
+    summary.push({ name, loopVsMemcheck: loop.planegrind / loop.memcheck, loopVsNative: loop.planegrind / loop.native, wallVsMemcheck: res.planegrind.wall / res.memcheck.wall, cpuVsMemcheck: res.planegrind.cpu / res.memcheck.cpu, cpuVsNative: res.planegrind.cpu / Math.max(res.native.cpu, 0.01), memVsMemcheck: res.planegrind.rssMB / res.memcheck.rssMB, exactVsPlain: res['pg exact'].cpu / res.planegrind.cpu, compare: res.compare && { cpuVsMemcheck: res.compare.cpu / res.memcheck.cpu, cpuVsNative: res.compare.cpu / Math.max(res.native.cpu, 0.01), cpuVsThis: res.planegrind.cpu / res.compare.cpu, exactVsPlain: res['cmp exact'].cpu / res.compare.cpu, exactVsThis: res['pg exact'].cpu / res['cmp exact'].cpu } });
   }
   console.log('\nplanegrind vs memcheck (target <= 1.0) and vs native (target <= 10 on checksum):');
   for (const s of summary) {
-    console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.cpuVsMemcheck.toFixed(2)}  wall x memcheck ${s.wallVsMemcheck.toFixed(2)}  cpu x native ${s.cpuVsNative.toFixed(1)}  peak memory x memcheck ${s.memVsMemcheck.toFixed(2)}  --stop-at-support=yes cpu x without ${s.exactVsPlain.toFixed(2)}`);
+    console.log(`  ${s.name.padEnd(10)} cpu x memcheck ${s.cpuVsMemcheck.toFixed(2)}  wall x memcheck ${s.wallVsMemcheck.toFixed(2)}  cpu x native ${s.cpuVsNative.toFixed(1)}  after start-up: x memcheck ${s.loopVsMemcheck.toFixed(2)}, x native ${s.loopVsNative.toFixed(1)}  peak memory x memcheck ${s.memVsMemcheck.toFixed(2)}  --stop-at-support=yes cpu x without ${s.exactVsPlain.toFixed(2)}`);
   }
   if (COMPARE) {
     console.log('\nthe compared build (same run):');

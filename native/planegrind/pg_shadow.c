@@ -45,6 +45,7 @@ static void *shadow_alloc(SizeT n, const HChar *what)
 
 static Sec *new_sec(void)
 {
+   if (n_secs == 0) pg_first_taint();   /* every secondary holds tainted bytes when it is made */
    n_secs++;
    return shadow_alloc(sizeof(Sec), "secondary");   /* anonymous memory is zero: clean */
 }

@@ -1748,6 +1748,20 @@ static Bool *temps_escaping(IRSB *bb)
    return u.escapes;
 }
 
+Bool pg_shadows_on;
+
+/* In the core, not in the tool headers; safe where the core itself discards (syscall wrappers,
+   client requests), which is where taint first arrives: a read or mmap of user data, a tagged
+   message, a client request. Never from generated code: no shadow is non-zero there yet. */
+extern void VG_(discard_translations)(Addr start, ULong range, const HChar *who);
+
+void pg_first_taint(void)
+{
+   if (pg_shadows_on) return;
+   pg_shadows_on = True;
+   VG_(discard_translations)(0, ~0ULL, "planegrind: first tainted byte");
+}
+
 IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *layout,
                     const VexGuestExtents *vge, const VexArchInfo *archinfo_host,
                     IRType gWordTy, IRType hWordTy)
@@ -1781,9 +1795,11 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.gs_size = PG_MALLOC("pg.gssize", 2 * e.gso);
    e.gs_track = !pg_stop_support;
 
+   /* before any taint: the statements as they are, with the counting (segments) around them */
+   void (*each)(Env *, IRStmt *) = pg_shadows_on || pg_stop_support ? do_stmt : stmt;
    Int i = 0;
    /* statements before the first IMark (rare) are copied with their shadows */
-   while (i < bb->stmts_used && bb->stmts[i]->tag != Ist_IMark) do_stmt(&e, bb->stmts[i++]);
+   while (i < bb->stmts_used && bb->stmts[i]->tag != Ist_IMark) each(&e, bb->stmts[i++]);
 
    Int seg_start;
    begin_seg(&e, &seg_start);
@@ -1799,7 +1815,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
          continue;
       }
       if (st->tag == Ist_Exit) {
-         if (pg_clo_policy == PG_POLICY_SENSITIVE) touch_lp(&e, sh(&e, st->Ist.Exit.guard), lp_of(&e, st->Ist.Exit.guard));
+         if (pg_clo_policy == PG_POLICY_SENSITIVE && each == do_stmt) touch_lp(&e, sh(&e, st->Ist.Exit.guard), lp_of(&e, st->Ist.Exit.guard));
          end_insn(&e);
          end_seg(&e, seg_start);
          stmt(&e, st);
@@ -1807,7 +1823,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
          begin_seg(&e, &seg_start);
          continue;
       }
-      do_stmt(&e, st);
+      each(&e, st);
    }
    end_insn(&e);
    end_seg(&e, seg_start);

@@ -31,9 +31,9 @@ function markerCounts(log: TaintLog, bin: string, name: string, marker: string) 
   return { execs, tainted };
 }
 
-/** [start, end) offsets of a dynamic symbol of an ELF file. */
-function symbolRange(path: string, symbol: string): [number, number] {
-  const out = spawnSync('nm', ['-D', '--defined-only', '-S', path], { encoding: 'utf8' }).stdout;
+/** [start, end) offsets of a symbol of an ELF file (of its dynamic symbol table unless `dynamic` is false). */
+function symbolRange(path: string, symbol: string, dynamic = true): [number, number] {
+  const out = spawnSync('nm', [...(dynamic ? ['-D'] : []), '--defined-only', '-S', path], { encoding: 'utf8' }).stdout;
   for (const line of out.split('\n')) {
     const [addr, size, , name] = line.trim().split(/\s+/);
     if (name && name.split('@')[0] === symbol && size) return [parseInt(addr, 16), parseInt(addr, 16) + parseInt(size, 16)];
@@ -149,6 +149,28 @@ describe('planegrind', function () {
       assert.ok(sites.length > 0);
       assert.ok(insns.some((i) => i.taintedExecutions > 0));
     });
+  });
+
+  it('code translated before the first tainted byte counts taint afterwards as code that first ran after it', async () => {
+    // Until taint arrives blocks carry no shadow code; the first tainted byte discards them all.
+    const bin = compile(dir, 'pg_latetaint');
+    const run = async (mode: string) => {
+      const r = await runPg(dir, [bin, 'input.bin', mode], ['--user-data=*.bin']);
+      assert.equal(r.code, 0, r.stderr);
+      const [lo, hi] = symbolRange(bin, 'sum', false);
+      const exe = moduleOf(r.log, 'pg_latetaint');
+      return new Map(r.log.instructions.filter((i) => i.module === exe.id && i.offset >= lo && i.offset < hi).map((i) => [i.offset, i]));
+    };
+    const warm = await run('warm');
+    const cold = await run('cold');
+    assert.ok(cold.size >= 5, `${cold.size} instructions of sum`);
+    assert.ok([...cold.values()].some((i) => i.taintedExecutions >= 500), JSON.stringify([...cold.values()]));
+    for (const [off, c] of cold) {
+      const w = warm.get(off);
+      assert.ok(w, `0x${off.toString(16)} ran in the cold run only`);
+      assert.equal(w.taintedExecutions, c.taintedExecutions, `tainted executions of 0x${off.toString(16)}, warm vs cold`);
+      assert.ok(w.executions > c.executions, `0x${off.toString(16)} ran before the read too`);
+    }
   });
 
   it('memcpy, strcpy, memmove and SIMD string functions keep taint byte-exactly; zeroing idioms and constants clear it', async () => {
