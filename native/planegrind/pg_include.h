@@ -117,8 +117,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
                     IRType gWordTy, IRType hWordTy);
 extern Bool pg_stop_armed;     /* a stop-at target is set */
 /* Until the first byte is tainted every shadow is zero, so blocks are translated with counting only
-   (pg_translate.c); pg_first_taint(), called as the first secondary is made, discards them all.
-   Not while stop support is on: its exact translations stay as they are. */
+   (pg_translate.c); pg_first_taint(), called as the first secondary is made, discards them all. */
 extern Bool pg_shadows_on;
 void pg_first_taint(void);
 extern Bool pg_stop_support;   /* exact counting and stop checks are instrumented (per segment; per instruction while armed) */

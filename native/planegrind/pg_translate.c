@@ -1796,7 +1796,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.gs_track = !pg_stop_support;
 
    /* before any taint: the statements as they are, with the counting (segments) around them */
-   void (*each)(Env *, IRStmt *) = pg_shadows_on || pg_stop_support ? do_stmt : stmt;
+   void (*each)(Env *, IRStmt *) = pg_shadows_on ? do_stmt : stmt;
    Int i = 0;
    /* statements before the first IMark (rare) are copied with their shadows */
    while (i < bb->stmts_used && bb->stmts[i]->tag != Ist_IMark) each(&e, bb->stmts[i++]);
