@@ -1798,7 +1798,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    /* before any taint: the statements as they are, with the counting (segments) around them */
    void (*each)(Env *, IRStmt *) = pg_shadows_on ? do_stmt : stmt;
    Int i = 0;
-   /* statements before the first IMark (rare) are copied with their shadows */
+   /* statements before the first IMark (rare) are copied (with their shadows once there is taint) */
    while (i < bb->stmts_used && bb->stmts[i]->tag != Ist_IMark) each(&e, bb->stmts[i++]);
 
    Int seg_start;
