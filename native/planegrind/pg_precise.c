@@ -11,7 +11,8 @@
    flags thunk and registers overwritten within a block between memory accesses are not stored.
 
    Blocks where a stop can fall between instructions are translated exact: while a stop-at target is
-   armed, while gdb single-steps, and blocks holding a gdb breakpoint. gdb inserts a breakpoint by
+   armed, while gdb single-steps, blocks holding a gdb breakpoint, and blocks with an integer division
+   (a SIGFPE stops the program there, at no memory access). gdb inserts a breakpoint by
    discarding the translations at its address; when such a block is translated again, planegrind sees
    the breakpoint and, if the translation was not exact, makes it a stub that discards itself and jumps
    to its own start, with the next translation exact. A user's own --px-file-backed turns this off. */
@@ -60,6 +61,24 @@ static Bool has_breakpoint(const IRSB *bb)
    return False;
 }
 
+/* An integer division faults (SIGFPE) without accessing memory: at allregs-at-mem-access the registers
+   written before it in its block may not be stored yet, so gdb would show them stale at the signal. */
+static Bool has_division(const IRSB *bb)
+{
+   for (Int i = 0; i < bb->stmts_used; i++) {
+      const IRStmt *st = bb->stmts[i];
+      if (st->tag != Ist_WrTmp || st->Ist.WrTmp.data->tag != Iex_Binop) continue;
+      switch (st->Ist.WrTmp.data->Iex.Binop.op) {
+      case Iop_DivModU64to32: case Iop_DivModS64to32: case Iop_DivModU128to64: case Iop_DivModS128to64:
+      case Iop_DivU32: case Iop_DivS32: case Iop_DivU64: case Iop_DivS64:
+         return True;
+      default:
+         break;
+      }
+   }
+   return False;
+}
+
 /* Called for each translation before it is instrumented: NULL to instrument bb, or the stub to use
    instead (a jump to bb's start that discards it, so that it is translated again, exact). */
 IRSB *pg_precise_check(IRSB *bb, Addr start)
@@ -69,7 +88,7 @@ IRSB *pg_precise_check(IRSB *bb, Addr start)
       not file-backed is exact anyway, and gets one stub too many at most) */
    Bool exact = VG_(clo_px_file_backed) == VexRegUpd_INVALID;
    if (start == pending) pending = 0;
-   Bool need = pg_stop_armed || valgrind_single_stepping() || has_breakpoint(bb);
+   Bool need = pg_stop_armed || valgrind_single_stepping() || has_breakpoint(bb) || has_division(bb);
    if (need && !exact) {
       pending = start;
       set_exact(True);

@@ -151,6 +151,16 @@ describe('planegrind monitor commands', function () {
     for (const o of [ref, out]) assert.ok(o.includes(natively.trim()), `the program's output is ${natively.trim()}:\n${o}`);
   });
 
+  it('a SIGFPE in a debug session shows the registers as they are at the faulting division', async () => {
+    const prog = compile(dir, 'pg_sigfpe');
+    const out = await gdbRun(dir, prog, 'sigfpe', ['continue', 'p/x $rax', 'p/x $rdx', 'p/x $rsi']);
+    assert.match(out, /SIGFPE/, out);
+    // the dividend the div faulted on (VEX drops these writes as overwritten unless the block is exact)
+    assert.match(out, /^\$1 = 0x1111$/m, out);
+    assert.match(out, /^\$2 = 0x0$/m, out);
+    assert.match(out, /^\$3 = 0x2222$/m, out);
+  });
+
   it('stops and steps leave the log\'s per-instruction counts as in a run without stops', async () => {
     const prog = compile(dir, 'pg_stopat');
     const counts = async (tag: string) => {
