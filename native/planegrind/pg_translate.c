@@ -1781,7 +1781,8 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    for (Int i = 0; i < e.n_orig; i++) e.tmap[i] = IRTemp_INVALID;
    e.lmap = PG_MALLOC("pg.lmap", (e.n_orig ? e.n_orig : 1) * sizeof(LP));
    for (Int i = 0; i < e.n_orig; i++) e.lmap[i] = lp_none;
-   e.escapes = temps_escaping(bb);
+   Bool shadows = pg_shadows_on;   /* else the statements go as they are, with the counting around them */
+   e.escapes = shadows ? temps_escaping(bb) : NULL;
    e.atoms_gen = 1;   /* test-set cache entries of generation 0 are empty ones */
    e.gso = layout->total_sizeB;
    e.exact = pg_stop_support && pg_stop_armed;
@@ -1795,8 +1796,7 @@ IRSB *pg_instrument(VgCallbackClosure *closure, IRSB *bb, const VexGuestLayout *
    e.gs_size = PG_MALLOC("pg.gssize", 2 * e.gso);
    e.gs_track = !pg_stop_support;
 
-   /* before any taint: the statements as they are, with the counting (segments) around them */
-   void (*each)(Env *, IRStmt *) = pg_shadows_on ? do_stmt : stmt;
+   void (*each)(Env *, IRStmt *) = shadows ? do_stmt : stmt;
    Int i = 0;
    /* statements before the first IMark (rare) are copied (with their shadows once there is taint) */
    while (i < bb->stmts_used && bb->stmts[i]->tag != Ist_IMark) each(&e, bb->stmts[i++]);
